@@ -1,0 +1,62 @@
+import type { Server } from 'node:http';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import helmet from 'helmet';
+import { Logger } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
+import { AppModule } from './app.module';
+import { expressErrorHandler } from './common/errors/all-exceptions.filter';
+import { jsonBodyParser } from './common/http/body-parser';
+import { requestIdMiddleware } from './common/http/request-id';
+import { createValidationPipe } from './common/http/validation';
+import { AppConfig } from './config/app-config';
+import { ShutdownService } from './lifecycle/shutdown.service';
+import { HttpMetrics } from './metrics/http-metrics';
+import { RedisService } from './redis/redis.service';
+import { setupSwagger } from './swagger';
+
+export interface CreateAppOptions {
+  databaseUrl: string;
+  logDestination?: DestinationStream;
+}
+
+function trustProxy(value: string): boolean | number | string {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  return /^\d+$/.test(value) ? Number(value) : value;
+}
+
+function corsOrigins(value: string): string[] | boolean {
+  const list = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (list.length === 0) return false;
+  return list.includes('*') ? true : list;
+}
+
+/** Builds the whole application (not yet listening): used by main.ts and by the tests. */
+export async function createApp(config: AppConfig, options: CreateAppOptions): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.forRoot({ config, databaseUrl: options.databaseUrl, logDestination: options.logDestination }),
+    { bodyParser: false, bufferLogs: true, abortOnError: false },
+  );
+  app.useLogger(app.get(Logger));
+  app.set('trust proxy', trustProxy(config.TRUST_PROXY));
+  app.disable('x-powered-by');
+  app.use(requestIdMiddleware);
+  app.use(app.get(HttpMetrics).middleware());
+  app.use(helmet({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false }));
+  const origins = corsOrigins(config.CORS_ORIGINS);
+  if (origins !== false) {
+    app.enableCors({ origin: origins, exposedHeaders: ['X-Request-Id', 'Retry-After'], maxAge: 600 });
+  }
+  app.use(jsonBodyParser(config.BODY_LIMIT_BYTES));
+  app.useGlobalPipes(createValidationPipe());
+  setupSwagger(app);
+  await app.init();
+  app.use(expressErrorHandler);
+  app.get(ShutdownService).track(app.getHttpServer() as Server);
+  await app.get(RedisService).waitUntilReady();
+  return app;
+}

@@ -1,0 +1,156 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { DataSource, IsNull, Repository } from 'typeorm';
+import type { ApiKeyPrincipal } from '../common/auth/principal';
+import { AppError } from '../common/errors/app-error';
+import { AppConfig } from '../config/app-config';
+import { ApiKeyEntity, ApiKeySecretEntity } from './entities';
+import { generateApiKey, hashesEqual, parseApiKey } from './secrets';
+
+export interface ApiKeyView {
+  id: string;
+  project_id: string;
+  name: string;
+  prefix: string;
+  created_at: Date;
+  last_used_at: Date | null;
+  expires_at: Date | null;
+}
+
+export interface IssuedApiKey extends ApiKeyView {
+  /** The secret, returned once and never again. */
+  key: string;
+}
+
+/** last_used_at is written at most this often per key, to keep auth cheap. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+/**
+ * Project-scoped API keys. Only a SHA-256 of each (high-entropy) key is stored,
+ * with a visible prefix to find it by. Rotation keeps the previous secret valid
+ * for a grace period; revocation is immediate.
+ */
+@Injectable()
+export class ApiKeysService {
+  private readonly logger = new Logger(ApiKeysService.name);
+
+  constructor(
+    @InjectRepository(ApiKeyEntity) private readonly keys: Repository<ApiKeyEntity>,
+    @InjectRepository(ApiKeySecretEntity) private readonly secrets: Repository<ApiKeySecretEntity>,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly config: AppConfig,
+  ) {}
+
+  async create(projectId: string, createdBy: string, name: string, expiresAt: Date | null): Promise<IssuedApiKey> {
+    if (expiresAt && expiresAt <= new Date()) {
+      throw new AppError('validation_failed', 'expires_at must be in the future', {
+        details: [{ field: 'expires_at', messages: ['must be in the future'] }],
+      });
+    }
+    const generated = generateApiKey();
+    const key = await this.dataSource.transaction(async (tx) => {
+      const row = await tx.save(
+        tx.create(ApiKeyEntity, { projectId, createdBy, name: name.trim(), expiresAt, revokedAt: null, lastUsedAt: null }),
+      );
+      await tx.insert(ApiKeySecretEntity, {
+        apiKeyId: row.id,
+        prefix: generated.prefix,
+        secretHash: generated.hash,
+        expiresAt: null,
+      });
+      return row;
+    });
+    return { ...this.view(key, generated.prefix), key: generated.key };
+  }
+
+  async list(projectId: string): Promise<ApiKeyView[]> {
+    const keys = await this.keys.find({ where: { projectId, revokedAt: IsNull() }, order: { createdAt: 'ASC' } });
+    const current = await this.currentPrefixes(keys.map((k) => k.id));
+    return keys.map((k) => this.view(k, current.get(k.id) ?? ''));
+  }
+
+  async rotate(projectId: string, keyId: string): Promise<IssuedApiKey & { previous_key_expires_at: Date }> {
+    const key = await this.findActive(projectId, keyId);
+    const generated = generateApiKey();
+    const graceEnds = new Date(Date.now() + this.config.API_KEY_ROTATION_GRACE_SECONDS * 1000);
+    await this.dataSource.transaction(async (tx) => {
+      // Secrets already expiring keep their earlier end; the current one gets the grace period.
+      await tx
+        .createQueryBuilder()
+        .update(ApiKeySecretEntity)
+        .set({ expiresAt: graceEnds })
+        .where('api_key_id = :id AND (expires_at IS NULL OR expires_at > :graceEnds)', { id: key.id, graceEnds })
+        .execute();
+      await tx.insert(ApiKeySecretEntity, {
+        apiKeyId: key.id,
+        prefix: generated.prefix,
+        secretHash: generated.hash,
+        expiresAt: null,
+      });
+    });
+    return { ...this.view(key, generated.prefix), key: generated.key, previous_key_expires_at: graceEnds };
+  }
+
+  async revoke(projectId: string, keyId: string): Promise<void> {
+    const key = await this.findActive(projectId, keyId);
+    await this.keys.update({ id: key.id }, { revokedAt: new Date() });
+  }
+
+  /** Resolves a presented key to its principal, or null when it is unknown, expired or revoked. */
+  async authenticate(presented: string): Promise<ApiKeyPrincipal | null> {
+    const parsed = parseApiKey(presented);
+    if (!parsed) return null;
+    const row = await this.dataSource
+      .createQueryBuilder()
+      .select([
+        's.secret_hash AS secret_hash',
+        'k.id AS key_id',
+        'k.project_id AS project_id',
+        'k.created_by AS created_by',
+        'k.last_used_at AS last_used_at',
+      ])
+      .from(ApiKeySecretEntity, 's')
+      .innerJoin(ApiKeyEntity, 'k', 'k.id = s.api_key_id')
+      .where('s.prefix = :prefix', { prefix: parsed.prefix })
+      .andWhere('(s.expires_at IS NULL OR s.expires_at > now())')
+      .andWhere('k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())')
+      .getRawOne<{ secret_hash: string; key_id: string; project_id: string; created_by: string; last_used_at: Date | null }>();
+    if (!row || !hashesEqual(row.secret_hash, parsed.hash)) return null;
+    this.touch(row.key_id, row.last_used_at);
+    return { kind: 'api_key', keyId: row.key_id, projectId: row.project_id, userId: row.created_by, role: 'member' };
+  }
+
+  private touch(keyId: string, lastUsedAt: Date | null): void {
+    if (lastUsedAt && Date.now() - lastUsedAt.getTime() < LAST_USED_RESOLUTION_MS) return;
+    this.keys.update({ id: keyId }, { lastUsedAt: new Date() }).catch((err: unknown) => {
+      this.logger.warn(`could not record key use: ${err instanceof Error ? err.message : String(err)}`);
+    });
+  }
+
+  private async findActive(projectId: string, keyId: string): Promise<ApiKeyEntity> {
+    const key = await this.keys.findOneBy({ id: keyId, projectId, revokedAt: IsNull() });
+    if (!key) throw AppError.notFound('API key');
+    return key;
+  }
+
+  private async currentPrefixes(keyIds: string[]): Promise<Map<string, string>> {
+    if (keyIds.length === 0) return new Map();
+    const rows = await this.secrets
+      .createQueryBuilder('s')
+      .where('s.api_key_id IN (:...keyIds) AND s.expires_at IS NULL', { keyIds })
+      .getMany();
+    return new Map(rows.map((r) => [r.apiKeyId, r.prefix]));
+  }
+
+  private view(key: ApiKeyEntity, prefix: string): ApiKeyView {
+    return {
+      id: key.id,
+      project_id: key.projectId,
+      name: key.name,
+      prefix,
+      created_at: key.createdAt,
+      last_used_at: key.lastUsedAt,
+      expires_at: key.expiresAt,
+    };
+  }
+}

@@ -1,0 +1,30 @@
+import { Module } from '@nestjs/common';
+import { JwtModule } from '@nestjs/jwt';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AppConfig } from '../config/app-config';
+import { AdminUsersController } from './admin-users.controller';
+import { ApiKeysController } from './api-keys.controller';
+import { ApiKeysService } from './api-keys.service';
+import { AuthController } from './auth.controller';
+import { AuthGuard } from './auth.guard';
+import { AUTH_ENTITIES } from './entities';
+import { buildJwtOptions } from './jwt-options';
+import { ProjectsController } from './projects.controller';
+import { ProjectsService } from './projects.service';
+import { SessionsService } from './sessions.service';
+import { UsersService } from './users.service';
+
+/**
+ * Identity and access: users, projects and their members, sessions, API keys.
+ * Other modules use `AuthGuard` (global) and `ProjectsService.assertAccess`.
+ */
+@Module({
+  imports: [
+    TypeOrmModule.forFeature(AUTH_ENTITIES),
+    JwtModule.registerAsync({ inject: [AppConfig], useFactory: buildJwtOptions }),
+  ],
+  controllers: [AuthController, AdminUsersController, ProjectsController, ApiKeysController],
+  providers: [UsersService, SessionsService, ProjectsService, ApiKeysService, AuthGuard],
+  exports: [AuthGuard, ProjectsService],
+})
+export class AuthModule {}

@@ -1,0 +1,69 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import { AppError, codeForStatus, ErrorBody, ErrorCode } from './app-error';
+
+interface Mapped {
+  status: number;
+  body: Omit<ErrorBody, 'request_id'>;
+  headers: Record<string, string>;
+}
+
+/** Nest's own HTTP exceptions: keep the status, take a readable message. */
+function fromHttpException(err: HttpException): Mapped {
+  const status = err.getStatus();
+  const response = err.getResponse();
+  let message = err.message;
+  if (typeof response === 'object' && response !== null) {
+    const m = (response as { message?: unknown }).message;
+    if (typeof m === 'string') message = m;
+    else if (Array.isArray(m)) message = m.map(String).join('; ');
+  }
+  const code: ErrorCode = status === 400 ? 'validation_failed' : codeForStatus(status);
+  return { status, body: { error: code, message }, headers: {} };
+}
+
+function map(err: unknown): Mapped | null {
+  if (err instanceof AppError) {
+    const body: Mapped['body'] = { error: err.code, message: err.message };
+    if (err.details !== undefined) body.details = err.details;
+    return { status: err.status, body, headers: err.headers };
+  }
+  if (err instanceof HttpException) return fromHttpException(err);
+  return null;
+}
+
+const logger = new Logger('Errors');
+
+/** Writes the envelope for any error; used by the Nest filter and by the Express error handler. */
+export function sendError(exception: unknown, req: Request, res: Response): void {
+  let mapped = map(exception);
+  if (!mapped) {
+    logger.error({ err: exception, request_id: req.id }, 'Unhandled error');
+    mapped = { status: 500, body: { error: 'internal_error', message: 'Internal server error' }, headers: {} };
+  } else if (mapped.status >= 500) {
+    logger.error({ err: exception, request_id: req.id }, mapped.body.message);
+  }
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  for (const [name, value] of Object.entries(mapped.headers)) res.setHeader(name, value);
+  res.status(mapped.status).json({ ...mapped.body, request_id: String(req.id) } satisfies ErrorBody);
+}
+
+/**
+ * The one exception filter: every error answers `{error, message, request_id, details?}`.
+ * Anything unexpected is logged in full and answered with a bare 500.
+ */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    sendError(exception, ctx.getRequest<Request>(), ctx.getResponse<Response>());
+  }
+}
+
+/** Express-level errors (body parsing happens before Nest's pipeline). */
+export function expressErrorHandler(err: unknown, req: Request, res: Response, _next: NextFunction): void {
+  sendError(err, req, res);
+}

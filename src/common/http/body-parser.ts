@@ -1,0 +1,36 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { json } from 'express';
+import { AppError } from '../errors/app-error';
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+}
+
+/** Body-parser failures become envelope errors; the parser's message (which may quote the body) is dropped. */
+function toAppError(err: BodyParserError, limit: number): AppError {
+  switch (err.type) {
+    case 'entity.too.large':
+      return new AppError('payload_too_large', `Request body exceeds the limit of ${limit} bytes`);
+    case 'entity.parse.failed':
+      return new AppError('malformed_json', 'Request body is not valid JSON');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new AppError('unsupported_media_type', 'Unsupported body encoding or charset');
+    case 'request.aborted':
+      return new AppError('bad_request', 'Request body was aborted by the client');
+    default:
+      return new AppError('bad_request', 'Request body could not be read');
+  }
+}
+
+/** JSON body parsing with a size limit, answering errors in the envelope. */
+export function jsonBodyParser(limit: number): RequestHandler {
+  const parse = json({ limit, strict: true });
+  return (req: Request, res: Response, next: NextFunction) => {
+    parse(req, res, (err?: unknown) => {
+      if (err) next(toAppError(err as BodyParserError, limit));
+      else next();
+    });
+  };
+}

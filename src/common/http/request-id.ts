@@ -1,0 +1,19 @@
+import { randomUUID } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+
+export const REQUEST_ID_HEADER = 'x-request-id';
+const VALID_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Accepts a caller's X-Request-Id when it is safe to echo, otherwise generates one. */
+export function resolveRequestId(header: string | string[] | undefined): string {
+  const candidate = Array.isArray(header) ? header[0] : header;
+  return candidate !== undefined && VALID_REQUEST_ID.test(candidate) ? candidate : randomUUID();
+}
+
+/** First middleware of the app: every later log line and error body can rely on `req.id`. */
+export function requestIdMiddleware(req: Request, res: Response, next: NextFunction): void {
+  const id = resolveRequestId(req.headers[REQUEST_ID_HEADER]);
+  req.id = id;
+  res.setHeader('X-Request-Id', id);
+  next();
+}

@@ -1,0 +1,106 @@
+import type { IncomingMessage } from 'node:http';
+
+export const REDACTED = '[redacted]';
+
+/** Header names whose values never reach a log line. */
+const SECRET_HEADERS = new Set([
+  'authorization',
+  'proxy-authorization',
+  'x-api-key',
+  'api-key',
+  'cookie',
+  'set-cookie',
+  'x-auth-token',
+]);
+
+/** Field names whose values never reach a log line, wherever they appear. */
+const SECRET_FIELD = /pass(word)?|secret|token|api[-_]?key|^key$|authorization|cookie|credential/i;
+
+export function isSecretField(name: string): boolean {
+  return SECRET_FIELD.test(name);
+}
+
+/** Paths for pino's redact: a second line of defence for objects logged by hand. */
+export const REDACT_PATHS: string[] = [
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.new_password',
+  '*.refresh_token',
+  '*.access_token',
+  '*.token',
+  '*.key',
+  '*.secret',
+  '*.api_key',
+  '*.authorization',
+  'err.parameters',
+  'err.driverError',
+];
+
+export function redactHeaders(headers: IncomingMessage['headers']): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    out[name] = SECRET_HEADERS.has(name.toLowerCase()) ? REDACTED : value;
+  }
+  return out;
+}
+
+/** Masks the values of query parameters that look like secrets (`?api_key=…`). */
+export function redactUrl(url: string | undefined): string | undefined {
+  if (url === undefined) return url;
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const params = url
+    .slice(q + 1)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      const name = decodeSafe(eq < 0 ? pair : pair.slice(0, eq));
+      return eq >= 0 && isSecretField(name) ? `${pair.slice(0, eq)}=${REDACTED}` : pair;
+    });
+  return `${url.slice(0, q)}?${params.join('&')}`;
+}
+
+function decodeSafe(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/** Shape handed to our serializers by pino-http (after pino-std-serializers). */
+interface SerializedMessage {
+  id?: unknown;
+  method?: string;
+  url?: string;
+  statusCode?: number;
+  headers?: IncomingMessage['headers'];
+  remoteAddress?: string;
+}
+
+export function serializeRequest(req: SerializedMessage): Record<string, unknown> {
+  return {
+    id: req.id,
+    method: req.method,
+    url: redactUrl(req.url),
+    headers: redactHeaders(req.headers ?? {}),
+    remoteAddress: req.remoteAddress,
+  };
+}
+
+export function serializeResponse(res: SerializedMessage): Record<string, unknown> {
+  return { statusCode: res.statusCode };
+}
+
+/** Errors are logged with their type, message, code and stack only: never attached payloads. */
+export function serializeError(err: unknown): Record<string, unknown> {
+  if (!(err instanceof Error)) return { message: String(err) };
+  const out: Record<string, unknown> = { type: err.name, message: err.message, stack: err.stack };
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' || typeof code === 'number') out.code = code;
+  if (err.cause !== undefined) out.cause = serializeError(err.cause);
+  return out;
+}

@@ -1,0 +1,60 @@
+import 'reflect-metadata';
+import type { Server } from 'node:http';
+import { Logger } from '@nestjs/common';
+import { createApp } from './app.factory';
+import { AppConfig, ConfigError, loadConfig } from './config/app-config';
+import { EmbeddedPostgres } from './database/embedded-postgres';
+import { ShutdownService } from './lifecycle/shutdown.service';
+
+async function bootstrap(config: AppConfig): Promise<void> {
+  const embedded = config.DATABASE_URL ? undefined : await EmbeddedPostgres.start(config.DATA_DIR);
+  const databaseUrl = config.DATABASE_URL ?? embedded?.url ?? '';
+  const app = await createApp(config, { databaseUrl });
+  const logger = new Logger('Conflux');
+  if (embedded) logger.warn(`No DATABASE_URL: using the embedded database in ${embedded.directory}`);
+  await app.listen(config.PORT, config.HOST);
+  const server = app.getHttpServer() as Server;
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  logger.log(`Listening on http://${config.HOST}:${port} — Swagger UI at http://localhost:${port}/docs`);
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.log(`${signal} received`);
+    void (async () => {
+      try {
+        await app.get(ShutdownService).drain(server);
+        await app.close();
+        await embedded?.stop();
+        logger.log('Stopped cleanly');
+        process.exit(0);
+      } catch (err) {
+        logger.error(err instanceof Error ? err.stack : String(err));
+        process.exit(1);
+      }
+    })();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+function main(): void {
+  let config: AppConfig;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+  bootstrap(config).catch((err: unknown) => {
+    process.stderr.write(`Conflux failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  });
+}
+
+main();
