@@ -1,4 +1,3 @@
-import type { Server } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
@@ -56,7 +55,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions): P
   setupSwagger(app);
   await app.init();
   app.use(expressErrorHandler);
-  app.get(ShutdownService).track(app.getHttpServer() as Server);
+  app.get(ShutdownService).track(app.getHttpServer());
   await app.get(RedisService).waitUntilReady();
   return app;
 }

@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import type { Server } from 'node:http';
 import { Logger } from '@nestjs/common';
 import { createApp } from './app.factory';
 import { AppConfig, ConfigError, loadConfig } from './config/app-config';
@@ -13,7 +12,7 @@ async function bootstrap(config: AppConfig): Promise<void> {
   const logger = new Logger('Conflux');
   if (embedded) logger.warn(`No DATABASE_URL: using the embedded database in ${embedded.directory}`);
   await app.listen(config.PORT, config.HOST);
-  const server = app.getHttpServer() as Server;
+  const server = app.getHttpServer();
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   logger.log(`Listening on http://${config.HOST}:${port} — Swagger UI at http://localhost:${port}/docs`);

@@ -50,7 +50,14 @@ export class ApiKeysService {
     const generated = generateApiKey();
     const key = await this.dataSource.transaction(async (tx) => {
       const row = await tx.save(
-        tx.create(ApiKeyEntity, { projectId, createdBy, name: name.trim(), expiresAt, revokedAt: null, lastUsedAt: null }),
+        tx.create(ApiKeyEntity, {
+          projectId,
+          createdBy,
+          name: name.trim(),
+          expiresAt,
+          revokedAt: null,
+          lastUsedAt: null,
+        }),
       );
       await tx.insert(ApiKeySecretEntity, {
         apiKeyId: row.id,
@@ -114,7 +121,13 @@ export class ApiKeysService {
       .where('s.prefix = :prefix', { prefix: parsed.prefix })
       .andWhere('(s.expires_at IS NULL OR s.expires_at > now())')
       .andWhere('k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())')
-      .getRawOne<{ secret_hash: string; key_id: string; project_id: string; created_by: string; last_used_at: Date | null }>();
+      .getRawOne<{
+        secret_hash: string;
+        key_id: string;
+        project_id: string;
+        created_by: string;
+        last_used_at: Date | null;
+      }>();
     if (!row || !hashesEqual(row.secret_hash, parsed.hash)) return null;
     this.touch(row.key_id, row.last_used_at);
     return { kind: 'api_key', keyId: row.key_id, projectId: row.project_id, userId: row.created_by, role: 'member' };

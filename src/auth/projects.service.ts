@@ -70,9 +70,7 @@ export class ProjectsService {
   }
 
   async membersOf(projectId: string): Promise<ProjectMemberView[]> {
-    const rows = await this.dataSource.query<
-      { user_id: string; email: string; role: ProjectRole; added_at: Date }[]
-    >(
+    const rows = await this.dataSource.query<{ user_id: string; email: string; role: ProjectRole; added_at: Date }[]>(
       `SELECT m.user_id, u.email, m.role, m.created_at AS added_at
          FROM project_members m JOIN users u ON u.id = m.user_id
         WHERE m.project_id = $1 ORDER BY m.created_at`,
@@ -86,8 +84,10 @@ export class ProjectsService {
     const user = await this.users.findByEmail(email);
     if (!user) throw AppError.notFound('User');
     try {
-      const member = await this.members.save(this.members.create({ projectId, userId: user.id, role: 'member' }));
-      return { user_id: user.id, email: user.email, role: member.role, added_at: member.createdAt };
+      // insert, not save: save would silently update an existing membership.
+      const result = await this.members.insert({ projectId, userId: user.id, role: 'member' });
+      const addedAt = (result.generatedMaps[0] as { createdAt?: Date } | undefined)?.createdAt ?? new Date();
+      return { user_id: user.id, email: user.email, role: 'member', added_at: addedAt };
     } catch (err) {
       if (isUniqueViolation(err)) throw new AppError('conflict', 'This user is already a member of the project');
       throw err;

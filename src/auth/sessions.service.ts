@@ -106,7 +106,10 @@ export class SessionsService {
   }
 
   private async revoke(sessionId: string, reason: string): Promise<void> {
-    await this.sessions.update({ id: sessionId, revokedAt: IsNull() }, { revokedAt: new Date(), revokedReason: reason });
+    await this.sessions.update(
+      { id: sessionId, revokedAt: IsNull() },
+      { revokedAt: new Date(), revokedReason: reason },
+    );
   }
 
   private async issue(user: UserEntity, session: SessionEntity): Promise<TokenPair> {

@@ -227,9 +227,7 @@ export class ConfigError extends Error {
 
 function describe(error: ValidationError): string {
   const constraints = Object.values(error.constraints ?? {}).join('; ');
-  const shown = SENSITIVE_CONFIG_KEYS.has(error.property)
-    ? ''
-    : ` (got ${JSON.stringify(error.value as unknown)})`;
+  const shown = SENSITIVE_CONFIG_KEYS.has(error.property) ? '' : ` (got ${JSON.stringify(error.value as unknown)})`;
   return `${error.property}: ${constraints}${shown}`;
 }
 

@@ -3,13 +3,7 @@ import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import type { Options as PinoHttpOptions } from 'pino-http';
 import { AppConfig } from '../config/app-config';
-import {
-  REDACT_PATHS,
-  REDACTED,
-  serializeError,
-  serializeRequest,
-  serializeResponse,
-} from './redaction';
+import { REDACT_PATHS, REDACTED, serializeError, serializeRequest, serializeResponse } from './redaction';
 
 function withDestination(
   options: PinoHttpOptions,

@@ -7,9 +7,10 @@ export const HTTP_DURATION = 'http_request_duration_seconds';
 
 /** Labels requests by route template (`/projects/:id`), never by raw URL. */
 export function routeLabel(req: Request): string {
-  const route = (req as Request & { route?: { path?: unknown } }).route;
+  const route: unknown = (req as { route?: unknown }).route;
+  const path: unknown = typeof route === 'object' && route !== null ? (route as { path?: unknown }).path : undefined;
   // Nest answers unknown paths from a catch-all route: that is not a template of ours.
-  if (route && typeof route.path === 'string' && !route.path.includes('{*')) return `${req.baseUrl}${route.path}`;
+  if (typeof path === 'string' && !path.includes('{*')) return `${req.baseUrl}${path}`;
   return 'unmatched';
 }
 

@@ -45,4 +45,3 @@ export class QuotaStoreModule {}
   exports: [RateLimitGuard, ThrottlerModule],
 })
 export class QuotaModule {}
-

@@ -22,10 +22,7 @@ export class RateLimitGuard extends ThrottlerGuard {
     return `${throttlerName}:${tracker}`;
   }
 
-  protected override throwThrottlingException(
-    _context: ExecutionContext,
-    detail: ThrottlerLimitDetail,
-  ): Promise<void> {
+  protected override throwThrottlingException(_context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
     const retryAfter = Math.max(1, detail.timeToBlockExpire);
     throw new AppError('rate_limited', `Rate limit exceeded: ${detail.limit} requests per ${detail.ttl / 1000} s`, {
       headers: { 'Retry-After': String(retryAfter) },

@@ -35,9 +35,9 @@ export class RedisRateLimitStore extends RateLimitStore {
 
   async hit(key: string, windowMs: number): Promise<RateLimitHit> {
     try {
-      const [hits, ttl] = (await (
+      const [hits, ttl] = await (
         this.redis as Redis & { confluxRateHit(key: string, windowMs: number): Promise<[number, number]> }
-      ).confluxRateHit(`${this.prefix}rl:${key}`, windowMs)) as [number, number];
+      ).confluxRateHit(`${this.prefix}rl:${key}`, windowMs);
       if (this.degraded) {
         this.degraded = false;
         this.logger.log('Redis is back: rate limits are shared again');

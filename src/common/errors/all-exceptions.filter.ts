@@ -2,6 +2,13 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import type { NextFunction, Request, Response } from 'express';
 import { AppError, codeForStatus, ErrorBody, ErrorCode } from './app-error';
 
+const logger = new Logger('Errors');
+
+function requestIdOf(req: Request): string {
+  const id: unknown = req.id;
+  return typeof id === 'string' ? id : '';
+}
+
 interface Mapped {
   status: number;
   body: Omit<ErrorBody, 'request_id'>;
@@ -22,7 +29,31 @@ function fromHttpException(err: HttpException): Mapped {
   return { status, body: { error: code, message }, headers: {} };
 }
 
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND']);
+const UNAVAILABLE_MESSAGE =
+  /Connection terminated|timeout exceeded when trying to connect|Query read timeout|Command timed out|enableOfflineQueue|Connection is closed|Reached the max retries/i;
+
+/**
+ * True for errors that mean Postgres or Redis could not be reached in time (not a
+ * bug of ours): they answer 503 so clients and load balancers retry.
+ */
+export function isDependencyUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || /^(08|57P0)/.test(code))) return true;
+  const driverError = (err as { driverError?: unknown }).driverError;
+  if (driverError !== undefined && driverError !== err && isDependencyUnavailable(driverError)) return true;
+  return UNAVAILABLE_MESSAGE.test(err.message);
+}
+
 function map(err: unknown): Mapped | null {
+  if (isDependencyUnavailable(err)) {
+    return {
+      status: 503,
+      body: { error: 'service_unavailable', message: 'A backing service is unavailable; retry shortly' },
+      headers: { 'Retry-After': '1' },
+    };
+  }
   if (err instanceof AppError) {
     const body: Mapped['body'] = { error: err.code, message: err.message };
     if (err.details !== undefined) body.details = err.details;
@@ -31,8 +62,6 @@ function map(err: unknown): Mapped | null {
   if (err instanceof HttpException) return fromHttpException(err);
   return null;
 }
-
-const logger = new Logger('Errors');
 
 /** Writes the envelope for any error; used by the Nest filter and by the Express error handler. */
 export function sendError(exception: unknown, req: Request, res: Response): void {
@@ -48,7 +77,7 @@ export function sendError(exception: unknown, req: Request, res: Response): void
     return;
   }
   for (const [name, value] of Object.entries(mapped.headers)) res.setHeader(name, value);
-  res.status(mapped.status).json({ ...mapped.body, request_id: String(req.id) } satisfies ErrorBody);
+  res.status(mapped.status).json({ ...mapped.body, request_id: requestIdOf(req) } satisfies ErrorBody);
 }
 
 /**

@@ -9,7 +9,7 @@ interface BodyParserError {
 
 /** Body-parser failures become envelope errors; the parser's message (which may quote the body) is dropped. */
 function toAppError(err: BodyParserError, limit: number): AppError {
-  switch (err.type) {
+  switch (err.type ?? '') {
     case 'entity.too.large':
       return new AppError('payload_too_large', `Request body exceeds the limit of ${limit} bytes`);
     case 'entity.parse.failed':
@@ -29,7 +29,7 @@ export function jsonBodyParser(limit: number): RequestHandler {
   const parse = json({ limit, strict: true });
   return (req: Request, res: Response, next: NextFunction) => {
     parse(req, res, (err?: unknown) => {
-      if (err) next(toAppError(err as BodyParserError, limit));
+      if (err) next(toAppError(err, limit));
       else next();
     });
   };

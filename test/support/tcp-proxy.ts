@@ -1,0 +1,96 @@
+import { connect, createServer, type Server, type Socket } from 'node:net';
+
+/**
+ * A TCP forwarder on 127.0.0.1 in front of Postgres or Redis, so that a test can
+ * make a dependency unreachable for the app under test (`cut`) and bring it back
+ * (`restore`) without touching the shared servers.
+ */
+export class TcpProxy {
+  private readonly sockets = new Set<Socket>();
+  private isCut = false;
+
+  private constructor(
+    private readonly server: Server,
+    readonly port: number,
+    readonly targetHost: string,
+    readonly targetPort: number,
+  ) {
+    server.on('connection', (socket) => this.accept(socket));
+  }
+
+  static async start(targetHost: string, targetPort: number): Promise<TcpProxy> {
+    const server = createServer();
+    const port = await new Promise<number>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const address = server.address();
+        resolve(typeof address === 'object' && address !== null ? address.port : 0);
+      });
+    });
+    return new TcpProxy(server, port, targetHost, targetPort);
+  }
+
+  /** A proxy in front of the host and port of a postgres:// or redis:// URL. */
+  static async forUrl(url: string): Promise<TcpProxy> {
+    const { host, port } = TcpProxy.parse(url);
+    return TcpProxy.start(host, port);
+  }
+
+  /** Host and port of a postgres:// or redis:// URL (default ports 5432 and 6379). */
+  static parse(url: string): { host: string; port: number } {
+    const parsed = new URL(url);
+    const defaultPort = parsed.protocol.startsWith('redis') ? 6379 : 5432;
+    return { host: parsed.hostname || '127.0.0.1', port: parsed.port ? Number(parsed.port) : defaultPort };
+  }
+
+  /** Resets every live connection, and every new one as soon as it arrives, until `restore()`. */
+  cut(): void {
+    this.isCut = true;
+    for (const socket of this.sockets) reset(socket);
+    this.sockets.clear();
+  }
+
+  /** Forwards new connections again. */
+  restore(): void {
+    this.isCut = false;
+  }
+
+  async close(): Promise<void> {
+    this.cut();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(client: Socket): void {
+    if (this.isCut) {
+      reset(client);
+      return;
+    }
+    const upstream = connect(this.targetPort, this.targetHost);
+    for (const [socket, peer] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
+      this.sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        this.sockets.delete(socket);
+        peer.destroy();
+      });
+      socket.pipe(peer);
+    }
+  }
+}
+
+/** `url` with its host and port replaced by the proxy's, e.g. to hand the app under test. */
+export function proxiedUrl(url: string, proxy: TcpProxy): string {
+  const parsed = new URL(url);
+  parsed.hostname = '127.0.0.1';
+  parsed.port = String(proxy.port);
+  return parsed.toString();
+}
+
+function reset(socket: Socket): void {
+  if (socket.destroyed) return;
+  if (socket.readyState === 'open') socket.resetAndDestroy();
+  else socket.destroy();
+}
