@@ -1,0 +1,59 @@
+import { ConfigError, loadConfig } from '../../src/config/app-config';
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+describe('loadConfig', () => {
+  it('has a working default for every setting', () => {
+    const config = loadConfig({});
+    expect(config.PORT).toBe(3000);
+    expect(config.embeddedDatabase).toBe(true);
+    expect(config.embeddedRedis).toBe(true);
+    expect(config.BODY_LIMIT_BYTES).toBe(10 * 1024 * 1024);
+    expect(config.RATE_LIMIT_PER_MINUTE).toBe(60);
+    expect(config.RATE_LIMIT_PER_HOUR).toBe(1000);
+    expect(config.API_KEY_ROTATION_GRACE_SECONDS).toBe(86400);
+  });
+
+  it('converts numbers and booleans from strings', () => {
+    const config = loadConfig({ PORT: '8080', MIGRATIONS_RUN: 'false', RATE_LIMIT_PER_MINUTE: '5' });
+    expect(config.PORT).toBe(8080);
+    expect(config.MIGRATIONS_RUN).toBe(false);
+    expect(config.RATE_LIMIT_PER_MINUTE).toBe(5);
+  });
+
+  it('names every bad key at once', () => {
+    const found = problems({ PORT: 'abc', LOG_LEVEL: 'loud', JWT_ALGORITHM: 'none', BODY_LIMIT_BYTES: '-1' });
+    const keys = found.map((p) => p.split(':')[0]).sort();
+    expect(keys).toEqual(['BODY_LIMIT_BYTES', 'JWT_ALGORITHM', 'LOG_LEVEL', 'PORT']);
+  });
+
+  it('never echoes the value of a sensitive key', () => {
+    const found = problems({ JWT_SECRET: 'too-short-secret', DATABASE_URL: 'mysql://u:p4ssw0rd@h/db' });
+    expect(found.join('\n')).toMatch(/JWT_SECRET/);
+    expect(found.join('\n')).toMatch(/DATABASE_URL/);
+    expect(found.join('\n')).not.toContain('too-short-secret');
+    expect(found.join('\n')).not.toContain('p4ssw0rd');
+  });
+
+  it('requires real services and secrets in production', () => {
+    const keys = problems({ NODE_ENV: 'production' }).map((p) => p.split(':')[0]);
+    expect(keys).toEqual(expect.arrayContaining(['DATABASE_URL', 'JWT_SECRET']));
+  });
+
+  it('requires both PEM keys for RS256', () => {
+    const keys = problems({ JWT_ALGORITHM: 'RS256' }).map((p) => p.split(':')[0]);
+    expect(keys.sort()).toEqual(['JWT_PRIVATE_KEY', 'JWT_PUBLIC_KEY']);
+  });
+
+  it('ignores unrelated environment variables', () => {
+    expect(() => loadConfig({ HOSTNAME: 'x', SOMETHING_ELSE: '1' })).not.toThrow();
+  });
+});
