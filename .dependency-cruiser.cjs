@@ -6,7 +6,8 @@
  *   repositories, controllers or internals;
  * - `common/` and `config/` depend on no feature module.
  */
-const FEATURES = 'auth|health|metrics|quota|redis|database|lifecycle|logging|ledger|providers|routing|llm|forecasting|ml';
+const FEATURES =
+  'auth|health|metrics|quota|redis|database|lifecycle|logging|ledger|providers|routing|llm|forecasting|ml';
 
 module.exports = {
   forbidden: [
@@ -31,7 +32,11 @@ module.exports = {
       from: { path: '^src/[^/]+\\.ts$' },
       to: {
         path: `^src/(${FEATURES})/`,
-        pathNot: [`^src/(${FEATURES})/[^/]+\\.(module|service|guard|health)\\.ts$`, '^src/metrics/http-metrics\\.ts$', '^src/database/embedded-postgres\\.ts$'],
+        pathNot: [
+          `^src/(${FEATURES})/[^/]+\\.(module|service|guard|health)\\.ts$`,
+          '^src/metrics/http-metrics\\.ts$',
+          '^src/database/embedded-postgres\\.ts$',
+        ],
       },
     },
     {
