@@ -255,7 +255,10 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   }
   const config = plainToInstance(AppConfig, source, { exposeDefaultValues: true });
   const errors = validateSync(config, { whitelist: true, forbidUnknownValues: true });
-  const problems = [...errors.map(describe), ...(errors.length ? [] : crossFieldProblems(config))];
+  // Cross-key rules run too, but say nothing more about a key already reported.
+  const bad = new Set(errors.map((e) => e.property));
+  const crossField = crossFieldProblems(config).filter((p) => !bad.has(p.split(':')[0]));
+  const problems = [...errors.map(describe), ...crossField];
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -48,6 +48,13 @@ describe('loadConfig', () => {
     expect(keys).toEqual(expect.arrayContaining(['DATABASE_URL', 'JWT_SECRET']));
   });
 
+  it('reports cross-key problems together with plain ones', () => {
+    const keys = problems({ NODE_ENV: 'production', PORT: 'abc' }).map((p) => p.split(':')[0]);
+    expect(keys.sort()).toEqual(['DATABASE_URL', 'JWT_SECRET', 'PORT']);
+    const rs = problems({ JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY: 'x' }).map((p) => p.split(':')[0]);
+    expect(rs.sort()).toEqual(['JWT_PRIVATE_KEY', 'JWT_PUBLIC_KEY']);
+  });
+
   it('requires both PEM keys for RS256', () => {
     const keys = problems({ JWT_ALGORITHM: 'RS256' }).map((p) => p.split(':')[0]);
     expect(keys.sort()).toEqual(['JWT_PRIVATE_KEY', 'JWT_PUBLIC_KEY']);

@@ -1,0 +1,143 @@
+import { readdirSync } from 'node:fs';
+import { Api } from './support/http';
+import { killAllServers, makeTempDir, minimalEnv, removeDir, ServerProcess, type ExitResult } from './support/process';
+import { freePort } from './support/services';
+
+const DEFAULT_ADMIN_EMAIL = 'admin@conflux.local';
+const PASSWORD_LINE = /with the generated password: ([A-Za-z0-9_-]+)/;
+/** PGlite's first start (initdb and migrations) takes a few seconds, more on a busy machine. */
+const START_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 20_000;
+const CONFIG_EXIT_TIMEOUT_MS = 15_000;
+const EX_CONFIG = 78;
+
+interface OpenApiDocument {
+  openapi: string;
+  paths: Record<string, Record<string, unknown>>;
+}
+
+interface ProjectBody {
+  id: string;
+  name: string;
+}
+
+describe('startup of node dist/src/main.js', () => {
+  const dirs: string[] = [];
+
+  function tempDataDir(): string {
+    const dir = makeTempDir('conflux-startup-');
+    dirs.push(dir);
+    return dir;
+  }
+
+  afterEach(() => killAllServers());
+  afterAll(async () => {
+    await killAllServers();
+    await Promise.all(dirs.map(removeDir));
+  });
+
+  it('fresh start on the embedded default', async () => {
+    const dataDir = tempDataDir();
+    const envFor = async (): Promise<Record<string, string>> =>
+      minimalEnv({ PORT: String(await freePort()), DATA_DIR: dataDir, LOG_LEVEL: 'info' });
+
+    // ---- first start: empty DATA_DIR, nothing configured
+    const first = await ServerProcess.start({ env: await envFor() });
+    await first.waitForLive(START_TIMEOUT_MS);
+    expect(first.stdout).toMatch(/No DATABASE_URL: using the embedded database/);
+    const api = new Api(first.url);
+
+    const docs = await api.get('/docs');
+    expect(docs.status).toBe(200);
+    expect(docs.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(docs.text).toMatch(/swagger-ui/i);
+
+    const openapi = await api.get<OpenApiDocument>('/docs-json');
+    expect(openapi.status).toBe(200);
+    expect(openapi.body.openapi).toMatch(/^3\./);
+    expect(Object.keys(openapi.body.paths)).toEqual(expect.arrayContaining(['/auth/login', '/projects']));
+    expect(openapi.body.paths['/auth/login']).toHaveProperty('post');
+    expect(openapi.body.paths['/projects']).toHaveProperty('post');
+
+    expect(first.stdout.match(new RegExp(PASSWORD_LINE.source, 'g'))).toHaveLength(1);
+    const password = PASSWORD_LINE.exec(first.stdout)?.[1] ?? '';
+    expect(password.length).toBeGreaterThanOrEqual(12);
+    expect(first.stderr).not.toContain(password);
+
+    const firstTokens = await api.login(DEFAULT_ADMIN_EMAIL, password);
+    const created = await api.post<ProjectBody>(
+      '/projects',
+      { name: 'survives-restarts' },
+      { token: firstTokens.access_token },
+    );
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ id: expect.any(String), name: 'survives-restarts' });
+
+    expect(await first.stop('SIGTERM', STOP_TIMEOUT_MS)).toMatchObject({ code: 0, signal: null });
+
+    // ---- second start on the same DATA_DIR
+    const second = await ServerProcess.start({ env: await envFor() });
+    await second.waitForLive(START_TIMEOUT_MS);
+    const again = new Api(second.url);
+
+    expect(second.stdout).not.toMatch(/generated password/);
+    expect(second.stdout).not.toContain(password);
+
+    // The access token signed before the restart still verifies: the generated JWT secret was kept.
+    const me = await again.get('/auth/me', { token: firstTokens.access_token });
+    expect(me.status).toBe(200);
+    expect(me.body).toMatchObject({ email: DEFAULT_ADMIN_EMAIL, role: 'admin' });
+
+    const secondTokens = await again.login(DEFAULT_ADMIN_EMAIL, password);
+    const projects = await again.get<ProjectBody[]>('/projects', { token: secondTokens.access_token });
+    expect(projects.status).toBe(200);
+    expect(projects.body).toEqual(
+      expect.arrayContaining([expect.objectContaining({ id: created.body.id, name: 'survives-restarts' })]),
+    );
+
+    expect(await second.stop('SIGTERM', STOP_TIMEOUT_MS)).toMatchObject({ code: 0, signal: null });
+  }, 180_000);
+
+  describe('bad configuration stops startup naming every bad key', () => {
+    interface Outcome {
+      exit: ExitResult | undefined;
+      stdout: string;
+      stderr: string;
+      dataDirEntries: string[];
+    }
+
+    async function startWith(env: Record<string, string>): Promise<Outcome> {
+      const dataDir = tempDataDir();
+      const server = await ServerProcess.start({ env: minimalEnv({ DATA_DIR: dataDir, ...env }) });
+      const exit = await server.waitForExit(CONFIG_EXIT_TIMEOUT_MS);
+      return { exit, stdout: server.stdout, stderr: server.stderr, dataDirEntries: readdirSync(dataDir) };
+    }
+
+    function expectConfigFailure(outcome: Outcome, keys: readonly string[]): void {
+      expect(outcome.exit).toMatchObject({ code: EX_CONFIG, signal: null });
+      expect(outcome.stderr).toMatch(/Invalid configuration/);
+      for (const key of keys) expect(outcome.stderr).toMatch(new RegExp(`^\\s*- ${key}:`, 'm'));
+      expect(outcome.stderr).not.toMatch(/^\s+at /m);
+      expect(outcome.stdout).not.toMatch(/Listening on/);
+      // Nothing was started: no embedded database, no generated secret.
+      expect(outcome.dataDirEntries).toEqual([]);
+    }
+
+    it('names PORT, JWT_ALGORITHM and LOG_LEVEL at once', async () => {
+      const outcome = await startWith({ PORT: 'abc', JWT_ALGORITHM: 'XX', LOG_LEVEL: 'loud' });
+      expectConfigFailure(outcome, ['PORT', 'JWT_ALGORITHM', 'LOG_LEVEL']);
+    });
+
+    it('requires DATABASE_URL and JWT_SECRET in production', async () => {
+      const outcome = await startWith({ NODE_ENV: 'production', LOG_LEVEL: 'info' });
+      expectConfigFailure(outcome, ['DATABASE_URL', 'JWT_SECRET']);
+    });
+
+    it('names a bad secret without echoing its value', async () => {
+      const outcome = await startWith({ JWT_SECRET: 'short-secret-value', LOG_LEVEL: 'info' });
+      expectConfigFailure(outcome, ['JWT_SECRET']);
+      expect(outcome.stderr).not.toContain('short-secret-value');
+      expect(outcome.stdout).not.toContain('short-secret-value');
+    });
+  });
+});
