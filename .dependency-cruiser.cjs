@@ -34,7 +34,6 @@ module.exports = {
         path: `^src/(${FEATURES})/`,
         pathNot: [
           `^src/(${FEATURES})/[^/]+\\.(module|service|guard|health)\\.ts$`,
-          '^src/metrics/http-metrics\\.ts$',
           '^src/database/embedded-postgres\\.ts$',
         ],
       },

@@ -60,7 +60,9 @@ async function json(base, path, body, headers = {}) {
 
 function run(url, connections, headers) {
   return new Promise((resolve, reject) => {
-    autocannon({ url, connections, duration: SECONDS, headers }, (err, result) => (err ? reject(err) : resolve(result)));
+    autocannon({ url, connections, duration: SECONDS, headers }, (err, result) =>
+      err ? reject(err) : resolve(result),
+    );
   });
 }
 

@@ -10,7 +10,8 @@ import { requestIdMiddleware } from './common/http/request-id';
 import { createValidationPipe } from './common/http/validation';
 import { AppConfig } from './config/app-config';
 import { ShutdownService } from './lifecycle/shutdown.service';
-import { HttpMetrics } from './metrics/http-metrics';
+import { HttpLogger } from './logging/http-logger.service';
+import { HttpMetrics } from './metrics/http-metrics.service';
 import { RedisService } from './redis/redis.service';
 import { setupSwagger } from './swagger';
 
@@ -44,6 +45,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions): P
   app.set('trust proxy', trustProxy(config.TRUST_PROXY));
   app.disable('x-powered-by');
   app.use(requestIdMiddleware);
+  app.use(app.get(HttpLogger).middleware);
   app.use(app.get(HttpMetrics).middleware());
   app.use(helmet({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false }));
   const origins = corsOrigins(config.CORS_ORIGINS);

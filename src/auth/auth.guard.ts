@@ -4,6 +4,7 @@ import type { Request } from 'express';
 import { IS_PUBLIC, REQUIRED_ROLE, USER_ONLY } from '../common/auth/decorators';
 import type { Principal, Role } from '../common/auth/principal';
 import { AppError } from '../common/errors/app-error';
+import { AuthFailuresService } from '../quota/auth-failures.service';
 import { ApiKeysService } from './api-keys.service';
 import { looksLikeApiKey } from './secrets';
 import { SessionsService } from './sessions.service';
@@ -30,13 +31,22 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly sessions: SessionsService,
     private readonly apiKeys: ApiKeysService,
+    private readonly failures: AuthFailuresService,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
     const req = context.switchToHttp().getRequest<Request>();
-    const principal = await this.authenticate(req);
+    let principal: Principal;
+    try {
+      principal = await this.authenticate(req);
+    } catch (err) {
+      if (err instanceof AppError && err.status === 401) {
+        throw await this.failures.register(req.ip ?? 'unknown', err);
+      }
+      throw err;
+    }
     req.principal = principal;
     if (this.reflector.getAllAndOverride<boolean>(USER_ONLY, targets) && principal.kind !== 'user') {
       throw AppError.forbidden('This endpoint needs a signed-in user, not an API key');

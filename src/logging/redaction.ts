@@ -95,12 +95,23 @@ export function serializeResponse(res: SerializedMessage): Record<string, unknow
   return { statusCode: res.statusCode };
 }
 
-/** Errors are logged with their type, message, code and stack only: never attached payloads. */
-export function serializeError(err: unknown): Record<string, unknown> {
-  if (!(err instanceof Error)) return { message: String(err) };
-  const out: Record<string, unknown> = { type: err.name, message: err.message, stack: err.stack };
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string' || typeof code === 'number') out.code = code;
-  if (err.cause !== undefined) out.cause = serializeError(err.cause);
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+/**
+ * Errors are logged with their type, message, code and stack only — never attached
+ * payloads (query parameters, driver errors, request configs). Works on Error
+ * instances and on the plain objects pino-http hands over after its own flattening.
+ */
+export function serializeError(err: unknown, depth = 0): Record<string, unknown> {
+  if (!isObject(err)) return { message: String(err) };
+  const out: Record<string, unknown> = {};
+  const type = err.type ?? err.name ?? (err instanceof Error ? err.constructor.name : undefined);
+  if (typeof type === 'string') out.type = type;
+  if (typeof err.message === 'string') out.message = err.message;
+  if (typeof err.code === 'string' || typeof err.code === 'number') out.code = err.code;
+  if (typeof err.stack === 'string') out.stack = err.stack;
+  if (err.cause !== undefined && depth < 3) out.cause = serializeError(err.cause, depth + 1);
   return out;
 }

@@ -1,7 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { makeHistogramProvider, PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { register } from 'prom-client';
-import { HTTP_DURATION, HttpMetrics } from './http-metrics';
+import { HTTP_DURATION, HttpMetrics } from './http-metrics.service';
 import { MetricsController } from './metrics.controller';
 
 /** Process metrics and HTTP request durations; feature modules add their own metrics. */

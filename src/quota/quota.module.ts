@@ -2,6 +2,7 @@ import { Logger, Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { AppConfig } from '../config/app-config';
 import { RedisService } from '../redis/redis.service';
+import { AuthFailuresService } from './auth-failures.service';
 import { MemoryRateLimitStore } from './memory-rate-limit.store';
 import { RateLimitGuard } from './rate-limit.guard';
 import { RateLimitStore } from './rate-limit.store';
@@ -29,6 +30,7 @@ export class QuotaStoreModule {}
 /** Request rate limits (and, later, credit budgets) over Redis or the in-process store. */
 @Module({
   imports: [
+    QuotaStoreModule,
     ThrottlerModule.forRootAsync({
       imports: [QuotaStoreModule],
       inject: [AppConfig, RateLimitStore],
@@ -41,7 +43,7 @@ export class QuotaStoreModule {}
       }),
     }),
   ],
-  providers: [RateLimitGuard],
-  exports: [RateLimitGuard, ThrottlerModule],
+  providers: [RateLimitGuard, AuthFailuresService],
+  exports: [RateLimitGuard, AuthFailuresService, ThrottlerModule],
 })
 export class QuotaModule {}

@@ -3,6 +3,8 @@ import type Redis from 'ioredis';
 import { MemoryRateLimitStore } from './memory-rate-limit.store';
 import { RateLimitHit, RateLimitStore } from './rate-limit.store';
 
+const RETRY_REDIS_AFTER_MS = 2000;
+
 /** INCR and PEXPIRE in one atomic step; returns the count and the window's remaining ms. */
 const HIT_SCRIPT = `
 local hits = redis.call('INCR', KEYS[1])
@@ -24,6 +26,8 @@ export class RedisRateLimitStore extends RateLimitStore {
   private readonly logger = new Logger(RedisRateLimitStore.name);
   private readonly fallback = new MemoryRateLimitStore();
   private degraded = false;
+  /** While Redis is failing, skip it for a while instead of waiting out a timeout per request. */
+  private skipUntil = 0;
 
   constructor(
     private readonly redis: Redis,
@@ -34,6 +38,7 @@ export class RedisRateLimitStore extends RateLimitStore {
   }
 
   async hit(key: string, windowMs: number): Promise<RateLimitHit> {
+    if (Date.now() < this.skipUntil) return this.fallback.hit(key, windowMs);
     try {
       const [hits, ttl] = await (
         this.redis as Redis & { confluxRateHit(key: string, windowMs: number): Promise<[number, number]> }
@@ -44,6 +49,7 @@ export class RedisRateLimitStore extends RateLimitStore {
       }
       return { hits, resetMs: ttl };
     } catch (err) {
+      this.skipUntil = Date.now() + RETRY_REDIS_AFTER_MS;
       if (!this.degraded) {
         this.degraded = true;
         this.logger.warn(`Redis unavailable, rate limits fall back to this instance: ${String(err)}`);

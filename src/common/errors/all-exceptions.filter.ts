@@ -1,4 +1,4 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger, NotFoundException } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { AppError, codeForStatus, ErrorBody, ErrorCode } from './app-error';
 
@@ -37,16 +37,16 @@ const UNAVAILABLE_MESSAGE =
  * True for errors that mean Postgres or Redis could not be reached in time (not a
  * bug of ours): they answer 503 so clients and load balancers retry.
  */
-export function isDependencyUnavailable(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  const code = (err as { code?: unknown }).code;
+export function isDependencyUnavailable(err: unknown, depth = 0): boolean {
+  // By shape, not instanceof: errors raised by Node internals may come from another realm.
+  if (typeof err !== 'object' || err === null || depth > 3) return false;
+  const { code, message, driverError } = err as { code?: unknown; message?: unknown; driverError?: unknown };
   if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || /^(08|57P0)/.test(code))) return true;
-  const driverError = (err as { driverError?: unknown }).driverError;
-  if (driverError !== undefined && driverError !== err && isDependencyUnavailable(driverError)) return true;
-  return UNAVAILABLE_MESSAGE.test(err.message);
+  if (driverError !== undefined && driverError !== err && isDependencyUnavailable(driverError, depth + 1)) return true;
+  return typeof message === 'string' && UNAVAILABLE_MESSAGE.test(message);
 }
 
-function map(err: unknown): Mapped | null {
+function map(err: unknown, req: Request): Mapped | null {
   if (isDependencyUnavailable(err)) {
     return {
       status: 503,
@@ -59,16 +59,31 @@ function map(err: unknown): Mapped | null {
     if (err.details !== undefined) body.details = err.details;
     return { status: err.status, body, headers: err.headers };
   }
+  if (err instanceof NotFoundException && /^Cannot [A-Z]+ /.test(err.message)) {
+    // Nest's own message quotes the URL with its query string, which may carry secrets.
+    return {
+      status: 404,
+      body: { error: 'not_found', message: `No route for ${req.method} ${req.path}` },
+      headers: {},
+    };
+  }
   if (err instanceof HttpException) return fromHttpException(err);
   return null;
 }
 
+function describeCause(err: unknown): string {
+  const message = (err as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : 'unknown';
+}
+
 /** Writes the envelope for any error; used by the Nest filter and by the Express error handler. */
 export function sendError(exception: unknown, req: Request, res: Response): void {
-  let mapped = map(exception);
+  let mapped = map(exception, req);
   if (!mapped) {
     logger.error({ err: exception, request_id: req.id }, 'Unhandled error');
     mapped = { status: 500, body: { error: 'internal_error', message: 'Internal server error' }, headers: {} };
+  } else if (mapped.status === 503) {
+    logger.warn({ request_id: req.id, cause: describeCause(exception) }, mapped.body.message);
   } else if (mapped.status >= 500) {
     logger.error({ err: exception, request_id: req.id }, mapped.body.message);
   }
