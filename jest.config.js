@@ -1,19 +1,14 @@
-/** SWC settings for NestJS: legacy decorators with emitted design-time metadata. */
-const swcOptions = {
-  swcrc: false,
-  jsc: {
-    parser: { syntax: 'typescript', decorators: true },
-    transform: { legacyDecorator: true, decoratorMetadata: true },
-    target: 'es2022',
-  },
-  module: { type: 'commonjs' },
-};
+/**
+ * ts-jest in isolated-modules mode: each file is transpiled on its own (fast), with
+ * the decorator metadata NestJS relies on. Type checking is `npm run build`'s job.
+ */
+const tsJestOptions = { isolatedModules: true, tsconfig: '<rootDir>/tsconfig.json', diagnostics: false };
 
 /** @type {import('jest').Config} */
 module.exports = {
   rootDir: __dirname,
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': ['@swc/jest', swcOptions] },
+  transform: { '^.+\\.ts$': ['ts-jest', tsJestOptions] },
   moduleFileExtensions: ['ts', 'js', 'json'],
   testMatch: ['<rootDir>/test/**/*.spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/dist/'],
