@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { startApp, TestApp } from './support/app';
 import { Api, ApiResponse, expectEnvelope } from './support/http';
@@ -44,84 +43,18 @@ const RECOVER_MS = 8_000;
 /** How long a poll goes on before the assertions judge its last answer. */
 const SETTLE_MS = 10_000;
 
-/**
- * A forwarder that can go silent: connections stay open but nothing is relayed
- * either way, like a dependency that hangs (a TcpProxy cut answers with a reset,
- * which fails fast; this is the slow kind of failure).
- */
-class StallProxy {
-  private readonly sockets = new Set<Socket>();
-  private stalled = false;
-
-  private constructor(
-    private readonly server: Server,
-    readonly port: number,
-    private readonly target: { host: string; port: number },
-  ) {
-    server.on('connection', (socket) => this.accept(socket));
-  }
-
-  static async forUrl(url: string): Promise<StallProxy> {
-    const server = createServer();
-    const port = await new Promise<number>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        resolve(typeof address === 'object' && address !== null ? address.port : 0);
-      });
-    });
-    return new StallProxy(server, port, TcpProxy.parse(url));
-  }
-
-  stall(): void {
-    this.stalled = true;
-    for (const socket of this.sockets) socket.pause();
-  }
-
-  resume(): void {
-    this.stalled = false;
-    for (const socket of this.sockets) socket.resume();
-  }
-
-  async close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  private accept(client: Socket): void {
-    const upstream = connect(this.target.port, this.target.host);
-    for (const [socket, peer] of [
-      [client, upstream],
-      [upstream, client],
-    ] as const) {
-      this.sockets.add(socket);
-      socket.on('error', () => undefined);
-      socket.on('data', (chunk: Buffer) => peer.write(chunk));
-      socket.on('close', () => {
-        this.sockets.delete(socket);
-        peer.destroy();
-      });
-      if (this.stalled) socket.pause();
-    }
-  }
-}
-
 describe('health probes against real dependencies cut and restored', () => {
   let db: TestDatabase;
   let pgProxy: TcpProxy;
   let redisProxy: TcpProxy;
-  let pgStall: StallProxy;
-  let redisStall: StallProxy;
   let t: TestApp | undefined;
   let api: Api;
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    // app -> TcpProxy (cut: connections reset) -> StallProxy (stall: connections hang) -> server
-    pgStall = await StallProxy.forUrl(db.url);
-    redisStall = await StallProxy.forUrl(testRedisUrl());
-    pgProxy = await TcpProxy.start('127.0.0.1', pgStall.port);
-    redisProxy = await TcpProxy.start('127.0.0.1', redisStall.port);
+    // app -> TcpProxy (cut: connections reset; stall: connections hang) -> server
+    pgProxy = await TcpProxy.forUrl(db.url);
+    redisProxy = await TcpProxy.forUrl(testRedisUrl());
     t = await startApp({
       db,
       databaseUrl: proxiedUrl(db.url, pgProxy),
@@ -138,10 +71,8 @@ describe('health probes against real dependencies cut and restored', () => {
   afterAll(async () => {
     pgProxy?.restore();
     redisProxy?.restore();
-    pgStall?.resume();
-    redisStall?.resume();
     await t?.close();
-    await Promise.all([pgProxy?.close(), redisProxy?.close(), pgStall?.close(), redisStall?.close()]);
+    await Promise.all([pgProxy?.close(), redisProxy?.close()]);
     await db?.drop();
   });
 
@@ -282,8 +213,8 @@ describe('health probes against real dependencies cut and restored', () => {
   });
 
   it('answers within bounded time when a dependency hangs instead of refusing', async () => {
-    pgStall.stall();
-    redisStall.stall();
+    pgProxy.stall();
+    redisProxy.stall();
     try {
       const ready = await pollProbe<ReadyErrorBody>(
         '/health/ready',
@@ -302,8 +233,8 @@ describe('health probes against real dependencies cut and restored', () => {
         expect(answers[1].body.status).toBe('degraded');
       }
     } finally {
-      pgStall.resume();
-      redisStall.resume();
+      pgProxy.restore();
+      redisProxy.restore();
     }
     await expectAllReady();
   });

@@ -2,12 +2,14 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 
 /**
  * A TCP forwarder on 127.0.0.1 in front of Postgres or Redis, so that a test can
- * make a dependency unreachable for the app under test (`cut`) and bring it back
+ * make a dependency unreachable for the app under test (`cut`: connections reset),
+ * or hang (`stall`: connections stay open, nothing is relayed), and bring it back
  * (`restore`) without touching the shared servers.
  */
 export class TcpProxy {
   private readonly sockets = new Set<Socket>();
   private isCut = false;
+  private isStalled = false;
 
   private constructor(
     private readonly server: Server,
@@ -50,9 +52,17 @@ export class TcpProxy {
     this.sockets.clear();
   }
 
-  /** Forwards new connections again. */
+  /** Keeps every connection open but relays nothing either way, until `restore()`. */
+  stall(): void {
+    this.isStalled = true;
+    for (const socket of this.sockets) socket.pause();
+  }
+
+  /** Forwards again: new connections after a cut, and the held ones after a stall. */
   restore(): void {
     this.isCut = false;
+    this.isStalled = false;
+    for (const socket of this.sockets) socket.resume();
   }
 
   async close(): Promise<void> {
@@ -72,11 +82,13 @@ export class TcpProxy {
     ] as const) {
       this.sockets.add(socket);
       socket.on('error', () => undefined);
+      // Relayed by hand rather than piped: a pipe may resume a socket that a stall paused.
+      socket.on('data', (chunk: Buffer) => peer.write(chunk));
       socket.on('close', () => {
         this.sockets.delete(socket);
         peer.destroy();
       });
-      socket.pipe(peer);
+      if (this.isStalled) socket.pause();
     }
   }
 }
