@@ -14,6 +14,7 @@ import {
   validateSync,
   ValidationError,
 } from 'class-validator';
+import { GatewayConfig, loadGatewayConfig } from './gateway-config';
 
 const toInt = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
@@ -205,6 +206,62 @@ export class AppConfig {
   @Min(50)
   HEALTH_CHECK_TIMEOUT_MS = 1000;
 
+  /** YAML or JSON file declaring upstream provider instances and catalog overrides. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  PROVIDERS_FILE?: string = undefined;
+
+  /** Credits per US dollar (1 credit = 1 000 000 micro-credits). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  CREDITS_PER_USD = 100;
+
+  /** Deadline of one gateway request across all its attempts. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  GATEWAY_DEADLINE_MS = 120_000;
+
+  /** How often provider instances are probed in the background (status is cached in between). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  PROVIDER_PROBE_INTERVAL_MS = 15_000;
+
+  /** Spend an instance may allow per project while Redis is unreachable (credits; 0 = none). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  QUOTA_OUTAGE_ALLOWANCE_CREDITS = 1;
+
+  /** How long an Idempotency-Key and its stored response are kept. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(60)
+  IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
+
+  /** Longest prompt accepted by the legacy /api/v1/text/generate contract. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  LEGACY_PROMPT_MAX_CHARS = 2000;
+
+  /** Ledger rows written per batch, and how often the writer flushes. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  LEDGER_BATCH_SIZE = 500;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  LEDGER_FLUSH_INTERVAL_MS = 250;
+
+  /** Upstream instances and catalog overrides read from PROVIDERS_FILE (not an environment variable). */
+  gateway: GatewayConfig = { providers: [], models: [] };
+
   get isProduction(): boolean {
     return this.NODE_ENV === 'production';
   }
@@ -247,7 +304,7 @@ function crossFieldProblems(config: AppConfig): string[] {
 
 /** Reads and validates the configuration; throws a ConfigError naming every bad key. */
 export function loadConfig(env: Record<string, string | undefined>): AppConfig {
-  const known = Object.keys(new AppConfig());
+  const known = Object.keys(new AppConfig()).filter((key) => key !== 'gateway');
   const source: Record<string, string> = {};
   for (const key of known) {
     const value = env[key];
@@ -258,7 +315,9 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   // Cross-key rules run too, but say nothing more about a key already reported.
   const bad = new Set(errors.map((e) => e.property));
   const crossField = crossFieldProblems(config).filter((p) => !bad.has(p.split(':')[0]));
-  const problems = [...errors.map(describe), ...crossField];
+  const gateway = loadGatewayConfig(config.PROVIDERS_FILE, env);
+  config.gateway = gateway.config;
+  const problems = [...errors.map(describe), ...crossField, ...gateway.problems];
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

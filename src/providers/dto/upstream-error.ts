@@ -1,0 +1,51 @@
+/** Why an upstream call failed: recorded in the ledger and the metrics. */
+export type UpstreamErrorClass =
+  | 'timeout'
+  | 'network'
+  | 'http_5xx'
+  | 'http_429'
+  | 'http_4xx'
+  | 'malformed'
+  | 'stream_cut'
+  | 'breaker_open'
+  | 'aborted';
+
+/**
+ * A failed upstream call. `retryable` failures (network, timeout, 429, 5xx, malformed,
+ * open breaker) may fall through to the next candidate; a 4xx is the client's fault
+ * and is answered as is, never retried, and never counted against a breaker.
+ */
+export class UpstreamError extends Error {
+  constructor(
+    readonly errorClass: UpstreamErrorClass,
+    message: string,
+    readonly options: {
+      /** The upstream's HTTP status, when there was one. */
+      status?: number;
+      retryAfterMs?: number;
+      instanceId?: string;
+      cause?: unknown;
+    } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = 'UpstreamError';
+  }
+
+  get status(): number | undefined {
+    return this.options.status;
+  }
+
+  get retryAfterMs(): number | undefined {
+    return this.options.retryAfterMs;
+  }
+
+  /** Worth trying again or elsewhere. */
+  get retryable(): boolean {
+    return this.errorClass !== 'http_4xx' && this.errorClass !== 'aborted';
+  }
+
+  /** Counts against the instance's breaker (the client's own mistakes never do). */
+  get countsAgainstUpstream(): boolean {
+    return this.errorClass !== 'http_4xx' && this.errorClass !== 'aborted' && this.errorClass !== 'breaker_open';
+  }
+}
