@@ -1,0 +1,48 @@
+import type { ChatRequest, ChatResult, EmbeddingRequest, EmbeddingResult, FinishReason } from '../dto/chat';
+
+/** One HTTP exchange with an upstream, relative to its API root (no I/O here). */
+export interface WireRequest {
+  method: 'GET' | 'POST';
+  path: string;
+  body?: unknown;
+}
+
+/**
+ * What one stream chunk means, before the shared assembler turns it into ChatStreamEvents.
+ * Usage may arrive in parts (Anthropic: input at the start, output at the end) and the finish
+ * reason before the usage (OpenAI); `end` is the kind's proper end marker.
+ */
+export type WireStreamEvent =
+  | { type: 'delta'; text: string }
+  | { type: 'usage'; input_tokens?: number; output_tokens?: number }
+  | { type: 'finish'; finish_reason: FinishReason }
+  | { type: 'end' };
+
+/** How a stream is framed on the wire: server-sent events or newline-delimited JSON. */
+export type StreamFraming = 'sse' | 'ndjson';
+
+/**
+ * The pure translation between the canonical shapes and one provider kind's wire format.
+ * Parsers throw UpstreamError('malformed') on payloads they cannot use, and the upstream's
+ * own error class for error events inside a stream.
+ */
+export interface KindMapper {
+  readonly framing: StreamFraming;
+  /** The API root under the declared base URL path (e.g. Anthropic's base URL may or may not end in /v1). */
+  readonly apiRoot: (basePath: string) => string;
+  /** Authentication and version headers. */
+  readonly headers: (apiKey: string | undefined) => Record<string, string>;
+  readonly chatRequest: (req: ChatRequest, stream: boolean) => WireRequest;
+  readonly chatResult: (body: unknown, requestedModel: string) => ChatResult;
+  readonly streamChunk: (data: string) => WireStreamEvent[];
+  /** Absent when the kind serves no embeddings. */
+  readonly embedRequest?: (req: EmbeddingRequest) => WireRequest;
+  readonly embedResult?: (body: unknown, requestedModel: string) => EmbeddingResult;
+  /** The cheap listing call used by the background status probe. */
+  readonly modelsRequest: () => WireRequest;
+  readonly modelList: (body: unknown) => string[] | null;
+  /** Whether a probe answered with this status shows the upstream is up. */
+  readonly probeReachable: (status: number) => boolean;
+  /** The human message inside an error body, if it has one. */
+  readonly errorMessage: (body: unknown) => string | undefined;
+}

@@ -1,0 +1,318 @@
+import type { ProviderDeclaration } from '../config/gateway-config';
+import type {
+  CallOptions,
+  ChatRequest,
+  ChatResult,
+  ChatStreamEvent,
+  EmbeddingRequest,
+  EmbeddingResult,
+} from './dto/chat';
+import type { ProviderInstanceInfo } from './dto/provider-info';
+import { UpstreamError } from './dto/upstream-error';
+import { mapperFor } from './kinds';
+import type { KindMapper, StreamFraming, WireRequest } from './kinds/kind-mapper';
+import { parseWith } from './kinds/parse';
+import type { ProviderMetrics } from './providers.metrics';
+import { type BreakerPass, InstanceBreaker } from './resilience/breaker';
+import { withRetries } from './resilience/retry';
+import { decodeChatStream } from './streaming/chat-stream';
+import { CallControl } from './transport/call-control';
+import { UpstreamClient } from './transport/upstream-client';
+
+const CONNECT_TIMEOUT_MS = 10_000;
+const STREAM_ACCEPT: Record<StreamFraming, string> = {
+  sse: 'text/event-stream',
+  ndjson: 'application/x-ndjson',
+};
+
+/** One attempt: admitted by the breaker, bounded by its own CallControl, ended exactly once. */
+interface Attempt {
+  readonly control: CallControl;
+  /** Ends the attempt as a success: settles the breaker, records the metrics. */
+  succeed(): Promise<void>;
+  /** Ends the attempt as a failure; returns the failure as an UpstreamError, to throw. */
+  fail(error: unknown): Promise<UpstreamError>;
+}
+
+interface OpenStream {
+  attempt: Attempt;
+  events: AsyncGenerator<ChatStreamEvent, void, undefined>;
+  first: IteratorResult<ChatStreamEvent, void>;
+}
+
+interface ProbeStatus {
+  reachable: boolean | null;
+  latencyMs: number | null;
+  at: string | null;
+  models: string[] | null;
+}
+
+export interface ProviderInstanceOptions {
+  /** Jitter source (tests make backoff deterministic). */
+  random?: () => number;
+}
+
+/**
+ * One declared upstream instance: the kind's mapper for translation, one transport, one breaker
+ * and the retry policy around every call, plus the cached result of the background probe.
+ */
+export class ProviderInstance {
+  readonly id: string;
+  private readonly mapper: KindMapper;
+  private readonly client: UpstreamClient;
+  private readonly breaker: InstanceBreaker;
+  private readonly closing = new AbortController();
+  private probing = false;
+  private closed?: Promise<void>;
+  private lastProbe: ProbeStatus = { reachable: null, latencyMs: null, at: null, models: null };
+
+  constructor(
+    private readonly declaration: ProviderDeclaration,
+    private readonly metrics: ProviderMetrics,
+    private readonly options: ProviderInstanceOptions = {},
+  ) {
+    this.id = declaration.id;
+    this.mapper = mapperFor(declaration.kind);
+    this.client = new UpstreamClient({
+      baseUrl: declaration.base_url,
+      apiRoot: (path) => this.mapper.apiRoot(path),
+      headers: this.mapper.headers(declaration.api_key),
+      secrets: declaration.api_key ? [declaration.api_key] : [],
+      errorMessage: (body) => this.mapper.errorMessage(body),
+      connectTimeoutMs: Math.min(declaration.timeout_ms, CONNECT_TIMEOUT_MS),
+    });
+    this.breaker = new InstanceBreaker(declaration.id, declaration.breaker, (state) =>
+      metrics.breakerState(declaration.id, state),
+    );
+    metrics.breakerState(declaration.id, 'closed');
+  }
+
+  info(): ProviderInstanceInfo {
+    return {
+      id: this.id,
+      kind: this.declaration.kind,
+      base_url: publicUrl(this.declaration.base_url),
+      models: [...this.declaration.models],
+      breaker: this.breaker.state,
+      reachable: this.lastProbe.reachable,
+      probe_latency_ms: this.lastProbe.latencyMs,
+      last_probe_at: this.lastProbe.at,
+      upstream_models: this.lastProbe.models ? [...this.lastProbe.models] : null,
+    };
+  }
+
+  serves(model: string): boolean {
+    return this.declaration.models.includes(model);
+  }
+
+  get available(): boolean {
+    return this.breaker.state !== 'open';
+  }
+
+  async chat(req: ChatRequest, opts: CallOptions = {}): Promise<ChatResult> {
+    try {
+      const wire = this.mapper.chatRequest(req, false);
+      return await this.retrying(opts, () =>
+        this.exchange(req.model, opts, wire, (body) => this.mapper.chatResult(body, req.model)),
+      );
+    } catch (err) {
+      throw this.tag(err);
+    }
+  }
+
+  async embed(req: EmbeddingRequest, opts: CallOptions = {}): Promise<EmbeddingResult> {
+    try {
+      const { embedRequest, embedResult } = this.mapper;
+      if (!embedRequest || !embedResult) {
+        throw new UpstreamError('http_4xx', `${this.declaration.kind} instances serve no embeddings`);
+      }
+      const wire = embedRequest(req);
+      return await this.retrying(opts, () =>
+        this.exchange(req.model, opts, wire, (body) => embedResult(body, req.model)),
+      );
+    } catch (err) {
+      throw this.tag(err);
+    }
+  }
+
+  /**
+   * Retries happen only while opening the stream, up to its first event; a failure after that
+   * throws 'stream_cut' (or 'aborted'); stopping early (return()) aborts the upstream request.
+   */
+  async *chatStream(req: ChatRequest, opts: CallOptions = {}): AsyncGenerator<ChatStreamEvent, void, undefined> {
+    try {
+      const wire = this.mapper.chatRequest(req, true);
+      const opened = await this.retrying(opts, () => this.openStream(req.model, wire, opts));
+      yield* this.relay(opened);
+    } catch (err) {
+      throw this.tag(err);
+    }
+  }
+
+  /**
+   * Refreshes the cached status (bounded by timeout_ms); never throws, never touches the breaker,
+   * and does nothing while the previous probe is still running.
+   */
+  async probe(): Promise<void> {
+    if (this.probing || this.closing.signal.aborted) return;
+    this.probing = true;
+    const control = new CallControl(this.closing.signal, this.declaration.timeout_ms);
+    const started = performance.now();
+    let status: Omit<ProbeStatus, 'at'>;
+    try {
+      const answer = await this.client.probe(this.mapper.modelsRequest(), control);
+      const reachable = this.mapper.probeReachable(answer.status);
+      const listed = answer.status >= 200 && answer.status < 300;
+      status = {
+        reachable,
+        latencyMs: reachable ? Math.round(performance.now() - started) : null,
+        models: listed ? this.modelList(answer.body) : null,
+      };
+    } catch {
+      status = { reachable: false, latencyMs: null, models: null };
+    } finally {
+      control.dispose();
+      this.probing = false;
+    }
+    if (this.closing.signal.aborted) return;
+    this.lastProbe = { ...status, at: new Date().toISOString() };
+    this.metrics.probed(this.id, status.reachable === true);
+  }
+
+  /** Stops probing and closes the connections (idempotent). */
+  close(): Promise<void> {
+    if (!this.closed) {
+      this.closing.abort();
+      this.breaker.shutdown();
+      this.closed = this.client.close();
+    }
+    return this.closed;
+  }
+
+  private retrying<T>(opts: CallOptions, attempt: () => Promise<T>): Promise<T> {
+    return withRetries(
+      this.declaration.retry,
+      opts,
+      {
+        onRetry: () => this.metrics.retried(this.id),
+        random: this.options.random,
+        maxRetryAfterMs: Math.max(this.declaration.timeout_ms, this.declaration.retry.max_delay_ms),
+      },
+      attempt,
+    );
+  }
+
+  /** One JSON attempt. */
+  private async exchange<T>(model: string, opts: CallOptions, wire: WireRequest, parse: (body: unknown) => T) {
+    const attempt = this.begin(model, opts);
+    try {
+      const body = await this.client.json(wire, attempt.control);
+      const result = parseWith(() => parse(body));
+      await attempt.succeed();
+      return result;
+    } catch (err) {
+      throw await attempt.fail(err);
+    }
+  }
+
+  /** One stream attempt, up to its first event (so that failures before it may be retried). */
+  private async openStream(model: string, wire: WireRequest, opts: CallOptions): Promise<OpenStream> {
+    const attempt = this.begin(model, opts);
+    try {
+      const chunks = await this.client.stream(wire, attempt.control, STREAM_ACCEPT[this.mapper.framing]);
+      const events = decodeChatStream(chunks, this.mapper);
+      return { attempt, events, first: await events.next() };
+    } catch (err) {
+      throw await attempt.fail(err);
+    }
+  }
+
+  private async *relay({ attempt, events, first }: OpenStream): AsyncGenerator<ChatStreamEvent, void, undefined> {
+    let over = false;
+    try {
+      for (let next = first; !next.done; next = await events.next()) yield next.value;
+      over = true;
+      await attempt.succeed();
+    } catch (err) {
+      over = true;
+      throw await attempt.fail(midStream(attempt.control.failure(err)));
+    } finally {
+      if (!over) {
+        // The consumer stopped reading: cut the upstream request, and count the call as abandoned.
+        attempt.control.abort('cancelled');
+        await events.return(undefined).catch(() => undefined);
+        await attempt.fail(new UpstreamError('aborted', 'the consumer stopped reading the stream'));
+      }
+    }
+  }
+
+  private begin(model: string, opts: CallOptions): Attempt {
+    const label = this.serves(model) ? model : 'undeclared';
+    const now = Date.now();
+    if (opts.deadline !== undefined && opts.deadline <= now) {
+      throw new UpstreamError('timeout', 'the deadline passed before the call');
+    }
+    let pass: BreakerPass;
+    try {
+      pass = this.breaker.admit();
+    } catch (err) {
+      this.metrics.attempt(this.id, label, 'breaker_open');
+      throw err;
+    }
+    const timeoutMs = Math.min(this.declaration.timeout_ms, (opts.deadline ?? Infinity) - now);
+    const control = new CallControl(opts.signal, Math.max(1, timeoutMs));
+    const started = performance.now();
+    let ended: Promise<UpstreamError | undefined> | undefined;
+    const end = async (failure?: UpstreamError): Promise<UpstreamError | undefined> => {
+      if (failure) control.abort('cancelled'); // releases anything still attached to the request
+      control.dispose();
+      this.metrics.attempt(this.id, label, failure?.errorClass ?? 'success', (performance.now() - started) / 1000);
+      await pass.settle(failure);
+      return failure;
+    };
+    return {
+      control,
+      succeed: async () => {
+        await (ended ??= end());
+      },
+      // A second end keeps the first outcome (the breaker and the metrics count an attempt once).
+      fail: async (error: unknown) => {
+        const failure = control.failure(error);
+        return (await (ended ??= end(failure))) ?? failure;
+      },
+    };
+  }
+
+  private modelList(body: unknown): string[] | null {
+    try {
+      return this.mapper.modelList(body);
+    } catch {
+      return null;
+    }
+  }
+
+  /** Every error leaving the instance says which instance it came from. */
+  private tag(err: unknown): Error {
+    if (!(err instanceof Error)) return new Error(String(err));
+    if (!(err instanceof UpstreamError) || err.options.instanceId !== undefined) return err;
+    return new UpstreamError(err.errorClass, err.message, { ...err.options, instanceId: this.id });
+  }
+}
+
+/** A failure after events were delivered: the caller cannot retry it transparently. */
+function midStream(error: UpstreamError): UpstreamError {
+  if (error.errorClass === 'aborted' || error.errorClass === 'stream_cut') return error;
+  return new UpstreamError('stream_cut', `the stream was cut: ${error.message}`, {
+    status: error.status,
+    cause: error,
+  });
+}
+
+/** The base URL without credentials or query (safe to show). */
+function publicUrl(base: string): string {
+  const url = new URL(base);
+  url.username = '';
+  url.password = '';
+  url.search = '';
+  return url.toString().replace(/\/$/, '');
+}

@@ -1,0 +1,110 @@
+import { Injectable } from '@nestjs/common';
+import {
+  InjectMetric,
+  makeCounterProvider,
+  makeGaugeProvider,
+  makeHistogramProvider,
+} from '@willsoto/nestjs-prometheus';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { BreakerState } from './dto/provider-info';
+import type { UpstreamErrorClass } from './dto/upstream-error';
+
+export const UPSTREAM_REQUESTS = 'conflux_upstream_requests_total';
+export const UPSTREAM_DURATION = 'conflux_upstream_request_duration_seconds';
+export const UPSTREAM_RETRIES = 'conflux_upstream_retries_total';
+export const BREAKER_STATE = 'conflux_breaker_state';
+export const PROBE_UP = 'conflux_upstream_probe_up';
+
+const DEFINITIONS = {
+  requests: {
+    name: UPSTREAM_REQUESTS,
+    help: 'Upstream attempts by instance, model and outcome (success or the error class)',
+    labelNames: ['provider', 'model', 'outcome'],
+  },
+  duration: {
+    name: UPSTREAM_DURATION,
+    help: 'Upstream attempt duration (streams: until the stream ended) by instance and model',
+    labelNames: ['provider', 'model'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300],
+  },
+  retries: {
+    name: UPSTREAM_RETRIES,
+    help: 'Retries of upstream calls on the same instance',
+    labelNames: ['provider'],
+  },
+  breaker: {
+    name: BREAKER_STATE,
+    help: 'Circuit breaker state per instance: 0 closed, 1 half-open, 2 open',
+    labelNames: ['provider'],
+  },
+  probe: {
+    name: PROBE_UP,
+    help: 'Whether the last background probe of the instance succeeded (1) or not (0)',
+    labelNames: ['provider'],
+  },
+} as const;
+
+export const providerMetricProviders = [
+  makeCounterProvider({ ...DEFINITIONS.requests, labelNames: [...DEFINITIONS.requests.labelNames] }),
+  makeHistogramProvider({
+    ...DEFINITIONS.duration,
+    labelNames: [...DEFINITIONS.duration.labelNames],
+    buckets: [...DEFINITIONS.duration.buckets],
+  }),
+  makeCounterProvider({ ...DEFINITIONS.retries, labelNames: [...DEFINITIONS.retries.labelNames] }),
+  makeGaugeProvider({ ...DEFINITIONS.breaker, labelNames: [...DEFINITIONS.breaker.labelNames] }),
+  makeGaugeProvider({ ...DEFINITIONS.probe, labelNames: [...DEFINITIONS.probe.labelNames] }),
+];
+
+const BREAKER_VALUES: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
+
+export type Outcome = 'success' | UpstreamErrorClass;
+
+/**
+ * The providers module's metrics. Labels are instance ids and declared model names only,
+ * never URLs or secrets.
+ */
+@Injectable()
+export class ProviderMetrics {
+  constructor(
+    @InjectMetric(UPSTREAM_REQUESTS) private readonly requests: Counter<string>,
+    @InjectMetric(UPSTREAM_DURATION) private readonly duration: Histogram<string>,
+    @InjectMetric(UPSTREAM_RETRIES) private readonly retries: Counter<string>,
+    @InjectMetric(BREAKER_STATE) private readonly breaker: Gauge<string>,
+    @InjectMetric(PROBE_UP) private readonly probe: Gauge<string>,
+  ) {}
+
+  /** The same metrics in a registry of their own (tests, tools). */
+  static inRegistry(registry: Registry): ProviderMetrics {
+    const registers = [registry];
+    return new ProviderMetrics(
+      new Counter({ ...DEFINITIONS.requests, labelNames: [...DEFINITIONS.requests.labelNames], registers }),
+      new Histogram({
+        ...DEFINITIONS.duration,
+        labelNames: [...DEFINITIONS.duration.labelNames],
+        buckets: [...DEFINITIONS.duration.buckets],
+        registers,
+      }),
+      new Counter({ ...DEFINITIONS.retries, labelNames: [...DEFINITIONS.retries.labelNames], registers }),
+      new Gauge({ ...DEFINITIONS.breaker, labelNames: [...DEFINITIONS.breaker.labelNames], registers }),
+      new Gauge({ ...DEFINITIONS.probe, labelNames: [...DEFINITIONS.probe.labelNames], registers }),
+    );
+  }
+
+  attempt(provider: string, model: string, outcome: Outcome, seconds?: number): void {
+    this.requests.inc({ provider, model, outcome });
+    if (seconds !== undefined) this.duration.observe({ provider, model }, seconds);
+  }
+
+  retried(provider: string): void {
+    this.retries.inc({ provider });
+  }
+
+  breakerState(provider: string, state: BreakerState): void {
+    this.breaker.set({ provider }, BREAKER_VALUES[state]);
+  }
+
+  probed(provider: string, up: boolean): void {
+    this.probe.set({ provider }, up ? 1 : 0);
+  }
+}

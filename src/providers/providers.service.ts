@@ -1,0 +1,95 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import type {
+  CallOptions,
+  ChatRequest,
+  ChatResult,
+  ChatStreamEvent,
+  EmbeddingRequest,
+  EmbeddingResult,
+} from './dto/chat';
+import type { ProviderInstanceInfo } from './dto/provider-info';
+import { ProviderInstance } from './provider-instance';
+import { ProviderMetrics } from './providers.metrics';
+
+/**
+ * The upstream instances declared in PROVIDERS_FILE: their cached status, and bounded,
+ * retried, circuit-broken calls to one of them. Choosing an instance is the router's job.
+ * Failures are always UpstreamError (see dto/upstream-error.ts).
+ */
+@Injectable()
+export class ProvidersService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(ProvidersService.name);
+  private readonly byId: ReadonlyMap<string, ProviderInstance>;
+  private probeTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly config: AppConfig,
+    metrics: ProviderMetrics,
+  ) {
+    this.byId = new Map(
+      config.gateway.providers.map((declaration) => [declaration.id, new ProviderInstance(declaration, metrics)]),
+    );
+  }
+
+  /** Every instance with its cached status; never blocks. */
+  instances(): ProviderInstanceInfo[] {
+    return [...this.byId.values()].map((instance) => instance.info());
+  }
+
+  instance(id: string): ProviderInstanceInfo | undefined {
+    return this.byId.get(id)?.info();
+  }
+
+  /** Instances declared as serving this model (whatever their state). */
+  instancesForModel(model: string): ProviderInstanceInfo[] {
+    return [...this.byId.values()].filter((i) => i.serves(model)).map((i) => i.info());
+  }
+
+  /** False while the instance's breaker is open (calls would fail fast). */
+  isAvailable(id: string): boolean {
+    return this.byId.get(id)?.available ?? false;
+  }
+
+  async chat(id: string, req: ChatRequest, opts?: CallOptions): Promise<ChatResult> {
+    return this.require(id).chat(req, opts);
+  }
+
+  /**
+   * Errors before the first event are thrown from the first next(); a cut after events were
+   * yielded throws UpstreamError('stream_cut'); return() aborts the upstream request.
+   */
+  async *chatStream(id: string, req: ChatRequest, opts?: CallOptions): AsyncIterable<ChatStreamEvent> {
+    yield* this.require(id).chatStream(req, opts);
+  }
+
+  async embed(id: string, req: EmbeddingRequest, opts?: CallOptions): Promise<EmbeddingResult> {
+    return this.require(id).embed(req, opts);
+  }
+
+  onApplicationBootstrap(): void {
+    if (this.byId.size === 0) return;
+    this.probeAll();
+    this.probeTimer = setInterval(() => this.probeAll(), this.config.PROVIDER_PROBE_INTERVAL_MS);
+    this.probeTimer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.probeTimer);
+    this.probeTimer = undefined;
+    await Promise.all([...this.byId.values()].map((instance) => instance.close()));
+  }
+
+  /** Starts a probe of every instance (one in flight per instance); never awaited by requests. */
+  private probeAll(): void {
+    for (const instance of this.byId.values()) {
+      instance.probe().catch((err: unknown) => this.logger.warn(`probe of ${instance.id} failed: ${String(err)}`));
+    }
+  }
+
+  private require(id: string): ProviderInstance {
+    const instance = this.byId.get(id);
+    if (!instance) throw new Error(`Unknown provider instance "${id}"`);
+    return instance;
+  }
+}

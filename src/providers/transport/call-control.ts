@@ -1,0 +1,71 @@
+import { UpstreamError } from '../dto/upstream-error';
+
+type CutReason = 'timeout' | 'cancelled';
+
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+/**
+ * The abort signal of one upstream attempt: its own timeout, our own cancellation (the consumer
+ * stopped reading) and the caller's signal, combined with AbortSignal.any, so that a timed-out or
+ * abandoned attempt is really aborted (undici then destroys the connection). Also decides what a
+ * failure was: our timer → timeout, the caller or the consumer → aborted, anything else → network.
+ */
+export class CallControl {
+  readonly signal: AbortSignal;
+  private readonly local = new AbortController();
+  private timer?: NodeJS.Timeout;
+  private cut?: CutReason;
+
+  constructor(
+    private readonly callerSignal: AbortSignal | undefined,
+    private readonly timeoutMs: number,
+  ) {
+    this.signal = callerSignal ? AbortSignal.any([callerSignal, this.local.signal]) : this.local.signal;
+    this.signal.addEventListener('abort', () => this.clearTimer(), { once: true });
+  }
+
+  /** Starts (or restarts: streams re-arm on every chunk) the timeout. */
+  arm(): void {
+    this.clearTimer();
+    if (this.signal.aborted) return;
+    this.timer = setTimeout(() => this.abort('timeout'), this.timeoutMs);
+    this.timer.unref();
+  }
+
+  abort(reason: CutReason): void {
+    if (this.signal.aborted) return;
+    this.cut = reason;
+    this.local.abort(this.failure(undefined));
+  }
+
+  dispose(): void {
+    this.clearTimer();
+  }
+
+  /** The UpstreamError a failure of this attempt stands for. */
+  failure(err: unknown): UpstreamError {
+    if (err instanceof UpstreamError) return err;
+    if (this.cut === 'timeout') {
+      return new UpstreamError('timeout', `no answer within ${this.timeoutMs} ms`, { cause: err });
+    }
+    if (this.cut === 'cancelled') return new UpstreamError('aborted', 'the call was abandoned', { cause: err });
+    if (this.callerSignal?.aborted) return new UpstreamError('aborted', 'the caller aborted the call', { cause: err });
+    const code = errorCode(err);
+    if (code !== undefined && TIMEOUT_CODES.has(code)) {
+      return new UpstreamError('timeout', 'the upstream stopped answering', { cause: err });
+    }
+    return new UpstreamError('network', `network error${code ? ` (${code})` : ''}`, { cause: err });
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
+
+function errorCode(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string') return code;
+  return errorCode((err as { cause?: unknown }).cause);
+}

@@ -1,0 +1,687 @@
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+/**
+ * Fake upstream LLM servers on 127.0.0.1 speaking each kind's real wire format (JSON, SSE for
+ * OpenAI and Anthropic, NDJSON for Ollama), recording what they receive, with switchable faults.
+ *
+ *   const fake = await startFakeUpstream('openai', { models: ['gpt-4o-mini'] });
+ *   // declare { id, kind: 'openai', base_url: fake.baseUrl, models: fake.models, ... }
+ *   fake.status(500);                  // every request from now on
+ *   fake.enqueue(faults.status(429, undefined, { 'retry-after': '1' }));  // the next POST only
+ *   fake.requests[0].body              // parsed JSON the client sent
+ *   await fake.close();
+ *
+ * Routes: openai `POST /v1/chat/completions`, `POST /v1/embeddings`, `GET /v1/models`; anthropic
+ * `POST /v1/messages`, `GET /v1/models`; ollama `POST /api/chat`, `POST /api/embed`, `GET /api/tags`.
+ * The persistent fault applies to every request; queued faults only to POSTs (so background
+ * status probes, which are GETs, never consume them).
+ */
+
+export type FakeKind = 'openai' | 'anthropic' | 'ollama';
+
+export type Fault =
+  | { type: 'ok' }
+  | { type: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
+  /** Accepts the request and never answers. */
+  | { type: 'hang' }
+  /** Answers normally after `ms`. */
+  | { type: 'delay'; ms: number }
+  /** 200 with an invalid JSON body, or an invalid first chunk when streaming. */
+  | { type: 'malformed' }
+  /** Streams `chunks` content deltas, then destroys the socket. */
+  | { type: 'cutStreamAfter'; chunks: number }
+  /** Streams `chunks` content deltas, then sends nothing more (the connection stays open). */
+  | { type: 'stallStreamAfter'; chunks: number };
+
+export const faults = {
+  ok: (): Fault => ({ type: 'ok' }),
+  status: (status: number, body?: unknown, headers?: Record<string, string>): Fault => ({
+    type: 'status',
+    status,
+    body,
+    headers,
+  }),
+  hang: (): Fault => ({ type: 'hang' }),
+  delay: (ms: number): Fault => ({ type: 'delay', ms }),
+  malformed: (): Fault => ({ type: 'malformed' }),
+  cutStreamAfter: (chunks: number): Fault => ({ type: 'cutStreamAfter', chunks }),
+  stallStreamAfter: (chunks: number): Fault => ({ type: 'stallStreamAfter', chunks }),
+};
+
+export interface FakeReply {
+  text: string;
+  usage: { input_tokens: number; output_tokens: number };
+  /** Canonical finish reason; each kind's fake writes its own spelling. */
+  finishReason: 'stop' | 'length';
+  /** Stream pieces; by default the text split after each space. */
+  chunks?: string[];
+  /** Pause between streamed chunks. */
+  chunkDelayMs: number;
+  /** Pause between a stream's end marker and the end of the response body. */
+  endDelayMs: number;
+  /** Model named in answers; by default the one requested. */
+  model?: string;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  /** The parsed JSON body (undefined when none or not JSON). */
+  body: unknown;
+  rawBody: string;
+  /** Client port: the same port for two requests means one kept-alive connection. */
+  remotePort: number | undefined;
+  /** Date.now() when the request was received (for backoff assertions). */
+  receivedAt: number;
+  /** True once the client closed the connection before the answer was complete. */
+  readonly abortedByClient: boolean;
+  /** True once the whole answer was handed to the connection. */
+  readonly answered: boolean;
+  /** Resolves when the client closes the connection before the answer was complete. */
+  readonly aborted: Promise<void>;
+}
+
+export interface FakeUpstreamOptions {
+  models?: string[];
+  /** When set, requests without this key get the kind's 401. */
+  apiKey?: string;
+  reply?: Partial<FakeReply>;
+}
+
+export interface FakeUpstream {
+  readonly kind: FakeKind;
+  /** What to declare as `base_url` (OpenAI's includes /v1, as in real declarations). */
+  readonly baseUrl: string;
+  readonly origin: string;
+  readonly models: string[];
+  readonly requests: RecordedRequest[];
+  /** Requests to paths ending with `suffix` (e.g. '/chat/completions'). */
+  requestsTo(suffix: string): RecordedRequest[];
+  reply: FakeReply;
+  /** The persistent fault (default ok). */
+  fault: Fault;
+  ok(): this;
+  status(status: number, body?: unknown, headers?: Record<string, string>): this;
+  hang(): this;
+  delay(ms: number): this;
+  malformed(): this;
+  cutStreamAfter(chunks: number): this;
+  stallStreamAfter(chunks: number): this;
+  /** Faults for the next POSTs, one each, before the persistent one applies again. */
+  enqueue(...queued: Fault[]): this;
+  /** Back to ok, default reply, nothing queued, nothing recorded. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+const DEFAULT_REPLY: FakeReply = {
+  text: 'Hello from the fake upstream.',
+  usage: { input_tokens: 12, output_tokens: 6 },
+  finishReason: 'stop',
+  chunkDelayMs: 0,
+  endDelayMs: 0,
+};
+
+const DEFAULT_MODELS: Record<FakeKind, string[]> = {
+  openai: ['gpt-4o-mini', 'text-embedding-3-small'],
+  anthropic: ['claude-3-5-haiku-20241022'],
+  ollama: ['llama3.2', 'nomic-embed-text'],
+};
+
+export async function startFakeUpstream(kind: FakeKind, options: FakeUpstreamOptions = {}): Promise<FakeUpstream> {
+  const fake = new FakeServer(kind, options);
+  await fake.listen();
+  return fake;
+}
+
+// ---------------------------------------------------------------- the server
+
+interface Exchange {
+  req: IncomingMessage;
+  res: ServerResponse;
+  record: RecordedRequest;
+  body: Record<string, unknown>;
+  fault: Fault;
+}
+
+class FakeServer implements FakeUpstream {
+  readonly requests: RecordedRequest[] = [];
+  readonly models: string[];
+  reply: FakeReply;
+  fault: Fault = faults.ok();
+  private queue: Fault[] = [];
+  private readonly sockets = new Set<Socket>();
+  private readonly server = createServer((req, res) => void this.handle(req, res));
+  private port = 0;
+  private counter = 0;
+
+  constructor(
+    readonly kind: FakeKind,
+    private readonly options: FakeUpstreamOptions,
+  ) {
+    this.models = options.models ?? DEFAULT_MODELS[kind];
+    this.reply = { ...DEFAULT_REPLY, ...options.reply };
+    this.server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  async listen(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(0, '127.0.0.1', () => resolve());
+    });
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  get origin(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get baseUrl(): string {
+    return this.kind === 'openai' ? `${this.origin}/v1` : this.origin;
+  }
+
+  requestsTo(suffix: string): RecordedRequest[] {
+    return this.requests.filter((r) => r.path.endsWith(suffix));
+  }
+
+  ok(): this {
+    return this.set(faults.ok());
+  }
+  status(status: number, body?: unknown, headers?: Record<string, string>): this {
+    return this.set(faults.status(status, body, headers));
+  }
+  hang(): this {
+    return this.set(faults.hang());
+  }
+  delay(ms: number): this {
+    return this.set(faults.delay(ms));
+  }
+  malformed(): this {
+    return this.set(faults.malformed());
+  }
+  cutStreamAfter(chunks: number): this {
+    return this.set(faults.cutStreamAfter(chunks));
+  }
+  stallStreamAfter(chunks: number): this {
+    return this.set(faults.stallStreamAfter(chunks));
+  }
+
+  enqueue(...queued: Fault[]): this {
+    this.queue.push(...queued);
+    return this;
+  }
+
+  reset(): void {
+    this.fault = faults.ok();
+    this.queue = [];
+    this.requests.length = 0;
+    this.reply = { ...DEFAULT_REPLY, ...this.options.reply };
+  }
+
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+  }
+
+  private set(fault: Fault): this {
+    this.fault = fault;
+    return this;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const rawBody = await readBody(req);
+    const record = recordRequest(req, res, rawBody);
+    this.requests.push(record);
+    const fault = (req.method === 'POST' ? this.queue.shift() : undefined) ?? this.fault;
+    const body = isObject(record.body) ? record.body : {};
+    const exchange: Exchange = { req, res, record, body, fault };
+    if (fault.type === 'hang') return;
+    if (fault.type === 'delay') await sleep(fault.ms);
+    if (gone(res)) return;
+    if (fault.type === 'status') return this.sendStatus(exchange, fault);
+    if (!this.authorized(req)) return sendJson(res, 401, errorBody(this.kind, 401, 'invalid x-api-key'));
+    this.route(exchange);
+  }
+
+  private route(x: Exchange): void {
+    const key = `${x.req.method} ${(x.req.url ?? '').split('?')[0]}`;
+    const routes: Record<FakeKind, Record<string, () => void>> = {
+      openai: {
+        'POST /v1/chat/completions': () => this.chat(x, x.body.stream === true),
+        'POST /v1/embeddings': () => this.embeddings(x),
+        'GET /v1/models': () => sendJson(x.res, 200, openaiModels(this.models)),
+      },
+      anthropic: {
+        'POST /v1/messages': () => this.chat(x, x.body.stream === true),
+        'GET /v1/models': () => sendJson(x.res, 200, anthropicModels(this.models)),
+      },
+      ollama: {
+        'POST /api/chat': () => this.chat(x, x.body.stream !== false),
+        'POST /api/embed': () => this.embeddings(x),
+        'GET /api/tags': () => sendJson(x.res, 200, ollamaTags(this.models)),
+      },
+    };
+    const handler = routes[this.kind][key];
+    if (handler) handler();
+    else sendJson(x.res, 404, errorBody(this.kind, 404, `no route ${key}`));
+  }
+
+  private authorized(req: IncomingMessage): boolean {
+    const key = this.options.apiKey;
+    if (!key) return true;
+    // Anthropic takes x-api-key (what Conflux sends); its newer SDKs send a bearer token.
+    if (this.kind === 'anthropic' && req.headers['x-api-key'] === key) return true;
+    return req.headers.authorization === `Bearer ${key}`;
+  }
+
+  private sendStatus(x: Exchange, fault: Extract<Fault, { type: 'status' }>): void {
+    const body = fault.body ?? errorBody(this.kind, fault.status, `fake upstream answered ${fault.status}`);
+    const text = typeof body === 'string' ? body : JSON.stringify(body);
+    x.res.writeHead(fault.status, { 'content-type': 'application/json', ...fault.headers });
+    x.res.end(text);
+  }
+
+  private chat(x: Exchange, stream: boolean): void {
+    const model = this.reply.model ?? (typeof x.body.model === 'string' ? x.body.model : 'unknown');
+    const id = ++this.counter;
+    if (!stream) {
+      if (x.fault.type === 'malformed') return sendRaw(x.res, 200, 'application/json', '{"id": "broken", "choices": [');
+      return sendJson(x.res, 200, chatResponse(this.kind, this.reply, model, id));
+    }
+    const frames = streamFrames(this.kind, this.reply, model, id, includeUsage(x.body));
+    void this.stream(x, frames);
+  }
+
+  private async stream(x: Exchange, frames: StreamFrames): Promise<void> {
+    const contentType = this.kind === 'ollama' ? 'application/x-ndjson' : 'text/event-stream';
+    x.res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-cache' });
+    if (x.fault.type === 'malformed') {
+      x.res.end(this.kind === 'ollama' ? '{"model": broken\n' : 'data: {"broken": \n\n');
+      return;
+    }
+    const stopAfter =
+      x.fault.type === 'cutStreamAfter' || x.fault.type === 'stallStreamAfter' ? x.fault.chunks : Infinity;
+    for (const frame of frames.head) x.res.write(frame);
+    let sent = 0;
+    for (const frame of frames.deltas) {
+      if (sent >= stopAfter || gone(x.res)) break;
+      if (this.reply.chunkDelayMs > 0) await sleep(this.reply.chunkDelayMs);
+      if (gone(x.res)) return;
+      x.res.write(frame);
+      sent++;
+    }
+    if (x.fault.type === 'stallStreamAfter') return;
+    if (x.fault.type === 'cutStreamAfter') {
+      await new Promise<void>((resolve) => x.res.write('', () => resolve()));
+      serverCuts.add(x.res);
+      x.res.socket?.destroy();
+      return;
+    }
+    if (gone(x.res)) return;
+    for (const frame of frames.tail) x.res.write(frame);
+    if (this.reply.endDelayMs > 0) await sleep(this.reply.endDelayMs);
+    x.res.end();
+  }
+
+  private embeddings(x: Exchange): void {
+    const input = (Array.isArray(x.body.input) ? x.body.input : [x.body.input ?? '']).map(asText);
+    const model = typeof x.body.model === 'string' ? x.body.model : 'unknown';
+    const tokens = input.reduce((n, text) => n + Math.max(1, text.split(/\s+/).filter(Boolean).length), 0);
+    if (x.fault.type === 'malformed') return sendRaw(x.res, 200, 'application/json', '{"data": [');
+    if (this.kind === 'ollama') {
+      return sendJson(x.res, 200, {
+        model,
+        embeddings: input.map(fakeVector),
+        total_duration: 14143917,
+        load_duration: 1019500,
+        prompt_eval_count: tokens,
+      });
+    }
+    sendJson(x.res, 200, {
+      object: 'list',
+      data: input.map((text, index) => ({ object: 'embedding', index, embedding: openaiEmbedding(text, x.body) })),
+      model,
+      usage: { prompt_tokens: tokens, total_tokens: tokens },
+    });
+  }
+}
+
+// ---------------------------------------------------------------- wire formats
+
+/** A deterministic 4-dimensional vector for a text. */
+export function fakeVector(text: string): number[] {
+  const codes = [...text].map((c) => c.charCodeAt(0));
+  const sum = codes.reduce((a, b) => a + b, 0);
+  return [text.length / 100, (sum % 97) / 97, (codes[0] ?? 0) / 255, 0.5];
+}
+
+/** OpenAI's SDKs ask for `encoding_format: 'base64'`: little-endian float32 values, base64-encoded. */
+function openaiEmbedding(text: string, body: Record<string, unknown>): number[] | string {
+  const vector = fakeVector(text);
+  if (body.encoding_format !== 'base64') return vector;
+  return Buffer.from(new Float32Array(vector).buffer).toString('base64');
+}
+
+function includeUsage(body: Record<string, unknown>): boolean {
+  const options = body.stream_options;
+  return isObject(options) && options.include_usage === true;
+}
+
+function chunksOf(reply: FakeReply): string[] {
+  return reply.chunks ?? reply.text.match(/\S+\s*|\s+/g) ?? [];
+}
+
+const OPENAI_FINISH = { stop: 'stop', length: 'length' } as const;
+const ANTHROPIC_STOP = { stop: 'end_turn', length: 'max_tokens' } as const;
+
+function chatResponse(kind: FakeKind, reply: FakeReply, model: string, n: number): unknown {
+  const { input_tokens, output_tokens } = reply.usage;
+  switch (kind) {
+    case 'openai':
+      return {
+        id: `chatcmpl-fake${n}`,
+        object: 'chat.completion',
+        created: 1_731_000_000 + n,
+        model,
+        choices: [
+          {
+            index: 0,
+            message: { role: 'assistant', content: reply.text, refusal: null, annotations: [] },
+            logprobs: null,
+            finish_reason: OPENAI_FINISH[reply.finishReason],
+          },
+        ],
+        usage: {
+          prompt_tokens: input_tokens,
+          completion_tokens: output_tokens,
+          total_tokens: input_tokens + output_tokens,
+          prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+          completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0 },
+        },
+        service_tier: 'default',
+        system_fingerprint: 'fp_fake',
+      };
+    case 'anthropic':
+      return {
+        id: `msg_fake${n}`,
+        type: 'message',
+        role: 'assistant',
+        model,
+        content: [{ type: 'text', text: reply.text }],
+        stop_reason: ANTHROPIC_STOP[reply.finishReason],
+        stop_sequence: null,
+        usage: {
+          input_tokens,
+          cache_creation_input_tokens: 0,
+          cache_read_input_tokens: 0,
+          output_tokens,
+          service_tier: 'standard',
+        },
+      };
+    case 'ollama':
+      return {
+        model,
+        created_at: new Date().toISOString(),
+        message: { role: 'assistant', content: reply.text },
+        done_reason: reply.finishReason,
+        done: true,
+        total_duration: 4883583458,
+        load_duration: 1334875,
+        prompt_eval_count: input_tokens,
+        prompt_eval_duration: 342546000,
+        eval_count: output_tokens,
+        eval_duration: 4535599000,
+      };
+  }
+}
+
+/** A stream as written on the wire: preamble, one frame per content delta, closing frames. */
+interface StreamFrames {
+  head: string[];
+  deltas: string[];
+  tail: string[];
+}
+
+const sse = (data: unknown, event?: string): string =>
+  `${event ? `event: ${event}\n` : ''}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`;
+
+function streamFrames(kind: FakeKind, reply: FakeReply, model: string, n: number, usage: boolean): StreamFrames {
+  const pieces = chunksOf(reply);
+  switch (kind) {
+    case 'openai':
+      return openaiFrames(reply, pieces, model, n, usage);
+    case 'anthropic':
+      return anthropicFrames(reply, pieces, model, n);
+    case 'ollama':
+      return ollamaFrames(reply, pieces, model);
+  }
+}
+
+function openaiFrames(reply: FakeReply, pieces: string[], model: string, n: number, usage: boolean): StreamFrames {
+  const base = { id: `chatcmpl-fake${n}`, object: 'chat.completion.chunk', created: 1_731_000_000 + n, model };
+  const chunk = (delta: object, finish: string | null) => ({
+    ...base,
+    system_fingerprint: 'fp_fake',
+    choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+    ...(usage ? { usage: null } : {}),
+  });
+  const { input_tokens, output_tokens } = reply.usage;
+  const usageChunk = {
+    ...base,
+    system_fingerprint: 'fp_fake',
+    choices: [],
+    usage: {
+      prompt_tokens: input_tokens,
+      completion_tokens: output_tokens,
+      total_tokens: input_tokens + output_tokens,
+    },
+  };
+  return {
+    head: [sse(chunk({ role: 'assistant', content: '', refusal: null }, null))],
+    deltas: pieces.map((text) => sse(chunk({ content: text }, null))),
+    tail: [sse(chunk({}, OPENAI_FINISH[reply.finishReason])), ...(usage ? [sse(usageChunk)] : []), sse('[DONE]')],
+  };
+}
+
+function anthropicFrames(reply: FakeReply, pieces: string[], model: string, n: number): StreamFrames {
+  const message = {
+    id: `msg_fake${n}`,
+    type: 'message',
+    role: 'assistant',
+    content: [],
+    model,
+    stop_reason: null,
+    stop_sequence: null,
+    usage: {
+      input_tokens: reply.usage.input_tokens,
+      cache_creation_input_tokens: 0,
+      cache_read_input_tokens: 0,
+      output_tokens: 1,
+    },
+  };
+  return {
+    head: [
+      sse({ type: 'message_start', message }, 'message_start'),
+      sse({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }, 'content_block_start'),
+      sse({ type: 'ping' }, 'ping'),
+    ],
+    deltas: pieces.map((text) =>
+      sse({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } }, 'content_block_delta'),
+    ),
+    tail: [
+      sse({ type: 'content_block_stop', index: 0 }, 'content_block_stop'),
+      sse(
+        {
+          type: 'message_delta',
+          delta: { stop_reason: ANTHROPIC_STOP[reply.finishReason], stop_sequence: null },
+          usage: { output_tokens: reply.usage.output_tokens },
+        },
+        'message_delta',
+      ),
+      sse({ type: 'message_stop' }, 'message_stop'),
+    ],
+  };
+}
+
+function ollamaFrames(reply: FakeReply, pieces: string[], model: string): StreamFrames {
+  const line = (value: object): string => `${JSON.stringify(value)}\n`;
+  const at = (): string => new Date().toISOString();
+  return {
+    head: [],
+    deltas: pieces.map((text) =>
+      line({ model, created_at: at(), message: { role: 'assistant', content: text }, done: false }),
+    ),
+    tail: [
+      line({
+        model,
+        created_at: at(),
+        message: { role: 'assistant', content: '' },
+        done_reason: reply.finishReason,
+        done: true,
+        total_duration: 4883583458,
+        load_duration: 1334875,
+        prompt_eval_count: reply.usage.input_tokens,
+        prompt_eval_duration: 342546000,
+        eval_count: reply.usage.output_tokens,
+        eval_duration: 4535599000,
+      }),
+    ],
+  };
+}
+
+function errorBody(kind: FakeKind, status: number, message: string): unknown {
+  switch (kind) {
+    case 'openai':
+      return {
+        error: { message, type: status >= 500 ? 'server_error' : 'invalid_request_error', param: null, code: null },
+      };
+    case 'anthropic': {
+      const types: Record<number, string> = {
+        400: 'invalid_request_error',
+        401: 'authentication_error',
+        403: 'permission_error',
+        404: 'not_found_error',
+        429: 'rate_limit_error',
+        529: 'overloaded_error',
+      };
+      return { type: 'error', error: { type: types[status] ?? 'api_error', message } };
+    }
+    case 'ollama':
+      return { error: message };
+  }
+}
+
+function openaiModels(models: string[]): unknown {
+  return {
+    object: 'list',
+    data: models.map((id) => ({ id, object: 'model', created: 1_715_367_049, owned_by: 'system' })),
+  };
+}
+
+function anthropicModels(models: string[]): unknown {
+  return {
+    data: models.map((id) => ({ type: 'model', id, display_name: id, created_at: '2024-10-22T00:00:00Z' })),
+    has_more: false,
+    first_id: models[0] ?? null,
+    last_id: models[models.length - 1] ?? null,
+  };
+}
+
+function ollamaTags(models: string[]): unknown {
+  return {
+    models: models.map((name) => ({
+      name: name.includes(':') ? name : `${name}:latest`,
+      model: name.includes(':') ? name : `${name}:latest`,
+      modified_at: '2024-10-22T10:00:00.000000+00:00',
+      size: 2019393189,
+      digest: 'a80c4f17acd55265feec403c7aef86be0c25983ab279d83f3bcd3abbcb5b8b72',
+      details: {
+        parent_model: '',
+        format: 'gguf',
+        family: 'llama',
+        families: ['llama'],
+        parameter_size: '3.2B',
+        quantization_level: 'Q4_K_M',
+      },
+    })),
+  };
+}
+
+// ---------------------------------------------------------------- plumbing
+
+/** Answers the fake cut on purpose (not the client's doing). */
+const serverCuts = new WeakSet<ServerResponse>();
+
+function gone(res: ServerResponse): boolean {
+  return res.destroyed || !res.socket || res.socket.destroyed;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function asText(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const chunk of req) parts.push(chunk as Buffer);
+  return Buffer.concat(parts).toString('utf8');
+}
+
+function recordRequest(req: IncomingMessage, res: ServerResponse, rawBody: string): RecordedRequest {
+  let body: unknown;
+  try {
+    body = rawBody ? (JSON.parse(rawBody) as unknown) : undefined;
+  } catch {
+    body = undefined;
+  }
+  let abortedByClient = false;
+  let answered = false;
+  res.once('finish', () => {
+    answered = true;
+  });
+  const aborted = new Promise<void>((resolve) => {
+    res.once('close', () => {
+      if (res.writableFinished || serverCuts.has(res)) return;
+      abortedByClient = true;
+      resolve();
+    });
+  });
+  return {
+    method: req.method ?? '',
+    path: (req.url ?? '').split('?')[0],
+    headers: req.headers,
+    body,
+    rawBody,
+    remotePort: req.socket.remotePort,
+    receivedAt: Date.now(),
+    get abortedByClient() {
+      return abortedByClient;
+    },
+    get answered() {
+      return answered;
+    },
+    aborted,
+  };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  sendRaw(res, status, 'application/json', JSON.stringify(body));
+}
+
+function sendRaw(res: ServerResponse, status: number, contentType: string, text: string): void {
+  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
