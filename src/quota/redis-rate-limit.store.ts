@@ -2,8 +2,7 @@ import { Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { MemoryRateLimitStore } from './memory-rate-limit.store';
 import { RateLimitHit, RateLimitStore } from './rate-limit.store';
-
-const RETRY_REDIS_AFTER_MS = 2000;
+import { RedisCircuit } from './redis-circuit';
 
 /** INCR and PEXPIRE in one atomic step; returns the count and the window's remaining ms. */
 const HIT_SCRIPT = `
@@ -23,11 +22,11 @@ return { hits, ttl }
  */
 export class RedisRateLimitStore extends RateLimitStore {
   readonly shared = true;
-  private readonly logger = new Logger(RedisRateLimitStore.name);
   private readonly fallback = new MemoryRateLimitStore();
-  private degraded = false;
-  /** While Redis is failing, skip it for a while instead of waiting out a timeout per request. */
-  private skipUntil = 0;
+  private readonly circuit = new RedisCircuit(new Logger(RedisRateLimitStore.name), {
+    down: 'Redis unavailable, rate limits fall back to this instance',
+    up: 'Redis is back: rate limits are shared again',
+  });
 
   constructor(
     private readonly redis: Redis,
@@ -38,22 +37,15 @@ export class RedisRateLimitStore extends RateLimitStore {
   }
 
   async hit(key: string, windowMs: number): Promise<RateLimitHit> {
-    if (Date.now() < this.skipUntil) return this.fallback.hit(key, windowMs);
+    if (this.circuit.open) return this.fallback.hit(key, windowMs);
     try {
       const [hits, ttl] = await (
         this.redis as Redis & { confluxRateHit(key: string, windowMs: number): Promise<[number, number]> }
       ).confluxRateHit(`${this.prefix}rl:${key}`, windowMs);
-      if (this.degraded) {
-        this.degraded = false;
-        this.logger.log('Redis is back: rate limits are shared again');
-      }
+      this.circuit.succeeded();
       return { hits, resetMs: ttl };
     } catch (err) {
-      this.skipUntil = Date.now() + RETRY_REDIS_AFTER_MS;
-      if (!this.degraded) {
-        this.degraded = true;
-        this.logger.warn(`Redis unavailable, rate limits fall back to this instance: ${String(err)}`);
-      }
+      this.circuit.failed(err);
       return this.fallback.hit(key, windowMs);
     }
   }

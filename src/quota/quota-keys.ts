@@ -1,0 +1,29 @@
+/** Redis key names of the quota store (see quota.scripts.ts for the data model). */
+export interface BudgetKeys {
+  spent: string;
+  reserved: string;
+  holds: string;
+}
+
+export class QuotaKeys {
+  constructor(private readonly prefix: string) {}
+
+  budget(projectId: string, period: 'd' | 'm', label: string): BudgetKeys {
+    const base = `${this.project(projectId)}:${period}:${label}`;
+    return { spent: `${base}:spent`, reserved: `${base}:reserved`, holds: `${base}:holds` };
+  }
+
+  rate(projectId: string, apiKeyId: string, minute: number): { requests: string; tokens: string } {
+    const base = `${this.project(projectId)}:k:${apiKeyId}`;
+    return { requests: `${base}:rpm:${minute}`, tokens: `${base}:tpm:${minute}` };
+  }
+
+  reservation(projectId: string, id: string): string {
+    return `${this.project(projectId)}:r:${id}`;
+  }
+
+  /** The hash tag keeps every key of a project in one cluster slot, as the scripts need. */
+  private project(projectId: string): string {
+    return `${this.prefix}quota:{${projectId}}`;
+  }
+}

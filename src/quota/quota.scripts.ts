@@ -1,0 +1,170 @@
+/**
+ * The Redis side of QuotaStore: one atomic Lua script per operation (reserve, settle,
+ * release, plus a balance read). Keys of one project share the hash tag `{project}`,
+ * so a script may touch a key it read from a reservation (its tpm counter) and still
+ * stay in one cluster slot.
+ *
+ * Data model, under REDIS_KEY_PREFIX:
+ *   quota:{p}:d:<YYYY-MM-DD>:spent|reserved   integer micro-credits (day, UTC)
+ *   quota:{p}:d:<YYYY-MM-DD>:holds            zset "<amount>:<id>" scored by the hold's expiry
+ *   quota:{p}:m:<YYYY-MM>:spent|reserved|holds  the same per month
+ *   quota:{p}:k:<key>:rpm|tpm:<minute>        requests and tokens of an API key in a minute
+ *   quota:{p}:r:<id>                          the reservation: state, amount, tokens, tpm_key
+ * Each window's reserved counter is lowered exactly once per hold, by whichever of
+ * settle, release or the expiry sweep removes the hold from that window's zset.
+ */
+
+const HELPERS = `
+local function int(value) return tonumber(value) or 0 end
+local function get(key) return int(redis.call('GET', key)) end
+-- Integers go back to Redis as plain digits (tostring would write 1e+15).
+local function fmt(n) return string.format('%d', n) end
+
+-- Lowers a counter, never below zero and never re-creating one that expired.
+local function lower(key, amount)
+  if amount <= 0 or redis.call('EXISTS', key) == 0 then return end
+  local left = get(key) - amount
+  if left < 0 then left = 0 end
+  redis.call('SET', key, fmt(left), 'KEEPTTL')
+end
+
+local function raise(key, amount, keepUntil)
+  redis.call('INCRBY', key, fmt(amount))
+  redis.call('PEXPIREAT', key, keepUntil)
+end
+
+-- Ends one window's hold; lowers reserved only if the expiry sweep has not already done so.
+local function unhold(holds, reserved, member, amount)
+  if redis.call('ZREM', holds, member) == 1 then lower(reserved, amount) end
+end
+
+-- Expired holds (leaked reservations) give their amounts back, at most 100 per call.
+local function sweep(holds, reserved, now)
+  local expired = redis.call('ZRANGEBYSCORE', holds, '-inf', now, 'LIMIT', 0, 100)
+  local total = 0
+  for _, member in ipairs(expired) do
+    redis.call('ZREM', holds, member)
+    total = total + int(string.match(member, '^(%d+):'))
+  end
+  lower(reserved, total)
+end
+
+-- Moves a reservation's tpm count by delta, if its minute is still counted.
+local function retoken(reservation, delta)
+  local key = redis.call('HGET', reservation, 'tpm_key')
+  if not key or key == '' or delta == 0 then return end
+  if delta < 0 then lower(key, -delta) elseif redis.call('EXISTS', key) == 1 then redis.call('INCRBY', key, fmt(delta)) end
+end
+`;
+
+/**
+ * KEYS: day spent, reserved, holds; month spent, reserved, holds; rpm counter; tpm counter; reservation.
+ * ARGV: id, amount, tokens, day limit, month limit, rpm, tpm (-1 = none), rated (1 = an API key),
+ *       now, hold expires at, day keep-until, month keep-until, rate keep-until, rate reset ms,
+ *       reservation ttl ms.
+ * Returns {1} or {0, reason, limit, a, b}: a, b = retry ms for rpm/tpm, spent and reserved for budgets.
+ */
+export const RESERVE_SCRIPT = `${HELPERS}
+local id, amount, tokens = ARGV[1], int(ARGV[2]), int(ARGV[3])
+local dayLimit, monthLimit, rpm, tpm = int(ARGV[4]), int(ARGV[5]), int(ARGV[6]), int(ARGV[7])
+local rated, now, holdExpiresAt = ARGV[8] == '1', ARGV[9], ARGV[10]
+
+-- Already known: a script that reached Redis late, after its reservation was settled from a replay.
+if redis.call('EXISTS', KEYS[9]) == 1 then return {1} end
+
+if rated then
+  local resetMs = int(ARGV[14])
+  if rpm >= 0 and get(KEYS[7]) + 1 > rpm then return {0, 'rpm', rpm, resetMs, 0} end
+  if tpm >= 0 and get(KEYS[8]) + tokens > tpm then return {0, 'tpm', tpm, resetMs, 0} end
+end
+
+sweep(KEYS[3], KEYS[2], now)
+sweep(KEYS[6], KEYS[5], now)
+if amount > 0 then
+  local spent, reserved = get(KEYS[1]), get(KEYS[2])
+  if dayLimit >= 0 and spent + reserved + amount > dayLimit then
+    return {0, 'budget_daily', dayLimit, spent, reserved}
+  end
+  spent, reserved = get(KEYS[4]), get(KEYS[5])
+  if monthLimit >= 0 and spent + reserved + amount > monthLimit then
+    return {0, 'budget_monthly', monthLimit, spent, reserved}
+  end
+end
+
+if rated then
+  raise(KEYS[7], 1, ARGV[13])
+  raise(KEYS[8], tokens, ARGV[13])
+end
+if amount > 0 then
+  local member = ARGV[2] .. ':' .. id
+  raise(KEYS[2], amount, ARGV[11])
+  redis.call('ZADD', KEYS[3], holdExpiresAt, member)
+  redis.call('PEXPIREAT', KEYS[3], ARGV[11])
+  raise(KEYS[5], amount, ARGV[12])
+  redis.call('ZADD', KEYS[6], holdExpiresAt, member)
+  redis.call('PEXPIREAT', KEYS[6], ARGV[12])
+end
+local tpmKey = ''
+if rated then tpmKey = KEYS[8] end
+redis.call('HSET', KEYS[9], 'state', 'held', 'amount', ARGV[2], 'tokens', ARGV[3], 'tpm_key', tpmKey)
+redis.call('PEXPIRE', KEYS[9], ARGV[15])
+return {1}
+`;
+
+/**
+ * KEYS: reservation; day spent, reserved, holds; month spent, reserved, holds.
+ * ARGV: id, actual amount, actual tokens (-1 = unknown), day keep-until, month keep-until,
+ *       tombstone ttl ms, book (1 = spend even if the reservation is unknown: replay of
+ *       spend made while Redis was unreachable).
+ * Returns 'closed', 'already_closed' or 'unknown'.
+ */
+export const SETTLE_SCRIPT = `${HELPERS}
+local id, actual, actualTokens = ARGV[1], int(ARGV[2]), int(ARGV[3])
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state and ARGV[7] ~= '1' then return 'unknown' end
+if state and state ~= 'held' then return 'already_closed' end
+
+if state == 'held' then
+  local held = redis.call('HGET', KEYS[1], 'amount')
+  unhold(KEYS[4], KEYS[3], held .. ':' .. id, int(held))
+  unhold(KEYS[7], KEYS[6], held .. ':' .. id, int(held))
+  if actualTokens >= 0 then retoken(KEYS[1], actualTokens - int(redis.call('HGET', KEYS[1], 'tokens'))) end
+end
+if actual > 0 then
+  raise(KEYS[2], actual, ARGV[4])
+  raise(KEYS[5], actual, ARGV[5])
+end
+redis.call('HSET', KEYS[1], 'state', 'settled', 'spent', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[6])
+return 'closed'
+`;
+
+/**
+ * KEYS: reservation; day reserved, holds; month reserved, holds.
+ * ARGV: id, tombstone ttl ms.
+ * Returns 'closed', 'already_closed' or 'unknown'.
+ */
+export const RELEASE_SCRIPT = `${HELPERS}
+local id = ARGV[1]
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return 'unknown' end
+if state ~= 'held' then return 'already_closed' end
+
+local held = redis.call('HGET', KEYS[1], 'amount')
+unhold(KEYS[3], KEYS[2], held .. ':' .. id, int(held))
+unhold(KEYS[5], KEYS[4], held .. ':' .. id, int(held))
+retoken(KEYS[1], -int(redis.call('HGET', KEYS[1], 'tokens')))
+redis.call('HSET', KEYS[1], 'state', 'released')
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 'closed'
+`;
+
+/**
+ * KEYS: day spent, reserved, holds; month spent, reserved, holds. ARGV: now.
+ * Returns {day spent, day reserved, month spent, month reserved} after the expiry sweep.
+ */
+export const BALANCES_SCRIPT = `${HELPERS}
+sweep(KEYS[3], KEYS[2], ARGV[1])
+sweep(KEYS[6], KEYS[5], ARGV[1])
+return {get(KEYS[1]), get(KEYS[2]), get(KEYS[4]), get(KEYS[5])}
+`;

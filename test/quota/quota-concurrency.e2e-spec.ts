@@ -1,0 +1,119 @@
+import { AppError } from '../../src/common/errors/app-error';
+import { QuotaService } from '../../src/quota/quota.service';
+import { startApp, TestApp } from '../support/app';
+import { createProject, signInAdmin } from '../support/fixtures';
+import { Api } from '../support/http';
+import { delay, uniqueRedisPrefix } from '../support/services';
+import { awayFromMidnight, getQuota, putQuota } from './helpers';
+
+const CYCLES = 200;
+const COST = 370_000;
+/** Covers exactly 50 requests of COST, with 0.123456 credits to spare (less than one more). */
+const BUDGET_MICRO = 50 * COST + 123_456;
+const BUDGET_CREDITS = BUDGET_MICRO / 1_000_000;
+
+type CycleResult = 'settled' | 'refused';
+
+describe('credit budgets shared by two instances over one Redis', () => {
+  let first: TestApp | undefined;
+  let second: TestApp | undefined;
+  let apis: [Api, Api];
+  let services: [QuotaService, QuotaService];
+  let admin: string;
+
+  beforeAll(async () => {
+    const env = { REDIS_KEY_PREFIX: uniqueRedisPrefix() };
+    first = await startApp({ env });
+    second = await startApp({ env, db: first.db });
+    apis = [new Api(first.url), new Api(second.url)];
+    services = [first.app.get(QuotaService), second.app.get(QuotaService)];
+    admin = await signInAdmin(apis[0]);
+  });
+
+  afterAll(async () => {
+    await second?.close();
+    await first?.close();
+  });
+
+  /** One reserve → (upstream call) → settle of exactly the reserved amount. */
+  async function cycle(i: number, projectId: string): Promise<CycleResult> {
+    const quota = services[i % 2];
+    try {
+      const reservation = await quota.reserve({
+        request_id: `cycle-${i}`,
+        project_id: projectId,
+        api_key_id: null,
+        micro_credits: COST,
+        tokens: 100,
+      });
+      await delay(Math.floor(Math.random() * 20));
+      await quota.settle(reservation, COST, 80);
+      return 'settled';
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'budget_exceeded') return 'refused';
+      throw err;
+    }
+  }
+
+  it(`runs ${CYCLES} concurrent reserve→settle cycles over both instances: exactly the budget is spent`, async () => {
+    const project = (await createProject(apis[0], admin, 'concurrent')).id;
+    const put = await putQuota(apis[0], project, { daily_credits: BUDGET_CREDITS }, { token: admin });
+    expect(put.status).toBe(200);
+    await awayFromMidnight();
+
+    const results = await Promise.all(Array.from({ length: CYCLES }, (_, i) => cycle(i, project)));
+
+    const settled = results.filter((r) => r === 'settled').length;
+    // No request was refused while the budget still had room for it, and none got through beyond it.
+    expect(settled).toBe(Math.floor(BUDGET_MICRO / COST));
+    expect(results.filter((r) => r === 'refused')).toHaveLength(CYCLES - settled);
+
+    for (const quota of services) {
+      const status = await quota.status(project);
+      expect(status.daily).toMatchObject({
+        limit: BUDGET_CREDITS,
+        spent: (settled * COST) / 1_000_000,
+        reserved: 0,
+        remaining: 0.123456,
+      });
+      expect(status.daily.spent).toBeLessThanOrEqual(BUDGET_CREDITS);
+      expect(status.monthly).toMatchObject({ spent: (settled * COST) / 1_000_000, reserved: 0 });
+    }
+    // Every decision was Redis's: no instance fell back to its local allowance.
+    for (const t of [first, second]) expect(t?.logs.text).not.toContain('quotas fall back to this instance');
+  });
+
+  it('shows the same balances over HTTP on both instances', async () => {
+    const project = (await createProject(apis[1], admin, 'http-view')).id;
+    await putQuota(apis[1], project, { daily_credits: 5, monthly_credits: 20 }, { token: admin });
+    await awayFromMidnight();
+    const request = { request_id: 'h1', project_id: project, api_key_id: null, micro_credits: 2_000_000, tokens: 10 };
+    const held = await services[0].reserve(request);
+    await services[1].settle(await services[1].reserve({ ...request, request_id: 'h2' }), 1_500_000);
+
+    for (const api of apis) {
+      const res = await getQuota(api, project, { token: admin });
+      expect(res.status).toBe(200);
+      expect(res.body.daily).toMatchObject({ limit: 5, spent: 1.5, reserved: 2, remaining: 1.5 });
+      expect(res.body.monthly).toMatchObject({ limit: 20, spent: 1.5, reserved: 2, remaining: 16.5 });
+    }
+    // The other instance settles the first one's reservation: the hold lives in Redis, not in a process.
+    await services[1].settle(held, 2_000_000);
+    await services[0].settle(held, 2_000_000);
+    const after = await getQuota(apis[0], project, { token: admin });
+    expect(after.body.daily).toMatchObject({ spent: 3.5, reserved: 0, remaining: 1.5 });
+  });
+
+  it('serves cached limits on the other instance for at most a few seconds after a change', async () => {
+    const project = (await createProject(apis[0], admin, 'cached-limits')).id;
+    await putQuota(apis[0], project, { rpm: 10 }, { token: admin });
+    // The second instance reads (and caches) the limits...
+    expect((await getQuota(apis[1], project, { token: admin })).body.limits.rpm).toBe(10);
+    // ...so a change made on the first is seen there only when its cache entry expires (5 s).
+    await putQuota(apis[0], project, { rpm: 20 }, { token: admin });
+    expect((await getQuota(apis[0], project, { token: admin })).body.limits.rpm).toBe(20);
+    expect((await getQuota(apis[1], project, { token: admin })).body.limits.rpm).toBe(10);
+    await delay(5_100);
+    expect((await getQuota(apis[1], project, { token: admin })).body.limits.rpm).toBe(20);
+  });
+});
