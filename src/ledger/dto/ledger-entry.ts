@@ -1,7 +1,7 @@
 /** One row of the usage ledger: one attempt of one request. Append-only. */
 export interface LedgerEntry {
   request_id: string;
-  /** 1 for the first attempt; each fallback attempt adds one. */
+  /** 1 for the first attempt; each fallback attempt adds one; 0 for a request refused before any upstream call. */
   attempt: number;
   user_id: string | null;
   project_id: string | null;

@@ -1,0 +1,30 @@
+import { makeCounterProvider, makeGaugeProvider } from '@willsoto/nestjs-prometheus';
+
+export const LEDGER_BUFFER_DEPTH = 'conflux_ledger_buffer_depth';
+export const LEDGER_WRITE_LAG = 'conflux_ledger_write_lag_seconds';
+export const LEDGER_ROWS_WRITTEN = 'conflux_ledger_rows_written_total';
+export const LEDGER_WRITE_ERRORS = 'conflux_ledger_write_errors_total';
+
+/** `stage` of a write error: Postgres refused or could not take a batch, the buffer could not be read, a row was refused. */
+export const LEDGER_ERROR_STAGES = ['insert', 'buffer', 'rejected_row'] as const;
+export type LedgerErrorStage = (typeof LEDGER_ERROR_STAGES)[number];
+
+export const LEDGER_METRIC_PROVIDERS = [
+  makeGaugeProvider({
+    name: LEDGER_BUFFER_DEPTH,
+    help: 'Ledger entries recorded but not yet in Postgres (the whole shared stream with Redis)',
+  }),
+  makeGaugeProvider({
+    name: LEDGER_WRITE_LAG,
+    help: 'Age in seconds of the oldest ledger entry not yet in Postgres (0 when none)',
+  }),
+  makeCounterProvider({
+    name: LEDGER_ROWS_WRITTEN,
+    help: 'Ledger rows inserted into Postgres (duplicates skipped by ON CONFLICT not counted)',
+  }),
+  makeCounterProvider({
+    name: LEDGER_WRITE_ERRORS,
+    help: 'Failed ledger writes by stage: insert (batch retried), buffer (stream unreadable), rejected_row (dead-lettered)',
+    labelNames: ['stage'],
+  }),
+];
