@@ -1,0 +1,93 @@
+import type { Modality, ModelDeclaration } from '../config/gateway-config';
+
+/** One model the gateway can route to. Prices are USD per 1M tokens. */
+export interface ModelEntry {
+  name: string;
+  input_usd_per_1m: number;
+  output_usd_per_1m: number;
+  /** 0..1, higher is better: used by quality_optimized and balanced. */
+  quality: number;
+  context_window: number;
+  modalities: Modality[];
+  aliases: string[];
+}
+
+/**
+ * The built-in catalog: the price table of the system Conflux replaces, plus
+ * zero-priced local models. Everything here can be overridden in PROVIDERS_FILE.
+ */
+export const BUILT_IN_MODELS: readonly ModelEntry[] = [
+  m('gpt-4o', 2.5, 10, 0.9, 128_000, ['chat', 'vision'], []),
+  m('gpt-4o-mini', 0.15, 0.6, 0.7, 128_000, ['chat', 'vision'], []),
+  m('gpt-4-turbo', 10, 30, 0.88, 128_000, ['chat', 'vision'], []),
+  m('gpt-4', 30, 60, 0.85, 8_192, ['chat'], []),
+  m('gpt-3.5-turbo', 0.5, 1.5, 0.6, 16_385, ['chat'], []),
+  m('claude-3-opus-20240229', 15, 75, 0.92, 200_000, ['chat', 'vision'], ['claude-3-opus']),
+  m('claude-3-sonnet-20240229', 3, 15, 0.8, 200_000, ['chat', 'vision'], ['claude-3-sonnet']),
+  m('claude-3-haiku-20240307', 0.25, 1.25, 0.65, 200_000, ['chat', 'vision'], ['claude-3-haiku']),
+  m('text-embedding-3-small', 0.02, 0, 0.6, 8_191, ['embeddings'], []),
+  m('text-embedding-3-large', 0.13, 0, 0.8, 8_191, ['embeddings'], []),
+  m('llama-3.1-8b', 0, 0, 0.5, 131_072, ['chat'], ['llama3.1:8b']),
+  m('llama-3.1-70b', 0, 0, 0.75, 131_072, ['chat'], ['llama3.1:70b']),
+  m('mistral-7b', 0, 0, 0.45, 32_768, ['chat'], ['mistral:7b']),
+  m('nomic-embed-text', 0, 0, 0.5, 8_192, ['embeddings'], []),
+];
+
+function m(
+  name: string,
+  input: number,
+  output: number,
+  quality: number,
+  contextWindow: number,
+  modalities: Modality[],
+  aliases: string[],
+): ModelEntry {
+  return {
+    name,
+    input_usd_per_1m: input,
+    output_usd_per_1m: output,
+    quality,
+    context_window: contextWindow,
+    modalities,
+    aliases,
+  };
+}
+
+/**
+ * The built-in catalog with the declared entries merged over it (by name). A new
+ * model must carry both prices: a model with no price is an error, never priced by
+ * a default. Returns problems naming the offending entry.
+ */
+export function mergeCatalog(declared: readonly ModelDeclaration[]): { models: ModelEntry[]; problems: string[] } {
+  const byName = new Map(BUILT_IN_MODELS.map((entry) => [entry.name, { ...entry }]));
+  const problems: string[] = [];
+  for (const decl of declared) {
+    const base = byName.get(decl.name);
+    const input = decl.input_usd_per_1m ?? base?.input_usd_per_1m;
+    const output = decl.output_usd_per_1m ?? base?.output_usd_per_1m;
+    if (input === undefined || output === undefined) {
+      problems.push(`models: ${decl.name} has no price (input_usd_per_1m and output_usd_per_1m are required)`);
+      continue;
+    }
+    byName.set(decl.name, {
+      name: decl.name,
+      input_usd_per_1m: input,
+      output_usd_per_1m: output,
+      quality: decl.quality ?? base?.quality ?? 0.5,
+      context_window: decl.context_window ?? base?.context_window ?? 8_192,
+      modalities: decl.modalities ?? base?.modalities ?? ['chat'],
+      aliases: decl.aliases ?? base?.aliases ?? [],
+    });
+  }
+  const models = [...byName.values()];
+  const names = new Map<string, string>();
+  for (const model of models) {
+    for (const key of [model.name, ...model.aliases]) {
+      const owner = names.get(key);
+      if (owner !== undefined && owner !== model.name)
+        problems.push(`models: ${key} names both ${owner} and ${model.name}`);
+      names.set(key, model.name);
+    }
+  }
+  return { models, problems };
+}

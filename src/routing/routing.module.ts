@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { ProvidersModule } from '../providers/providers.module';
+import { RoutingService } from './routing.service';
+
+/** Model catalog, pricing and routing strategies. */
+@Module({
+  imports: [ProvidersModule],
+  providers: [RoutingService],
+  exports: [RoutingService],
+})
+export class RoutingModule {}

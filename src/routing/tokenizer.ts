@@ -1,0 +1,52 @@
+import { getEncoding, type Tiktoken } from 'js-tiktoken';
+import type { ChatMessage } from '../providers/dto/chat';
+
+/** Tokens OpenAI adds per message and to prime the reply (the chat format's framing). */
+const PER_MESSAGE = 3;
+const REPLY_PRIMING = 3;
+/** An image's cost in tokens when its size is unknown (OpenAI: 85 base + tiles; a 512² tile is 170). */
+const IMAGE_TOKENS = 765;
+
+type EncodingName = 'o200k_base' | 'cl100k_base';
+const encodings = new Map<EncodingName, Tiktoken>();
+
+function encoding(name: EncodingName): Tiktoken {
+  let enc = encodings.get(name);
+  if (!enc) {
+    enc = getEncoding(name);
+    encodings.set(name, enc);
+  }
+  return enc;
+}
+
+/** GPT-4o-era models use o200k_base; everything else is estimated with cl100k_base. */
+export function encodingFor(model: string): EncodingName {
+  return /^(gpt-4o|gpt-4\.1|o\d)/.test(model) ? 'o200k_base' : 'cl100k_base';
+}
+
+/** Token count of a text with a real BPE tokenizer. */
+export function countTextTokens(text: string, model: string): number {
+  return text.length === 0 ? 0 : encoding(encodingFor(model)).encode(text).length;
+}
+
+/** Estimated prompt tokens of a chat, framing included. The provider's reported usage is what is billed. */
+export function countChatTokens(messages: readonly ChatMessage[], model: string): number {
+  let total = REPLY_PRIMING;
+  for (const message of messages) {
+    total += PER_MESSAGE + countTextTokens(message.role, model);
+    if (typeof message.content === 'string') {
+      total += countTextTokens(message.content, model);
+      continue;
+    }
+    for (const part of message.content) {
+      total += part.type === 'text' ? countTextTokens(part.text, model) : IMAGE_TOKENS;
+    }
+  }
+  return total;
+}
+
+/** Loads the encodings now (they take a moment), so the first request does not pay for it. */
+export function warmTokenizer(): void {
+  encoding('o200k_base');
+  encoding('cl100k_base');
+}
