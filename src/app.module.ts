@@ -8,12 +8,17 @@ import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { LedgerModule } from './ledger/ledger.module';
+import { LlmModule } from './llm/llm.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { RateLimitGuard } from './quota/rate-limit.guard';
+import { QuotaApiModule } from './quota/quota-api.module';
 import { QuotaModule } from './quota/quota.module';
 import { RedisModule } from './redis/redis.module';
+import { RoutingModule } from './routing/routing.module';
+import { ProvidersModule } from './providers/providers.module';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -42,6 +47,11 @@ export class AppModule {
         MetricsModule,
         QuotaModule,
         AuthModule,
+        QuotaApiModule,
+        LedgerModule,
+        ProvidersModule,
+        RoutingModule,
+        LlmModule,
         HealthModule,
       ],
       providers: [

@@ -51,6 +51,10 @@ function main(): void {
     throw err;
   }
   bootstrap(config).catch((err: unknown) => {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(78);
+    }
     process.stderr.write(`Conflux failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
     process.exit(1);
   });

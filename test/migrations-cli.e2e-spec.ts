@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
+import { MIGRATIONS } from '../migrations';
 import { createTestDatabase, TestDatabase } from './support/services';
 
 const run = promisify(execFile);
@@ -45,7 +46,7 @@ describe('migration CLI', () => {
     );
 
     expect(await migration('show', db.url)).toMatch(/\[X\].*AuthFoundation/);
-    await migration('revert', db.url);
+    for (let i = 0; i < MIGRATIONS.length; i += 1) await migration('revert', db.url);
     expect(await tables(db.url)).toEqual(['migrations']);
     expect(await migration('show', db.url)).toMatch(/\[ \].*AuthFoundation/);
 

@@ -1,9 +1,11 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, IsNull, Repository } from 'typeorm';
 import type { ApiKeyPrincipal } from '../common/auth/principal';
 import { AppError } from '../common/errors/app-error';
 import { AppConfig } from '../config/app-config';
+import { RedisService } from '../redis/redis.service';
+import { ApiKeyCache } from './api-key-cache';
 import { ApiKeyEntity, ApiKeySecretEntity } from './entities';
 import { generateApiKey, hashesEqual, parseApiKey } from './secrets';
 
@@ -31,15 +33,33 @@ const LAST_USED_RESOLUTION_MS = 60_000;
  * for a grace period; revocation is immediate.
  */
 @Injectable()
-export class ApiKeysService {
+export class ApiKeysService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ApiKeysService.name);
+  private readonly cache: ApiKeyCache;
+  /** When this instance last wrote last_used_at, per key. */
+  private readonly touched = new Map<string, number>();
 
   constructor(
     @InjectRepository(ApiKeyEntity) private readonly keys: Repository<ApiKeyEntity>,
     @InjectRepository(ApiKeySecretEntity) private readonly secrets: Repository<ApiKeySecretEntity>,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly config: AppConfig,
-  ) {}
+    redis: RedisService,
+  ) {
+    this.cache = new ApiKeyCache(
+      config.API_KEY_CACHE_TTL_SECONDS * 1000,
+      redis.client,
+      `${config.REDIS_KEY_PREFIX}auth:api-key-invalidated`,
+    );
+  }
+
+  onApplicationBootstrap(): Promise<void> {
+    return this.cache.start();
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.cache.stop();
+  }
 
   async create(projectId: string, createdBy: string, name: string, expiresAt: Date | null): Promise<IssuedApiKey> {
     if (expiresAt && expiresAt <= new Date()) {
@@ -95,18 +115,25 @@ export class ApiKeysService {
         expiresAt: null,
       });
     });
+    await this.cache.invalidate(key.id);
     return { ...this.view(key, generated.prefix), key: generated.key, previous_key_expires_at: graceEnds };
   }
 
   async revoke(projectId: string, keyId: string): Promise<void> {
     const key = await this.findActive(projectId, keyId);
     await this.keys.update({ id: key.id }, { revokedAt: new Date() });
+    await this.cache.invalidate(key.id);
   }
 
   /** Resolves a presented key to its principal, or null when it is unknown, expired or revoked. */
   async authenticate(presented: string): Promise<ApiKeyPrincipal | null> {
     const parsed = parseApiKey(presented);
     if (!parsed) return null;
+    const cached = this.cache.get(parsed.hash);
+    if (cached) {
+      this.touch(cached.keyId);
+      return cached;
+    }
     const row = await this.dataSource
       .createQueryBuilder()
       .select([
@@ -115,6 +142,8 @@ export class ApiKeysService {
         'k.project_id AS project_id',
         'k.created_by AS created_by',
         'k.last_used_at AS last_used_at',
+        'k.expires_at AS key_expires_at',
+        's.expires_at AS secret_expires_at',
       ])
       .from(ApiKeySecretEntity, 's')
       .innerJoin(ApiKeyEntity, 'k', 'k.id = s.api_key_id')
@@ -127,14 +156,29 @@ export class ApiKeysService {
         project_id: string;
         created_by: string;
         last_used_at: Date | null;
+        key_expires_at: Date | null;
+        secret_expires_at: Date | null;
       }>();
     if (!row || !hashesEqual(row.secret_hash, parsed.hash)) return null;
     this.touch(row.key_id, row.last_used_at);
-    return { kind: 'api_key', keyId: row.key_id, projectId: row.project_id, userId: row.created_by, role: 'member' };
+    const principal: ApiKeyPrincipal = {
+      kind: 'api_key',
+      keyId: row.key_id,
+      projectId: row.project_id,
+      userId: row.created_by,
+      role: 'member',
+    };
+    // Trusted for the cache TTL, never past the key's or this secret's own expiry.
+    this.cache.set(parsed.hash, principal, earliest(row.key_expires_at, row.secret_expires_at));
+    return principal;
   }
 
-  private touch(keyId: string, lastUsedAt: Date | null): void {
-    if (lastUsedAt && Date.now() - lastUsedAt.getTime() < LAST_USED_RESOLUTION_MS) return;
+  private touch(keyId: string, lastUsedAt: Date | null = null): void {
+    const now = Date.now();
+    const last = Math.max(this.touched.get(keyId) ?? 0, lastUsedAt?.getTime() ?? 0);
+    if (now - last < LAST_USED_RESOLUTION_MS) return;
+    if (this.touched.size > 100_000) this.touched.clear();
+    this.touched.set(keyId, now);
     this.keys.update({ id: keyId }, { lastUsedAt: new Date() }).catch((err: unknown) => {
       this.logger.warn(`could not record key use: ${err instanceof Error ? err.message : String(err)}`);
     });
@@ -166,4 +210,9 @@ export class ApiKeysService {
       expires_at: key.expiresAt,
     };
   }
+}
+
+function earliest(a: Date | null, b: Date | null): Date | null {
+  if (a && b) return a < b ? a : b;
+  return a ?? b;
 }

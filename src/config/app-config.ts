@@ -159,6 +159,16 @@ export class AppConfig {
   @Min(0)
   API_KEY_ROTATION_GRACE_SECONDS = 24 * 3600;
 
+  /**
+   * How long a verified API key is trusted without asking Postgres again. Revocation
+   * and rotation reach every instance at once through Redis; the TTL bounds staleness
+   * otherwise, and lets traffic continue through a short Postgres outage.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  API_KEY_CACHE_TTL_SECONDS = 30;
+
   @IsEmail()
   ADMIN_EMAIL = 'admin@conflux.local';
 

@@ -1,13 +1,9 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger, NotFoundException } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
+import { requestIdOf } from '../http/request-id';
 import { AppError, codeForStatus, ErrorBody, ErrorCode } from './app-error';
 
 const logger = new Logger('Errors');
-
-function requestIdOf(req: Request): string {
-  const id: unknown = req.id;
-  return typeof id === 'string' ? id : '';
-}
 
 interface Mapped {
   status: number;

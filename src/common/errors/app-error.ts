@@ -13,6 +13,7 @@ export const ERROR_STATUS = {
   budget_exceeded: 402,
   forbidden: 403,
   not_found: 404,
+  model_not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
   payload_too_large: 413,

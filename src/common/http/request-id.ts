@@ -17,3 +17,9 @@ export function requestIdMiddleware(req: Request, res: Response, next: NextFunct
   res.setHeader('X-Request-Id', id);
   next();
 }
+
+/** The request id set by requestIdMiddleware (typed loosely by pino-http's augmentation). */
+export function requestIdOf(req: Request): string {
+  const id: unknown = req.id;
+  return typeof id === 'string' ? id : '';
+}

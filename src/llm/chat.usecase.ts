@@ -1,0 +1,390 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AppError } from '../common/errors/app-error';
+import { AppConfig } from '../config/app-config';
+import type { LedgerEntry } from '../ledger/dto/ledger-entry';
+import { LedgerService } from '../ledger/ledger.service';
+import type { ChatMessage, ChatRequest, ChatStreamEvent, FinishReason, TokenUsage } from '../providers/dto/chat';
+import { UpstreamError } from '../providers/dto/upstream-error';
+import { ProvidersService } from '../providers/providers.service';
+import type { Reservation } from '../quota/dto/quota';
+import { QuotaService } from '../quota/quota.service';
+import { Candidate, Cost, RoutingService, Strategy, usdString } from '../routing/routing.service';
+import type { Caller } from './caller';
+import { GatewayStats } from './gateway-stats';
+
+/** Output tokens reserved when a request does not set max_tokens. */
+export const DEFAULT_MAX_TOKENS = 1024;
+
+/** One chat request, from any of the chat-shaped endpoints. */
+export interface ChatCommand {
+  requestId: string;
+  caller: Caller;
+  /** Route template, recorded in the ledger. */
+  endpoint: string;
+  /** A model, an alias or `auto`. */
+  model: string;
+  strategy: Strategy;
+  messages: ChatMessage[];
+  maxTokens?: number;
+  temperature?: number;
+  topP?: number;
+  stop?: string[];
+  vision: boolean;
+  idempotencyKey: string | null;
+  /** Aborted when the client goes away. */
+  signal: AbortSignal;
+}
+
+export interface ChatOutcome {
+  text: string;
+  finish: FinishReason;
+  usage: TokenUsage;
+  cost: Cost;
+  candidate: Candidate;
+  attempts: number;
+  latencyMs: number;
+}
+
+/** An upstream stream that has produced its first event: headers can be sent now. */
+export interface OpenStream {
+  candidate: Candidate;
+  attempts: number;
+  inputTokens: number;
+  /** The events, the first included. Ends by throwing UpstreamError('stream_cut') on a cut. */
+  events: AsyncGenerator<ChatStreamEvent, void, undefined>;
+  /** Resolves once the stream is over and billed, with what was billed. */
+  settled: Promise<StreamBill>;
+}
+
+type StreamBill = { usage: TokenUsage; cost: Cost; finish: FinishReason | null };
+
+interface StreamRun {
+  cmd: ChatCommand;
+  prep: Prepared;
+  candidate: Candidate;
+  attempt: number;
+  started: number;
+  iterator: AsyncIterator<ChatStreamEvent, unknown>;
+  first: IteratorResult<ChatStreamEvent, unknown>;
+  settle: (bill: StreamBill) => void;
+}
+
+interface Prepared {
+  inputTokens: number;
+  maxTokens: number;
+  candidates: Candidate[];
+  reservation: Reservation;
+  deadline: number;
+  started: number;
+}
+
+/**
+ * The gateway's one long flow: estimate → route → reserve → call with fallbacks →
+ * settle → ledger. Every attempt leaves a ledger row; money held for a request is
+ * always settled or released, whatever happens.
+ */
+@Injectable()
+export class ChatUseCase {
+  private readonly logger = new Logger(ChatUseCase.name);
+
+  constructor(
+    private readonly routing: RoutingService,
+    private readonly providers: ProvidersService,
+    private readonly quota: QuotaService,
+    private readonly ledger: LedgerService,
+    private readonly stats: GatewayStats,
+    private readonly config: AppConfig,
+  ) {}
+
+  async execute(cmd: ChatCommand): Promise<ChatOutcome> {
+    const prep = await this.prepare(cmd);
+    const failures: { provider: string; model: string; error_class: string }[] = [];
+    for (const [index, candidate] of prep.candidates.entries()) {
+      const attempt = index + 1;
+      const started = performance.now();
+      try {
+        const result = await this.providers.chat(candidate.instanceId, this.upstreamRequest(cmd, candidate, prep), {
+          signal: cmd.signal,
+          deadline: prep.deadline,
+        });
+        const latencyMs = performance.now() - started;
+        const usage = result.usage ?? this.countedUsage(prep.inputTokens, result.text, candidate);
+        const cost = await this.bill(cmd, prep, candidate, attempt, usage, latencyMs, null);
+        return {
+          text: result.text,
+          finish: result.finish_reason,
+          usage,
+          cost,
+          candidate,
+          attempts: attempt,
+          latencyMs,
+        };
+      } catch (err) {
+        const latencyMs = performance.now() - started;
+        const errorClass = err instanceof UpstreamError ? err.errorClass : 'internal';
+        failures.push({ provider: candidate.instanceId, model: candidate.model.name, error_class: errorClass });
+        this.recordAttempt(cmd, candidate, attempt, { input_tokens: 0, output_tokens: 0 }, 0, latencyMs, errorClass);
+        if (err instanceof UpstreamError && err.retryable && !cmd.signal.aborted) continue;
+        await this.quota.release(prep.reservation);
+        throw this.clientError(err, failures);
+      }
+    }
+    await this.quota.release(prep.reservation);
+    throw this.exhausted(failures);
+  }
+
+  /**
+   * Tries candidates until one stream yields its first event (failures before the
+   * first token fall through to the next candidate), then hands the stream over.
+   */
+  async openStream(cmd: ChatCommand): Promise<OpenStream> {
+    const prep = await this.prepare(cmd);
+    const failures: { provider: string; model: string; error_class: string }[] = [];
+    for (const [index, candidate] of prep.candidates.entries()) {
+      const attempt = index + 1;
+      const started = performance.now();
+      const upstream = this.providers.chatStream(candidate.instanceId, this.upstreamRequest(cmd, candidate, prep), {
+        signal: cmd.signal,
+        deadline: prep.deadline,
+      });
+      const iterator = upstream[Symbol.asyncIterator]();
+      let first: IteratorResult<ChatStreamEvent, unknown>;
+      try {
+        first = await iterator.next();
+      } catch (err) {
+        const errorClass = err instanceof UpstreamError ? err.errorClass : 'internal';
+        failures.push({ provider: candidate.instanceId, model: candidate.model.name, error_class: errorClass });
+        this.recordAttempt(
+          cmd,
+          candidate,
+          attempt,
+          { input_tokens: 0, output_tokens: 0 },
+          0,
+          performance.now() - started,
+          errorClass,
+        );
+        if (err instanceof UpstreamError && err.retryable && !cmd.signal.aborted) continue;
+        await this.quota.release(prep.reservation);
+        throw this.clientError(err, failures);
+      }
+      return this.handOver(cmd, prep, candidate, attempt, started, iterator, first);
+    }
+    await this.quota.release(prep.reservation);
+    throw this.exhausted(failures);
+  }
+
+  private handOver(
+    cmd: ChatCommand,
+    prep: Prepared,
+    candidate: Candidate,
+    attempt: number,
+    started: number,
+    iterator: AsyncIterator<ChatStreamEvent, unknown>,
+    first: IteratorResult<ChatStreamEvent, unknown>,
+  ): OpenStream {
+    let resolveSettled!: (v: StreamBill) => void;
+    const settled = new Promise<StreamBill>((r) => (resolveSettled = r));
+    const run: StreamRun = { cmd, prep, candidate, attempt, started, iterator, first, settle: resolveSettled };
+    return { candidate, attempts: attempt, inputTokens: prep.inputTokens, events: this.relay(run), settled };
+  }
+
+  /** Relays upstream events to the caller; whatever ends the stream, what was produced is billed once. */
+  private async *relay(run: StreamRun): AsyncGenerator<ChatStreamEvent, void, undefined> {
+    const { cmd, prep, candidate, attempt, started, iterator } = run;
+    let text = '';
+    let reported: TokenUsage | undefined;
+    let finish: FinishReason | null = null;
+    let errorClass: string | null = null;
+    let current = run.first;
+    try {
+      while (!current.done) {
+        const event = current.value;
+        if (event.type === 'delta') text += event.text;
+        else if (event.type === 'usage') reported = event.usage;
+        else finish = event.finish_reason;
+        yield event;
+        current = await iterator.next();
+      }
+    } catch (err) {
+      if (cmd.signal.aborted) errorClass = 'client_disconnected';
+      else errorClass = err instanceof UpstreamError ? err.errorClass : 'internal';
+      throw err;
+    } finally {
+      if (!current.done) await iterator.return?.(undefined).catch(() => undefined);
+      if (errorClass === null && finish === null)
+        errorClass = cmd.signal.aborted ? 'client_disconnected' : 'incomplete';
+      // What was produced is billed: the reported usage, else the streamed text counted.
+      const usage = reported ?? this.countedUsage(prep.inputTokens, text, candidate);
+      const latencyMs = performance.now() - started;
+      const cost = await this.bill(cmd, prep, candidate, attempt, usage, latencyMs, errorClass).catch(
+        (err: unknown) => {
+          this.logger.error({ err }, 'billing a stream failed');
+          return this.routing.cost(candidate.model, usage.input_tokens, usage.output_tokens);
+        },
+      );
+      run.settle({ usage, cost, finish });
+    }
+  }
+
+  private async prepare(cmd: ChatCommand): Promise<Prepared> {
+    const started = Date.now();
+    const estimateModel = cmd.model === 'auto' ? 'gpt-4o' : cmd.model;
+    const inputTokens = this.routing.countChatTokens(cmd.messages, estimateModel);
+    const maxTokens = cmd.maxTokens ?? DEFAULT_MAX_TOKENS;
+    let plan;
+    try {
+      plan = this.routing.plan({
+        model: cmd.model,
+        strategy: cmd.strategy,
+        modality: 'chat',
+        inputTokens,
+        outputTokens: maxTokens,
+        vision: cmd.vision,
+      });
+    } catch (err) {
+      this.recordRejection(cmd, err);
+      throw err;
+    }
+    // The hold covers the dearest candidate, whichever ends up serving.
+    const worst = Math.max(
+      ...plan.candidates.map((c) => this.routing.cost(c.model, inputTokens, maxTokens).micro_credits),
+    );
+    let reservation: Reservation;
+    try {
+      reservation = await this.quota.reserve({
+        request_id: cmd.requestId,
+        project_id: cmd.caller.projectId,
+        api_key_id: cmd.caller.apiKeyId,
+        micro_credits: worst,
+        tokens: inputTokens + maxTokens,
+      });
+    } catch (err) {
+      this.recordRejection(cmd, err);
+      throw err;
+    }
+    return {
+      inputTokens,
+      maxTokens,
+      candidates: plan.candidates,
+      reservation,
+      deadline: started + this.config.GATEWAY_DEADLINE_MS,
+      started,
+    };
+  }
+
+  private upstreamRequest(cmd: ChatCommand, candidate: Candidate, prep: Prepared): ChatRequest {
+    return {
+      model: candidate.upstreamModel,
+      messages: cmd.messages,
+      max_tokens: cmd.maxTokens ?? prep.maxTokens,
+      temperature: cmd.temperature,
+      top_p: cmd.topP,
+      stop: cmd.stop,
+    };
+  }
+
+  private countedUsage(inputTokens: number, text: string, candidate: Candidate): TokenUsage {
+    return { input_tokens: inputTokens, output_tokens: this.routing.countTextTokens(text, candidate.model.name) };
+  }
+
+  /** Settles the hold at the real cost and appends the attempt's ledger row. */
+  private async bill(
+    cmd: ChatCommand,
+    prep: Prepared,
+    candidate: Candidate,
+    attempt: number,
+    usage: TokenUsage,
+    latencyMs: number,
+    errorClass: string | null,
+  ): Promise<Cost> {
+    const cost = this.routing.cost(candidate.model, usage.input_tokens, usage.output_tokens);
+    await this.quota.settle(prep.reservation, cost.micro_credits, usage.input_tokens + usage.output_tokens);
+    this.recordAttempt(cmd, candidate, attempt, usage, cost.micro_credits, latencyMs, errorClass);
+    if (errorClass === null) this.routing.observe(candidate.instanceId, candidate.model.name, latencyMs);
+    return cost;
+  }
+
+  private recordAttempt(
+    cmd: ChatCommand,
+    candidate: Candidate,
+    attempt: number,
+    usage: TokenUsage,
+    microCredits: number,
+    latencyMs: number,
+    errorClass: string | null,
+  ): void {
+    this.stats.observe(candidate.instanceId, errorClass === null, latencyMs, usage);
+    this.append({
+      ...this.rowBase(cmd),
+      attempt,
+      provider: candidate.instanceId,
+      model: candidate.model.name,
+      input_tokens: usage.input_tokens,
+      output_tokens: usage.output_tokens,
+      micro_credits: microCredits,
+      usd: usdString(microCredits, this.config.CREDITS_PER_USD),
+      latency_ms: Math.round(latencyMs),
+      status: errorClass === null ? 'success' : 'error',
+      error_class: errorClass,
+    });
+  }
+
+  /** A request refused before any upstream call (budget, rate, routing) is recorded as attempt 0. */
+  private recordRejection(cmd: ChatCommand, err: unknown): void {
+    this.append({
+      ...this.rowBase(cmd),
+      attempt: 0,
+      provider: null,
+      model: null,
+      input_tokens: 0,
+      output_tokens: 0,
+      micro_credits: 0,
+      usd: usdString(0, this.config.CREDITS_PER_USD),
+      latency_ms: 0,
+      status: 'error',
+      error_class: err instanceof AppError ? err.code : 'internal',
+    });
+  }
+
+  private rowBase(
+    cmd: ChatCommand,
+  ): Pick<
+    LedgerEntry,
+    'request_id' | 'user_id' | 'project_id' | 'api_key_id' | 'endpoint' | 'idempotency_key' | 'created_at'
+  > {
+    return {
+      request_id: cmd.requestId,
+      user_id: cmd.caller.userId,
+      project_id: cmd.caller.projectId,
+      api_key_id: cmd.caller.apiKeyId,
+      endpoint: cmd.endpoint,
+      idempotency_key: cmd.idempotencyKey,
+      created_at: new Date().toISOString(),
+    };
+  }
+
+  private append(entry: LedgerEntry): void {
+    this.ledger.record(entry).catch((err: unknown) => this.logger.error({ err }, 'ledger append failed'));
+  }
+
+  private clientError(err: unknown, failures: object[]): Error {
+    if (err instanceof UpstreamError && err.errorClass === 'http_4xx') {
+      return new AppError('bad_request', `The upstream refused the request: ${err.message}`, {
+        details: { attempts: failures },
+      });
+    }
+    if (err instanceof UpstreamError && err.errorClass === 'aborted') {
+      return new AppError('bad_request', 'The request was aborted by the client', { details: { attempts: failures } });
+    }
+    return err instanceof Error ? err : new Error(String(err));
+  }
+
+  private exhausted(failures: { error_class: string }[]): AppError {
+    const allTimeouts = failures.length > 0 && failures.every((f) => f.error_class === 'timeout');
+    return new AppError(
+      allTimeouts ? 'upstream_timeout' : 'upstream_error',
+      `All ${failures.length} upstream attempt(s) failed`,
+      { details: { attempts: failures } },
+    );
+  }
+}

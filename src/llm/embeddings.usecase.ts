@@ -1,0 +1,122 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AppError } from '../common/errors/app-error';
+import { AppConfig } from '../config/app-config';
+import { LedgerService } from '../ledger/ledger.service';
+import { UpstreamError } from '../providers/dto/upstream-error';
+import { ProvidersService } from '../providers/providers.service';
+import { QuotaService } from '../quota/quota.service';
+import { Candidate, RoutingService, usdString } from '../routing/routing.service';
+import type { Caller } from './caller';
+
+export interface EmbeddingsCommand {
+  requestId: string;
+  caller: Caller;
+  model: string;
+  inputs: string[];
+  idempotencyKey: string | null;
+  signal: AbortSignal;
+}
+
+export interface EmbeddingsOutcome {
+  vectors: number[][];
+  inputTokens: number;
+  candidate: Candidate;
+  attempts: number;
+}
+
+/** Embeddings: route → reserve → call with fallbacks → settle → ledger, like chat without output. */
+@Injectable()
+export class EmbeddingsUseCase {
+  private readonly logger = new Logger(EmbeddingsUseCase.name);
+
+  constructor(
+    private readonly routing: RoutingService,
+    private readonly providers: ProvidersService,
+    private readonly quota: QuotaService,
+    private readonly ledger: LedgerService,
+    private readonly config: AppConfig,
+  ) {}
+
+  async execute(cmd: EmbeddingsCommand): Promise<EmbeddingsOutcome> {
+    const estimateModel = cmd.model === 'auto' ? 'text-embedding-3-small' : cmd.model;
+    const inputTokens = cmd.inputs.reduce((n, text) => n + this.routing.countTextTokens(text, estimateModel), 0);
+    const plan = this.routing.plan({
+      model: cmd.model,
+      strategy: 'cost_optimized',
+      modality: 'embeddings',
+      inputTokens,
+      outputTokens: 0,
+      vision: false,
+    });
+    const worst = Math.max(...plan.candidates.map((c) => this.routing.cost(c.model, inputTokens, 0).micro_credits));
+    const reservation = await this.quota.reserve({
+      request_id: cmd.requestId,
+      project_id: cmd.caller.projectId,
+      api_key_id: cmd.caller.apiKeyId,
+      micro_credits: worst,
+      tokens: inputTokens,
+    });
+    const failures: { provider: string; model: string; error_class: string }[] = [];
+    for (const [index, candidate] of plan.candidates.entries()) {
+      const started = performance.now();
+      try {
+        const result = await this.providers.embed(
+          candidate.instanceId,
+          { model: candidate.upstreamModel, input: cmd.inputs },
+          { signal: cmd.signal, deadline: Date.now() + this.config.GATEWAY_DEADLINE_MS },
+        );
+        const used = result.usage?.input_tokens ?? inputTokens;
+        const cost = this.routing.cost(candidate.model, used, 0);
+        await this.quota.settle(reservation, cost.micro_credits, used);
+        this.record(cmd, candidate, index + 1, used, cost.micro_credits, performance.now() - started, null);
+        return { vectors: result.vectors, inputTokens: used, candidate, attempts: index + 1 };
+      } catch (err) {
+        const errorClass = err instanceof UpstreamError ? err.errorClass : 'internal';
+        failures.push({ provider: candidate.instanceId, model: candidate.model.name, error_class: errorClass });
+        this.record(cmd, candidate, index + 1, 0, 0, performance.now() - started, errorClass);
+        if (err instanceof UpstreamError && err.retryable && !cmd.signal.aborted) continue;
+        await this.quota.release(reservation);
+        if (err instanceof UpstreamError && err.errorClass === 'http_4xx') {
+          throw new AppError('bad_request', `The upstream refused the request: ${err.message}`);
+        }
+        throw err;
+      }
+    }
+    await this.quota.release(reservation);
+    throw new AppError('upstream_error', `All ${failures.length} upstream attempt(s) failed`, {
+      details: { attempts: failures },
+    });
+  }
+
+  private record(
+    cmd: EmbeddingsCommand,
+    candidate: Candidate,
+    attempt: number,
+    inputTokens: number,
+    microCredits: number,
+    latencyMs: number,
+    errorClass: string | null,
+  ): void {
+    this.ledger
+      .record({
+        request_id: cmd.requestId,
+        attempt,
+        user_id: cmd.caller.userId,
+        project_id: cmd.caller.projectId,
+        api_key_id: cmd.caller.apiKeyId,
+        endpoint: '/v1/embeddings',
+        provider: candidate.instanceId,
+        model: candidate.model.name,
+        input_tokens: inputTokens,
+        output_tokens: 0,
+        micro_credits: microCredits,
+        usd: usdString(microCredits, this.config.CREDITS_PER_USD),
+        latency_ms: Math.round(latencyMs),
+        status: errorClass === null ? 'success' : 'error',
+        error_class: errorClass,
+        idempotency_key: cmd.idempotencyKey,
+        created_at: new Date().toISOString(),
+      })
+      .catch((err: unknown) => this.logger.error({ err }, 'ledger append failed'));
+  }
+}
