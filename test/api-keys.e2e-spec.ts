@@ -145,3 +145,34 @@ describe('API keys', () => {
     expectEnvelope(await api.get('/auth/me', { apiKey: res.body.key }), 401, 'invalid_token');
   });
 });
+
+describe('API key revocation across instances', () => {
+  let a: TestApp;
+  let b: TestApp;
+
+  beforeAll(async () => {
+    const env = { REDIS_KEY_PREFIX: `t:revoke-${Date.now()}:` };
+    a = await startApp({ env });
+    b = await startApp({ env, db: a.db });
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+  });
+
+  it('a key revoked on one instance stops working on the other at once, despite its cache', async () => {
+    const apiA = new Api(a.url);
+    const apiB = new Api(b.url);
+    const token = await signInAdmin(apiA);
+    const projectId = (await createProject(apiA, token, 'revoke-everywhere')).id;
+    const issued = await createApiKey(apiA, token, projectId, 'shared');
+    expect((await apiB.get('/auth/me', { apiKey: issued.key })).status).toBe(200); // now cached on B
+    expect((await apiA.delete(`/projects/${projectId}/api-keys/${issued.id}`, { token })).status).toBe(204);
+    let status = 200;
+    for (let i = 0; i < 20 && status === 200; i += 1) {
+      status = (await apiB.get('/auth/me', { apiKey: issued.key })).status;
+      if (status === 200) await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    expect(status).toBe(401);
+  });
+});

@@ -10,6 +10,7 @@ import type { Reservation } from '../quota/dto/quota';
 import { QuotaService } from '../quota/quota.service';
 import { Candidate, Cost, RoutingService, Strategy, usdString } from '../routing/routing.service';
 import type { Caller } from './caller';
+import { GatewayMetrics } from './gateway.metrics';
 import { GatewayStats } from './gateway-stats';
 
 /** Output tokens reserved when a request does not set max_tokens. */
@@ -93,6 +94,7 @@ export class ChatUseCase {
     private readonly quota: QuotaService,
     private readonly ledger: LedgerService,
     private readonly stats: GatewayStats,
+    private readonly metrics: GatewayMetrics,
     private readonly config: AppConfig,
   ) {}
 
@@ -124,7 +126,10 @@ export class ChatUseCase {
         const errorClass = err instanceof UpstreamError ? err.errorClass : 'internal';
         failures.push({ provider: candidate.instanceId, model: candidate.model.name, error_class: errorClass });
         this.recordAttempt(cmd, candidate, attempt, { input_tokens: 0, output_tokens: 0 }, 0, latencyMs, errorClass);
-        if (err instanceof UpstreamError && err.retryable && !cmd.signal.aborted) continue;
+        if (err instanceof UpstreamError && err.retryable && !cmd.signal.aborted) {
+          this.metrics.fellThrough(candidate.instanceId, candidate.model.name, errorClass);
+          continue;
+        }
         await this.quota.release(prep.reservation);
         throw this.clientError(err, failures);
       }
@@ -163,7 +168,10 @@ export class ChatUseCase {
           performance.now() - started,
           errorClass,
         );
-        if (err instanceof UpstreamError && err.retryable && !cmd.signal.aborted) continue;
+        if (err instanceof UpstreamError && err.retryable && !cmd.signal.aborted) {
+          this.metrics.fellThrough(candidate.instanceId, candidate.model.name, errorClass);
+          continue;
+        }
         await this.quota.release(prep.reservation);
         throw this.clientError(err, failures);
       }
@@ -300,6 +308,7 @@ export class ChatUseCase {
     const cost = this.routing.cost(candidate.model, usage.input_tokens, usage.output_tokens);
     await this.quota.settle(prep.reservation, cost.micro_credits, usage.input_tokens + usage.output_tokens);
     this.recordAttempt(cmd, candidate, attempt, usage, cost.micro_credits, latencyMs, errorClass);
+    this.metrics.billed(candidate.instanceId, candidate.model.name, usage, cost.credits);
     if (errorClass === null) this.routing.observe(candidate.instanceId, candidate.model.name, latencyMs);
     return cost;
   }

@@ -9,6 +9,7 @@ import { CallerService } from './caller.service';
 import { ChatUseCase } from './chat.usecase';
 import { EmbeddingsUseCase } from './embeddings.usecase';
 import { GatewayStats } from './gateway-stats';
+import { GATEWAY_METRIC_PROVIDERS, GatewayMetrics } from './gateway.metrics';
 import { IdempotencyService } from './idempotency.service';
 import { LegacyController } from './legacy.controller';
 import { OpenAiController } from './openai.controller';
@@ -17,6 +18,14 @@ import { OpenAiController } from './openai.controller';
 @Module({
   imports: [AuthModule, ProvidersModule, RoutingModule, QuotaModule, LedgerModule],
   controllers: [OpenAiController, AnthropicController, LegacyController],
-  providers: [ChatUseCase, EmbeddingsUseCase, CallerService, GatewayStats, IdempotencyService],
+  providers: [
+    ChatUseCase,
+    EmbeddingsUseCase,
+    CallerService,
+    GatewayStats,
+    GatewayMetrics,
+    ...GATEWAY_METRIC_PROVIDERS,
+    IdempotencyService,
+  ],
 })
 export class LlmModule {}

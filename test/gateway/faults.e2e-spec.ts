@@ -94,6 +94,23 @@ describe('fault injection: breakers, fallbacks and the ledger', () => {
     expect(rows[0].micro_credits).toBe('0');
   });
 
+  it('exports fallbacks, billed tokens and credits as metrics', async () => {
+    primary.status(500);
+    await ask();
+    const text = await (await fetch(`${gw.t.url}/metrics`)).text();
+    expect(text).toMatch(
+      /conflux_llm_fallbacks_total\{provider="a-primary",model="llama-3.1-8b",error_class="http_5xx"\} [1-9]/,
+    );
+    expect(text).toMatch(
+      /conflux_llm_tokens_total\{provider="b-backup",model="gpt-4o-mini",direction="output"\} [1-9]/,
+    );
+    expect(text).toMatch(/conflux_llm_credits_total\{provider="b-backup",model="gpt-4o-mini"\} [0-9.e-]+/);
+    expect(text).toMatch(
+      /conflux_upstream_requests_total\{provider="a-primary",model="llama-3.1-8b",outcome="http_5xx"\} [1-9]/,
+    );
+    expect(text).toMatch(/conflux_ledger_buffer_depth \d+/);
+  });
+
   it('a hanging upstream call is really aborted', async () => {
     primary.hang();
     await ask();
