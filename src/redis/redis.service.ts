@@ -23,6 +23,8 @@ export class RedisService implements OnApplicationShutdown {
       commandTimeout: this.config.REDIS_COMMAND_TIMEOUT_MS,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
+      // Commands issued in the same tick share one write (several per gateway request).
+      enableAutoPipelining: true,
       lazyConnect: false,
       retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 5), 2000),
     });

@@ -1,0 +1,671 @@
+// Gateway overhead: POST /v1/chat/completions straight to a fast fake OpenAI upstream (A)
+// versus through Conflux with API-key auth, rate limits and quotas (Redis), the usage
+// ledger (Redis stream → Postgres) and metrics all on (B), alternating A B A B A B at
+// 1 and 50 connections. Prints figures; asserts nothing. Loopback only.
+//
+//   npm run bench:gateway
+//   BENCH_SECONDS=5 npm run bench:gateway          # shorter runs (default 10 s each)
+//   BENCH_PROFILE=1 npm run bench:gateway          # also CPU-profile Conflux (node --cpu-prof)
+//
+// Environment: BENCH_ADMIN_URL (default postgres://postgres@127.0.0.1:5432/postgres; the
+// database conflux_gateway_bench is created and dropped), BENCH_REDIS_URL (default
+// redis://127.0.0.1:6379; keys live under a unique prefix, deleted afterwards),
+// BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2), BENCH_CONNECTIONS (1,50), BENCH_PROFILE,
+// BENCH_NODE_ARGS (extra node flags for Conflux).
+//
+// The same file also runs the fake upstream in its own process (`--fake-upstream`), so it
+// never shares an event loop with the load generator, and summarises a .cpuprofile on its
+// own (`node bench/gateway.bench.mjs --summarise-profile <file>`).
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
+import { SourceMap } from 'node:module';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const SELF = fileURLToPath(import.meta.url);
+const ROOT = join(dirname(SELF), '..');
+const MODEL = 'gpt-4o-mini';
+/** Usage reported by the fake upstream for every completion. */
+const FAKE_USAGE = { prompt_tokens: 12, completion_tokens: 6 };
+
+const mode = process.argv[2];
+if (mode === '--fake-upstream') runFakeUpstream();
+else if (mode === '--summarise-profile') summariseProfile(process.argv[3]);
+else await main();
+
+// ====================================================================== fake upstream (child)
+
+/**
+ * A minimal OpenAI-compatible upstream: answers every POST /v1/chat/completions with the
+ * same pre-rendered chat.completion (fixed usage) and GET /v1/models with the model list,
+ * on keep-alive connections. Reports its port to the parent over IPC; exits on SIGTERM.
+ */
+function runFakeUpstream() {
+  const json = (value) => Buffer.from(JSON.stringify(value));
+  const completion = json({
+    id: 'chatcmpl-bench',
+    object: 'chat.completion',
+    created: 1_731_000_000,
+    model: MODEL,
+    choices: [
+      {
+        index: 0,
+        message: { role: 'assistant', content: 'Hello from the bench upstream.', refusal: null },
+        logprobs: null,
+        finish_reason: 'stop',
+      },
+    ],
+    usage: { ...FAKE_USAGE, total_tokens: FAKE_USAGE.prompt_tokens + FAKE_USAGE.completion_tokens },
+    system_fingerprint: 'fp_bench',
+  });
+  const models = json({ object: 'list', data: [{ id: MODEL, object: 'model', created: 0, owned_by: 'bench' }] });
+  const headersFor = (body) => ({ 'content-type': 'application/json', 'content-length': body.length });
+  const completionHeaders = headersFor(completion);
+  const modelsHeaders = headersFor(models);
+
+  const server = createServer((req, res) => {
+    // Read the request body away (needed for keep-alive), then answer from the buffers.
+    req.resume();
+    req.on('end', () => {
+      if (req.method === 'POST' && req.url === '/v1/chat/completions')
+        res.writeHead(200, completionHeaders).end(completion);
+      else if (req.method === 'GET' && req.url === '/v1/models') res.writeHead(200, modelsHeaders).end(models);
+      else res.writeHead(404).end();
+    });
+  });
+  // Long keep-alive so that neither undici (Conflux) nor autocannon reconnects between runs.
+  server.keepAliveTimeout = 120_000;
+  server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
+  process.on('SIGTERM', () => {
+    server.close(() => process.exit(0));
+    server.closeAllConnections();
+  });
+  process.on('disconnect', () => process.exit(0)); // the parent died
+}
+
+// ====================================================================== the benchmark (parent)
+
+async function main() {
+  const { default: autocannon } = await import('autocannon');
+  const { default: pg } = await import('pg');
+  const { default: Redis } = await import('ioredis');
+
+  const ADMIN_URL = process.env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+  const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? Math.min(2, SECONDS));
+  const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '1,50').split(',').map(Number);
+  const ROUNDS = 3;
+  const PROFILE = process.env.BENCH_PROFILE === '1';
+  /** Extra node flags for Conflux, e.g. BENCH_NODE_ARGS=--max-semi-space-size=64 (for experiments). */
+  const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const DB = 'conflux_gateway_bench';
+  const REDIS_PREFIX = `bench-gw:${Date.now()}:`;
+  const ADMIN = { email: 'bench@conflux.local', password: 'bench-password-123' };
+  const TARGETS = { addedMeanMsAt1: 0.5, rpsRatioAt50: 0.2 };
+
+  const work = mkdtempSync(join(tmpdir(), 'conflux-gw-bench-'));
+  const profileDir = PROFILE ? mkdtempSync(join(tmpdir(), 'conflux-gw-prof-')) : null;
+  const children = [];
+  let databaseCreated = false;
+  let cleanedUp = false;
+
+  // ------------------------------------------------------------------ helpers
+
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  /** CPU seconds (user + system, all threads) a child has used so far; NaN where /proc is missing. */
+  const cpuSeconds = (pid) => {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ (100 on Linux)
+    } catch {
+      return NaN;
+    }
+  };
+  const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+
+  async function withPg(fn, url = ADMIN_URL) {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      return await fn(client);
+    } finally {
+      await client.end();
+    }
+  }
+
+  async function recreateDatabase() {
+    await withPg(async (c) => {
+      await c.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
+      await c.query(`CREATE DATABASE ${DB}`);
+    });
+    databaseCreated = true;
+    const url = new URL(ADMIN_URL);
+    url.pathname = `/${DB}`;
+    return url.toString();
+  }
+
+  /** Spawns a child and remembers it for the cleanup. */
+  function start(name, args, options) {
+    const child = spawn(process.execPath, args, options);
+    child.benchName = name;
+    children.push(child);
+    return child;
+  }
+
+  /** SIGTERM, then wait (SIGKILL after `graceMs`). */
+  async function stop(child, graceMs = 30_000) {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => {
+      console.error(`${child.benchName} did not stop in ${graceMs} ms: SIGKILL`);
+      child.kill('SIGKILL');
+    }, graceMs);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  async function startFakeUpstream() {
+    const child = start('fake upstream', [SELF, '--fake-upstream'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const port = await new Promise((resolve, reject) => {
+      child.once('message', (m) => resolve(m.port));
+      child.once('exit', (code) => reject(new Error(`fake upstream exited with ${code}`)));
+    });
+    return { url: `http://127.0.0.1:${port}`, pid: child.pid };
+  }
+
+  function freePort() {
+    return new Promise((resolve) => {
+      const srv = createNetServer().listen(0, '127.0.0.1', () => {
+        const { port } = srv.address();
+        srv.close(() => resolve(port));
+      });
+    });
+  }
+
+  /** Warnings and errors Conflux logs (LOG_LEVEL=warn), kept for the end of the report. */
+  const serverLog = [];
+
+  async function startConflux(env) {
+    const port = await freePort();
+    const nodeArgs = [...NODE_ARGS, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
+    const child = start('conflux', [...nodeArgs, 'dist/src/main.js'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let partial = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk) => {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop();
+      serverLog.push(...lines.filter(Boolean));
+    });
+    const base = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < 600; i++) {
+      if (child.exitCode !== null) throw new Error(`Conflux exited with ${child.exitCode}:\n${serverLog.join('\n')}`);
+      try {
+        if ((await fetch(`${base}/health/live`)).ok) return { child, base };
+      } catch {
+        /* not listening yet */
+      }
+      await sleep(100);
+    }
+    throw new Error('Conflux did not start within 60 s');
+  }
+
+  async function call(base, method, path, body, headers = {}) {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+    return { res, body: await res.json() };
+  }
+
+  /** Answers to POST /v1/chat/completions per status code, from Conflux's own /metrics. */
+  async function serverCompletionCounts(base) {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    const counts = {};
+    for (const line of text.split('\n')) {
+      const m = /^http_request_duration_seconds_count\{([^}]*)\} (\d+)/.exec(line);
+      if (!m) continue;
+      const labels = Object.fromEntries([...m[1].matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+      if (labels.method === 'POST' && labels.route === '/v1/chat/completions')
+        counts[labels.status_code] = Number(m[2]);
+    }
+    return counts;
+  }
+
+  /**
+   * One autocannon run. Latency is taken from autocannon's 'response' event (hrtime, float
+   * ms), not from its histogram, which records whole milliseconds only — too coarse for
+   * sub-millisecond overheads at 1 connection.
+   */
+  function drive(url, connections, seconds, headers, body, serverPid) {
+    return new Promise((resolve, reject) => {
+      let lat = new Float64Array(1 << 16);
+      let n = 0;
+      const startedUs = monotonicUs();
+      const cpuBefore = cpuSeconds(serverPid);
+      const instance = autocannon({ url, method: 'POST', connections, duration: seconds, headers, body }, (err, r) => {
+        if (err) return reject(err);
+        const sorted = lat.subarray(0, n).sort();
+        let sum = 0;
+        for (let i = 0; i < n; i++) sum += sorted[i];
+        const pct = (p) => (n === 0 ? NaN : sorted[Math.min(n - 1, Math.floor((p / 100) * n))]);
+        resolve({
+          rps: r.requests.total / r.duration,
+          mean: n === 0 ? NaN : sum / n,
+          p50: pct(50),
+          p99: pct(99),
+          ok: r['2xx'],
+          non2xx: r.non2xx,
+          errors: r.errors,
+          timeouts: r.timeouts,
+          window: [startedUs, monotonicUs()],
+          // The answering server's CPU (all its threads) per answered request, in µs.
+          cpuPerRequestUs: (1e6 * (cpuSeconds(serverPid) - cpuBefore)) / r.requests.total,
+        });
+      });
+      instance.on('response', (_client, status, _bytes, ms) => {
+        if (status < 200 || status >= 300) return;
+        if (n === lat.length) {
+          const grown = new Float64Array(lat.length * 2);
+          grown.set(lat);
+          lat = grown;
+        }
+        lat[n++] = ms;
+      });
+    });
+  }
+
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const f = (x, digits = 3, width = 9) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a').padStart(width);
+  const verdict = (ok) => (ok ? 'MET' : 'MISSED');
+
+  async function cleanup() {
+    if (cleanedUp) return;
+    cleanedUp = true;
+    for (const child of [...children].reverse()) await stop(child).catch(() => undefined);
+    if (databaseCreated) {
+      await withPg((c) => c.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`)).catch((err) =>
+        console.error(`could not drop ${DB}: ${err.message}`),
+      );
+    }
+    const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    try {
+      await redis.connect();
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${REDIS_PREFIX}*`, 'COUNT', 1000);
+        if (keys.length > 0) await redis.unlink(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+    } catch (err) {
+      console.error(`could not delete Redis keys ${REDIS_PREFIX}*: ${err.message}`);
+    } finally {
+      redis.disconnect();
+    }
+    rmSync(work, { recursive: true, force: true });
+  }
+  process.once('SIGINT', () => {
+    console.error('\ninterrupted: cleaning up');
+    void cleanup().finally(() => process.exit(130));
+  });
+
+  // ------------------------------------------------------------------ setup
+
+  try {
+    const databaseUrl = await recreateDatabase();
+    const { url: upstream, pid: upstreamPid } = await startFakeUpstream();
+
+    // One openai-kind instance for gpt-4o-mini at the fake; no retries, so that one
+    // request is one upstream call (the fake never fails anyway).
+    const providersFile = join(work, 'providers.json');
+    writeFileSync(
+      providersFile,
+      JSON.stringify({
+        providers: [
+          {
+            id: 'bench-openai',
+            kind: 'openai',
+            base_url: `${upstream}/v1`,
+            models: [MODEL],
+            timeout_ms: 10_000,
+            retry: { max_attempts: 1, base_delay_ms: 0, max_delay_ms: 0 },
+          },
+        ],
+      }),
+    );
+
+    const { base, child: conflux } = await startConflux({
+      DATABASE_URL: databaseUrl,
+      REDIS_URL,
+      REDIS_KEY_PREFIX: REDIS_PREFIX,
+      JWT_SECRET: 'bench-secret-bench-secret-bench-secret-0123',
+      ADMIN_EMAIL: ADMIN.email,
+      ADMIN_PASSWORD: ADMIN.password,
+      LOG_LEVEL: 'warn',
+      RATE_LIMIT_PER_MINUTE: '1000000000',
+      RATE_LIMIT_PER_HOUR: '1000000000',
+      PROVIDERS_FILE: providersFile,
+    });
+
+    const { body: tokens } = await call(base, 'POST', '/auth/login', ADMIN);
+    const bearer = { authorization: `Bearer ${tokens.access_token}` };
+    const { body: project } = await call(base, 'POST', '/projects', { name: 'gateway-bench' }, bearer);
+    const { body: apiKey } = await call(base, 'POST', `/projects/${project.id}/api-keys`, { name: 'bench' }, bearer);
+    // A generous daily budget, so that reserve/settle really check a limit; rpm/tpm stay unlimited.
+    const { body: quota } = await call(base, 'PUT', `/projects/${project.id}/quota`, { daily_credits: 1e9 }, bearer);
+
+    const headers = { 'content-type': 'application/json', 'x-api-key': apiKey.key };
+    const payload = JSON.stringify({
+      model: MODEL,
+      messages: [{ role: 'user', content: 'Say hello.' }],
+      max_tokens: 16,
+    });
+    const targets = {
+      direct: `${upstream}/v1/chat/completions`,
+      through: `${base}/v1/chat/completions`,
+    };
+    const serverPid = { direct: upstreamPid, through: conflux.pid };
+
+    // One request each way before anything is measured: both answer, and Conflux routed it.
+    for (const [name, url] of Object.entries(targets)) {
+      const res = await fetch(url, { method: 'POST', headers, body: payload });
+      const answer = await res.text();
+      if (res.status !== 200) throw new Error(`smoke request ${name}: ${res.status} ${answer}`);
+      if (name === 'through' && res.headers.get('x-conflux-provider') !== 'bench-openai')
+        throw new Error(`through Conflux: unexpected X-Conflux-Provider ${res.headers.get('x-conflux-provider')}`);
+    }
+    let throughOk = 1; // the smoke request
+
+    console.log(
+      `node ${process.version}, ${cpus().length} CPUs; ${ROUNDS} rounds × ${SECONDS} s per run ` +
+        `(+${WARMUP_SECONDS} s warm-up each way), connections ${CONNECTIONS.join(', ')}`,
+    );
+    console.log(`upstream (fake, own process) ${upstream}; Conflux ${base}`);
+    console.log(
+      `Conflux: API-key auth, throttler minute+hour at 1e9 (Redis), project quota daily_credits=` +
+        `${quota.limits.daily_credits} (Redis), ledger (Redis stream → Postgres), metrics; LOG_LEVEL=warn` +
+        (NODE_ARGS.length > 0 ? `; node ${NODE_ARGS.join(' ')}` : '') +
+        (profileDir ? '; --cpu-prof ON (figures inflated by the profiler)' : ''),
+    );
+    console.log(`request: POST /v1/chat/completions ${payload}\n`);
+
+    // ------------------------------------------------------------------ runs
+
+    const results = new Map(); // connections → { direct: Run[], through: Run[] }
+    const maxConnections = Math.max(...CONNECTIONS);
+    const profiled = { windows: [], requests: 0 }; // the through runs at the highest load
+    let totalFailures = 0;
+    let inFlightBound = 0; // requests autocannon may abandon when a through run stops
+
+    console.log(
+      'conns  round  target       rps   mean ms    p50 ms    p99 ms       2xx  non-2xx  errors  server CPU µs/req',
+    );
+    for (const connections of CONNECTIONS) {
+      const series = { direct: [], through: [] };
+      results.set(connections, series);
+      const runs = [
+        ...(WARMUP_SECONDS > 0 ? [{ round: 0, seconds: WARMUP_SECONDS }] : []),
+        ...Array.from({ length: ROUNDS }, (_, i) => ({ round: i + 1, seconds: SECONDS })),
+      ];
+      for (const { round, seconds } of runs) {
+        for (const [name, url] of Object.entries(targets)) {
+          const r = await drive(url, connections, seconds, headers, payload, serverPid[name]);
+          totalFailures += r.non2xx + r.errors + r.timeouts;
+          if (name === 'through') {
+            throughOk += r.ok;
+            inFlightBound += connections;
+          }
+          if (round === 0) continue; // warm-up: counted for the ledger, not reported
+          series[name].push(r);
+          if (name === 'through' && connections === maxConnections) {
+            profiled.windows.push(r.window);
+            profiled.requests += r.ok;
+          }
+          const bad = r.non2xx + r.errors + r.timeouts > 0 ? '   <-- !!! FAILURES' : '';
+          console.log(
+            `${String(connections).padStart(5)}${String(round).padStart(7)}  ${name.padEnd(8)}` +
+              `${f(r.rps, 0)}${f(r.mean, 3, 10)}${f(r.p50, 3, 10)}${f(r.p99, 3, 10)}` +
+              `${String(r.ok).padStart(10)}${String(r.non2xx).padStart(9)}${String(r.errors).padStart(8)}` +
+              `${f(r.cpuPerRequestUs, 0, 19)}${bad}`,
+          );
+        }
+      }
+    }
+
+    // ------------------------------------------------------------------ summary
+
+    console.log(`\nmedians of ${ROUNDS} runs (latency in ms; added = through − direct)`);
+    for (const [connections, series] of results) {
+      const m = (name, key) => median(series[name].map((r) => r[key]));
+      const addedMean = m('through', 'mean') - m('direct', 'mean');
+      const addedP50 = m('through', 'p50') - m('direct', 'p50');
+      const ratio = m('through', 'rps') / m('direct', 'rps');
+      console.log(`\n  ${connections} connection(s)`);
+      for (const name of ['direct', 'through']) {
+        console.log(
+          `    ${name.padEnd(8)} rps${f(m(name, 'rps'), 0)}   mean${f(m(name, 'mean'))}   p50${f(m(name, 'p50'))}` +
+            `   p99${f(m(name, 'p99'))}   server CPU${f(m(name, 'cpuPerRequestUs'), 0, 6)} µs/req`,
+        );
+      }
+      let addedLine = `    added latency: mean ${f(addedMean, 3, 0)} ms, p50 ${f(addedP50, 3, 0)} ms`;
+      if (connections === 1)
+        addedLine += `   [target: added mean ≤ ${TARGETS.addedMeanMsAt1} ms → ${verdict(addedMean <= TARGETS.addedMeanMsAt1)}]`;
+      console.log(addedLine);
+      let ratioLine = `    through/direct rps: ${(ratio * 100).toFixed(1)} %`;
+      if (connections === 50)
+        ratioLine += `   [target: ≥ ${TARGETS.rpsRatioAt50 * 100} % of direct → ${verdict(ratio >= TARGETS.rpsRatioAt50)}]`;
+      console.log(ratioLine);
+    }
+    if (totalFailures > 0) {
+      console.log(
+        `\n${'!'.repeat(72)}\n!!! ${totalFailures} NON-2XX, ERRORS OR TIMEOUTS (expected 0)\n${'!'.repeat(72)}`,
+      );
+    } else {
+      console.log('\nnon-2xx responses, errors and timeouts: 0 (warm-ups included)');
+    }
+
+    // ------------------------------------------------------------------ ledger
+
+    // Every request served through Conflux leaves one 'success' row once the buffer (Redis
+    // stream) is drained into usage_ledger. Conflux's own /metrics count of its 200s is the
+    // reference: autocannon stops each run with requests in flight, which Conflux may still
+    // complete and bill (a 'success' row with no 200 counted anywhere, at most `connections`
+    // per run) or cut off (an error row, e.g. client_disconnected).
+    const served = (await serverCompletionCounts(base))['200'] ?? 0;
+    const countRows = () =>
+      withPg(async (c) => {
+        const q = await c.query(
+          `SELECT status, coalesce(error_class, '') AS error_class, count(*)::int AS n, max(attempt)::int AS max_attempt
+             FROM usage_ledger GROUP BY 1, 2 ORDER BY 3 DESC`,
+        );
+        const total = q.rows.reduce((sum, r) => sum + r.n, 0);
+        const success = q.rows.find((r) => r.status === 'success')?.n ?? 0;
+        const maxAttempt = Math.max(0, ...q.rows.map((r) => r.max_attempt));
+        return { total, success, maxAttempt, errors: q.rows.filter((r) => r.status !== 'success') };
+      }, databaseUrl);
+    // Poll until every served request has its row and the count has stopped moving (≤ 30 s).
+    const drainStarted = Date.now();
+    let rows = await countRows();
+    for (let stableSince = Date.now(); Date.now() - drainStarted < 30_000;) {
+      await sleep(250);
+      const next = await countRows();
+      if (next.total !== rows.total) stableSince = Date.now();
+      rows = next;
+      if (rows.success >= served && Date.now() - stableSince >= 1_000) break;
+    }
+    const drainSeconds = ((Date.now() - drainStarted) / 1000).toFixed(1);
+    const extra = rows.success - served;
+    const errorText = rows.errors.map((r) => `${r.n} ${r.error_class || r.status}`).join(', ') || 'none';
+    console.log(`\nledger (polled ${drainSeconds} s): ${rows.total} rows in usage_ledger, ${rows.success} success`);
+    console.log(`  error rows: ${errorText}; highest attempt number: ${rows.maxAttempt}`);
+    console.log(
+      `  successful requests: ${throughOk} counted by autocannon, ${served} answered 200 by Conflux (/metrics)`,
+    );
+    if (extra < 0) console.log(`  !!! ${-extra} SERVED REQUESTS HAVE NO LEDGER ROW`);
+    else if (extra > inFlightBound)
+      console.log(`  !!! ${extra} success rows more than 200s served, above the in-flight bound ${inFlightBound}`);
+    else
+      console.log(
+        `  → every served request has its row; ${extra} more success rows than 200s (requests completed after ` +
+          `autocannon hung up at the end of a run; bound ${inFlightBound})`,
+      );
+    const warnings = serverLog.filter((l) => /"level":(40|50|60)/.test(l));
+    if (warnings.length > 0) {
+      console.log(`\nConflux logged ${warnings.length} warning(s)/error(s); first ones:`);
+      for (const line of warnings.slice(0, 5)) console.log(`  ${line.slice(0, 300)}`);
+    }
+
+    // ------------------------------------------------------------------ profile
+
+    if (profileDir) {
+      await stop(conflux); // the profile is written when the process exits
+      const file = readdirSync(profileDir).find((name) => name.endsWith('.cpuprofile'));
+      if (!file) console.log(`\n!!! no .cpuprofile written in ${profileDir}`);
+      else {
+        const path = join(profileDir, file);
+        console.log(`\nCPU profile of Conflux: ${path}`);
+        summariseProfile(path, profiled);
+      }
+    }
+  } finally {
+    await cleanup();
+  }
+}
+
+// ====================================================================== profile summary
+
+/**
+ * Summarises a .cpuprofile: the top 25 functions by self time (url:line, with dist/ lines
+ * mapped back to src/ through the source maps), self time by file, self time charged to
+ * the nearest package on the stack (native code and node internals charged to whoever
+ * called them: a socket write under ioredis is Redis-client cost), and the inclusive time
+ * of Conflux's own functions.
+ *
+ * `windows` ([startUs, endUs] on the monotonic clock, which V8's profiler shares with
+ * process.hrtime on Linux) keeps only the samples taken during those runs; without them
+ * every sample counts. `requests` (answered during the windows) gives µs per request.
+ * Idle samples never count.
+ */
+function summariseProfile(path, { windows = [], requests = 0 } = {}) {
+  if (!path) {
+    console.error('usage: node bench/gateway.bench.mjs --summarise-profile <file.cpuprofile>');
+    process.exit(2);
+  }
+  const profile = JSON.parse(readFileSync(path, 'utf8'));
+  const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parentOf = new Map();
+  for (const n of profile.nodes) for (const child of n.children ?? []) parentOf.set(child, n.id);
+
+  // Sample i lasts until sample i + 1; its timestamp is startTime plus the deltas so far.
+  const { samples, timeDeltas } = profile;
+  const inWindow = (t) => windows.some(([a, b]) => t >= a && t <= b);
+  let t = profile.startTime;
+  const timestamps = samples.map((_, i) => (t += timeDeltas[i]));
+  const windowed = windows.length > 0 && timestamps.some(inWindow);
+  if (windows.length > 0 && !windowed) console.log('  (run windows do not match the profile clock: all samples used)');
+  const selfUs = new Map(); // node id → µs
+  for (let i = 0; i < samples.length - 1; i++) {
+    if (windowed && !inWindow(timestamps[i])) continue;
+    if (nodes.get(samples[i]).callFrame.functionName === '(idle)') continue;
+    selfUs.set(samples[i], (selfUs.get(samples[i]) ?? 0) + timeDeltas[i + 1]);
+  }
+
+  // ---- naming
+  const sourceMaps = new Map();
+  const original = (frame) => {
+    if (!frame.url.includes('/dist/src/')) return null;
+    const file = frame.url.startsWith('file://') ? fileURLToPath(frame.url) : frame.url;
+    if (!sourceMaps.has(file)) {
+      const mapFile = `${file}.map`;
+      sourceMaps.set(file, existsSync(mapFile) ? new SourceMap(JSON.parse(readFileSync(mapFile, 'utf8'))) : null);
+    }
+    const entry = sourceMaps.get(file)?.findEntry(frame.lineNumber, frame.columnNumber);
+    if (!entry?.originalSource) return null;
+    const source = entry.originalSource.startsWith('file://')
+      ? fileURLToPath(entry.originalSource)
+      : join(dirname(file), entry.originalSource);
+    return `${relative(ROOT, source)}:${entry.originalLine + 1}`;
+  };
+  const shortUrl = (url) => {
+    const file = url.startsWith('file://') ? fileURLToPath(url) : url;
+    const i = file.lastIndexOf('/node_modules/');
+    return i >= 0 ? file.slice(i + 1) : file.startsWith('/') ? relative(ROOT, file) : file;
+  };
+  const label = (frame) =>
+    `${frame.functionName || '(anonymous)'} ${frame.url ? `${shortUrl(frame.url)}:${frame.lineNumber + 1}` : '(native)'}`;
+  /** npm package, Conflux directory, or null for node internals and native code. */
+  const packageOf = (frame) => {
+    if (!frame.url || frame.url.startsWith('node:')) return null;
+    const url = shortUrl(frame.url);
+    const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+    if (m) return `npm ${m[1]}`;
+    if (url.startsWith('dist/src/')) return `conflux src/${url.split('/').slice(2, -1).join('/') || '.'}`;
+    return url;
+  };
+
+  // ---- aggregation
+  let total = 0;
+  const byFunction = new Map();
+  const byFile = new Map();
+  const byOwner = new Map();
+  const inclusive = new Map();
+  const add = (map, key, us, frame) => {
+    const e = map.get(key) ?? { us: 0, frame };
+    e.us += us;
+    map.set(key, e);
+  };
+  for (const [id, us] of selfUs) {
+    const frame = nodes.get(id).callFrame;
+    total += us;
+    add(byFunction, label(frame), us, frame);
+    add(byFile, frame.url ? shortUrl(frame.url) : `(native) ${frame.functionName}`, us);
+    // Charge the sample to the nearest package up the stack; GC and the like to themselves.
+    let owner = null;
+    for (let cur = id; cur !== undefined && owner === null; cur = parentOf.get(cur)) {
+      owner = packageOf(nodes.get(cur).callFrame);
+    }
+    if (owner === null) {
+      owner = frame.functionName.startsWith('(') ? frame.functionName : 'node internals (event loop, timers)';
+    }
+    add(byOwner, owner, us);
+    // Inclusive time of Conflux's own functions, each counted once per stack.
+    const seen = new Set();
+    for (let cur = id; cur !== undefined; cur = parentOf.get(cur)) {
+      const f = nodes.get(cur).callFrame;
+      if (!f.url.includes('/dist/src/')) continue;
+      const key = label(f);
+      if (!seen.has(key)) add(inclusive, key, us, f);
+      seen.add(key);
+    }
+  }
+
+  // ---- printing
+  const ms = (us) => (us / 1000).toFixed(0).padStart(7);
+  const pct = (us) => `${((100 * us) / total).toFixed(1).padStart(5)} %`;
+  const perRequest = (us) => (requests > 0 ? `${(us / requests).toFixed(1).padStart(7)} µs/req` : '');
+  const top = (map, n) => [...map].sort((a, b) => b[1].us - a[1].us).slice(0, n);
+  const mapped = (e) => {
+    const src = e.frame && original(e.frame);
+    return src ? `  → ${src}` : '';
+  };
+  const scope = windowed ? `during the ${windows.length} profiled through-Conflux runs` : 'whole profile';
+  const costs = requests > 0 ? `, ${requests} requests answered: ${(total / requests).toFixed(0)} µs of CPU each` : '';
+  console.log(`  non-idle main-thread CPU ${(total / 1e6).toFixed(2)} s (${scope}${costs})`);
+  console.log('\n  top 25 functions by self time   (ms, % of non-idle)   function url:line');
+  for (const [key, e] of top(byFunction, 25)) console.log(`  ${ms(e.us)} ${pct(e.us)}   ${key}${mapped(e)}`);
+  console.log('\n  self time by file (top 15):');
+  for (const [key, e] of top(byFile, 15)) console.log(`  ${ms(e.us)} ${pct(e.us)}   ${key}`);
+  console.log('\n  self time charged to the nearest package on the stack (top 20):');
+  for (const [key, e] of top(byOwner, 20)) console.log(`  ${ms(e.us)} ${pct(e.us)} ${perRequest(e.us)}   ${key}`);
+  console.log('\n  Conflux functions by inclusive time (synchronous part only; top 20):');
+  for (const [key, e] of top(inclusive, 20)) console.log(`  ${ms(e.us)} ${pct(e.us)}   ${key}${mapped(e)}`);
+}
