@@ -16,7 +16,7 @@ import {
 } from './formats/anthropic-format';
 import { hasImages } from './formats/openai-format';
 import { IdempotencyInterceptor } from './idempotency.interceptor';
-import { idempotencyKeyOf, parseStrategy, routeHeaders, STRATEGY_HEADER } from './openai.controller';
+import { idempotencyKeyOf, parseStrategy, routeHeaders, STRATEGY_HEADER } from './gateway-http';
 import { clientGone, SseWriter } from './sse';
 
 /** Anthropic-compatible Messages API, routed to any provider kind. */

@@ -13,7 +13,7 @@ import { ChatOutcome, ChatUseCase, DEFAULT_MAX_TOKENS } from './chat.usecase';
 import { EstimateRequestDto, LegacyChatDto, RouteRequestDto, TextGenerateDto } from './dto/legacy.dto';
 import { GatewayStats } from './gateway-stats';
 import { IdempotencyInterceptor } from './idempotency.interceptor';
-import { idempotencyKeyOf, parseStrategy, routeHeaders } from './openai.controller';
+import { idempotencyKeyOf, parseStrategy, routeHeaders } from './gateway-http';
 import { clientGone } from './sse';
 
 /**

@@ -1,12 +1,11 @@
 import { Body, Controller, Get, Headers, HttpCode, Post, Req, Res, UseInterceptors } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { AppError } from '../common/errors/app-error';
 import { ApiAuthenticated } from '../common/http/api-docs.decorators';
 import { requestIdOf } from '../common/http/request-id';
-import { RoutingService, Strategy, STRATEGIES } from '../routing/routing.service';
+import { RoutingService, STRATEGIES } from '../routing/routing.service';
 import { CallerService } from './caller.service';
-import { ChatCommand, ChatOutcome, ChatUseCase } from './chat.usecase';
+import { ChatCommand, ChatUseCase } from './chat.usecase';
 import { ChatCompletionRequestDto, EmbeddingsRequestDto } from './dto/chat-completions.dto';
 import { EmbeddingsUseCase } from './embeddings.usecase';
 import {
@@ -20,26 +19,8 @@ import {
   usageChunk,
 } from './formats/openai-format';
 import { IdempotencyInterceptor } from './idempotency.interceptor';
+import { idempotencyKeyOf, parseStrategy, routeHeaders, STRATEGY_HEADER } from './gateway-http';
 import { clientGone, SseWriter } from './sse';
-
-export const STRATEGY_HEADER = 'x-conflux-strategy';
-
-export function parseStrategy(value: string | undefined, fallback: Strategy = 'balanced'): Strategy {
-  if (value === undefined || value === '') return fallback;
-  if (!(STRATEGIES as readonly string[]).includes(value)) {
-    throw new AppError('validation_failed', `Unknown strategy ${value}: use one of ${STRATEGIES.join(', ')}`);
-  }
-  return value as Strategy;
-}
-
-/** Response headers naming what served the request. */
-export function routeHeaders(outcome: Pick<ChatOutcome, 'candidate' | 'attempts'>): Record<string, string> {
-  return {
-    'X-Conflux-Provider': outcome.candidate.instanceId,
-    'X-Conflux-Model': outcome.candidate.model.name,
-    'X-Conflux-Attempts': String(outcome.attempts),
-  };
-}
 
 /** OpenAI-compatible API: chat completions (JSON and SSE), embeddings, models. */
 @ApiTags('llm')
@@ -163,9 +144,4 @@ export class OpenAiController {
       })),
     };
   }
-}
-
-export function idempotencyKeyOf(req: Request): string | null {
-  const value = req.headers['idempotency-key'];
-  return typeof value === 'string' && value.trim() !== '' ? value.trim() : null;
 }
