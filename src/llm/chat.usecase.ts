@@ -57,6 +57,8 @@ export interface OpenStream {
   settled: Promise<StreamBill>;
 }
 
+type AttemptFailure = { provider: string; model: string; error_class: string };
+
 type StreamBill = { usage: TokenUsage; cost: Cost; finish: FinishReason | null };
 
 interface StreamRun {
@@ -100,7 +102,7 @@ export class ChatUseCase {
 
   async execute(cmd: ChatCommand): Promise<ChatOutcome> {
     const prep = await this.prepare(cmd);
-    const failures: { provider: string; model: string; error_class: string }[] = [];
+    const failures: AttemptFailure[] = [];
     for (const [index, candidate] of prep.candidates.entries()) {
       const attempt = index + 1;
       const started = performance.now();
@@ -122,16 +124,7 @@ export class ChatUseCase {
           latencyMs,
         };
       } catch (err) {
-        const latencyMs = performance.now() - started;
-        const errorClass = err instanceof UpstreamError ? err.errorClass : 'internal';
-        failures.push({ provider: candidate.instanceId, model: candidate.model.name, error_class: errorClass });
-        this.recordAttempt(cmd, candidate, attempt, { input_tokens: 0, output_tokens: 0 }, 0, latencyMs, errorClass);
-        if (err instanceof UpstreamError && err.retryable && !cmd.signal.aborted) {
-          this.metrics.fellThrough(candidate.instanceId, candidate.model.name, errorClass);
-          continue;
-        }
-        await this.quota.release(prep.reservation);
-        throw this.clientError(err, failures);
+        await this.failedAttempt(cmd, prep, candidate, attempt, started, err, failures);
       }
     }
     await this.quota.release(prep.reservation);
@@ -144,7 +137,7 @@ export class ChatUseCase {
    */
   async openStream(cmd: ChatCommand): Promise<OpenStream> {
     const prep = await this.prepare(cmd);
-    const failures: { provider: string; model: string; error_class: string }[] = [];
+    const failures: AttemptFailure[] = [];
     for (const [index, candidate] of prep.candidates.entries()) {
       const attempt = index + 1;
       const started = performance.now();
@@ -157,28 +150,38 @@ export class ChatUseCase {
       try {
         first = await iterator.next();
       } catch (err) {
-        const errorClass = err instanceof UpstreamError ? err.errorClass : 'internal';
-        failures.push({ provider: candidate.instanceId, model: candidate.model.name, error_class: errorClass });
-        this.recordAttempt(
-          cmd,
-          candidate,
-          attempt,
-          { input_tokens: 0, output_tokens: 0 },
-          0,
-          performance.now() - started,
-          errorClass,
-        );
-        if (err instanceof UpstreamError && err.retryable && !cmd.signal.aborted) {
-          this.metrics.fellThrough(candidate.instanceId, candidate.model.name, errorClass);
-          continue;
-        }
-        await this.quota.release(prep.reservation);
-        throw this.clientError(err, failures);
+        await this.failedAttempt(cmd, prep, candidate, attempt, started, err, failures);
+        continue;
       }
       return this.handOver(cmd, prep, candidate, attempt, started, iterator, first);
     }
     await this.quota.release(prep.reservation);
     throw this.exhausted(failures);
+  }
+
+  /**
+   * Records a failed attempt. Returns when the next candidate may be tried; otherwise
+   * releases the hold and throws the error to answer with.
+   */
+  private async failedAttempt(
+    cmd: ChatCommand,
+    prep: Prepared,
+    candidate: Candidate,
+    attempt: number,
+    started: number,
+    err: unknown,
+    failures: AttemptFailure[],
+  ): Promise<void> {
+    const errorClass = err instanceof UpstreamError ? err.errorClass : 'internal';
+    failures.push({ provider: candidate.instanceId, model: candidate.model.name, error_class: errorClass });
+    const noUsage = { input_tokens: 0, output_tokens: 0 };
+    this.recordAttempt(cmd, candidate, attempt, noUsage, 0, performance.now() - started, errorClass);
+    if (err instanceof UpstreamError && err.retryable && !cmd.signal.aborted) {
+      this.metrics.fellThrough(candidate.instanceId, candidate.model.name, errorClass);
+      return;
+    }
+    await this.quota.release(prep.reservation);
+    throw this.clientError(err, failures);
   }
 
   private handOver(
@@ -388,7 +391,7 @@ export class ChatUseCase {
     return err instanceof Error ? err : new Error(String(err));
   }
 
-  private exhausted(failures: { error_class: string }[]): AppError {
+  private exhausted(failures: AttemptFailure[]): AppError {
     const allTimeouts = failures.length > 0 && failures.every((f) => f.error_class === 'timeout');
     return new AppError(
       allTimeouts ? 'upstream_timeout' : 'upstream_error',
