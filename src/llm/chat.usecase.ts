@@ -2,13 +2,14 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AppError } from '../common/errors/app-error';
 import { AppConfig } from '../config/app-config';
 import type { LedgerEntry } from '../ledger/dto/ledger-entry';
+import { ledgerRow } from './ledger-row';
 import { LedgerService } from '../ledger/ledger.service';
 import type { ChatMessage, ChatRequest, ChatStreamEvent, FinishReason, TokenUsage } from '../providers/dto/chat';
 import { UpstreamError } from '../providers/dto/upstream-error';
 import { ProvidersService } from '../providers/providers.service';
 import type { Reservation } from '../quota/dto/quota';
 import { QuotaService } from '../quota/quota.service';
-import { Candidate, Cost, RoutingService, Strategy, usdString } from '../routing/routing.service';
+import { Candidate, Cost, RoutingService, Strategy } from '../routing/routing.service';
 import type { Caller } from './caller';
 import { GatewayMetrics } from './gateway.metrics';
 import { GatewayStats } from './gateway-stats';
@@ -326,53 +327,30 @@ export class ChatUseCase {
     errorClass: string | null,
   ): void {
     this.stats.observe(candidate.instanceId, errorClass === null, latencyMs, usage);
-    this.append({
-      ...this.rowBase(cmd),
+    const record = {
       attempt,
       provider: candidate.instanceId,
       model: candidate.model.name,
-      input_tokens: usage.input_tokens,
-      output_tokens: usage.output_tokens,
-      micro_credits: microCredits,
-      usd: usdString(microCredits, this.config.CREDITS_PER_USD),
-      latency_ms: Math.round(latencyMs),
-      status: errorClass === null ? 'success' : 'error',
-      error_class: errorClass,
-    });
+      usage,
+      microCredits,
+      latencyMs,
+      errorClass,
+    };
+    this.append(ledgerRow(cmd, record, this.config.CREDITS_PER_USD));
   }
 
   /** A request refused before any upstream call (budget, rate, routing) is recorded as attempt 0. */
   private recordRejection(cmd: ChatCommand, err: unknown): void {
-    this.append({
-      ...this.rowBase(cmd),
+    const record = {
       attempt: 0,
       provider: null,
       model: null,
-      input_tokens: 0,
-      output_tokens: 0,
-      micro_credits: 0,
-      usd: usdString(0, this.config.CREDITS_PER_USD),
-      latency_ms: 0,
-      status: 'error',
-      error_class: err instanceof AppError ? err.code : 'internal',
-    });
-  }
-
-  private rowBase(
-    cmd: ChatCommand,
-  ): Pick<
-    LedgerEntry,
-    'request_id' | 'user_id' | 'project_id' | 'api_key_id' | 'endpoint' | 'idempotency_key' | 'created_at'
-  > {
-    return {
-      request_id: cmd.requestId,
-      user_id: cmd.caller.userId,
-      project_id: cmd.caller.projectId,
-      api_key_id: cmd.caller.apiKeyId,
-      endpoint: cmd.endpoint,
-      idempotency_key: cmd.idempotencyKey,
-      created_at: new Date().toISOString(),
+      usage: { input_tokens: 0, output_tokens: 0 },
+      microCredits: 0,
+      latencyMs: 0,
+      errorClass: err instanceof AppError ? err.code : 'internal',
     };
+    this.append(ledgerRow(cmd, record, this.config.CREDITS_PER_USD));
   }
 
   private append(entry: LedgerEntry): void {

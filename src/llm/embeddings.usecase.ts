@@ -5,7 +5,8 @@ import { LedgerService } from '../ledger/ledger.service';
 import { UpstreamError } from '../providers/dto/upstream-error';
 import { ProvidersService } from '../providers/providers.service';
 import { QuotaService } from '../quota/quota.service';
-import { Candidate, RoutingService, usdString } from '../routing/routing.service';
+import { Candidate, RoutingService } from '../routing/routing.service';
+import { ledgerRow } from './ledger-row';
 import type { Caller } from './caller';
 
 export interface EmbeddingsCommand {
@@ -97,26 +98,18 @@ export class EmbeddingsUseCase {
     latencyMs: number,
     errorClass: string | null,
   ): void {
+    const ref = { ...cmd, endpoint: '/v1/embeddings' };
+    const record = {
+      attempt,
+      provider: candidate.instanceId,
+      model: candidate.model.name,
+      usage: { input_tokens: inputTokens, output_tokens: 0 },
+      microCredits,
+      latencyMs,
+      errorClass,
+    };
     this.ledger
-      .record({
-        request_id: cmd.requestId,
-        attempt,
-        user_id: cmd.caller.userId,
-        project_id: cmd.caller.projectId,
-        api_key_id: cmd.caller.apiKeyId,
-        endpoint: '/v1/embeddings',
-        provider: candidate.instanceId,
-        model: candidate.model.name,
-        input_tokens: inputTokens,
-        output_tokens: 0,
-        micro_credits: microCredits,
-        usd: usdString(microCredits, this.config.CREDITS_PER_USD),
-        latency_ms: Math.round(latencyMs),
-        status: errorClass === null ? 'success' : 'error',
-        error_class: errorClass,
-        idempotency_key: cmd.idempotencyKey,
-        created_at: new Date().toISOString(),
-      })
+      .record(ledgerRow(ref, record, this.config.CREDITS_PER_USD))
       .catch((err: unknown) => this.logger.error({ err }, 'ledger append failed'));
   }
 }
