@@ -96,10 +96,7 @@ export function seasonalIndexAt(indices: readonly number[], n: number, h: number
   return indices[(n + h - 1) % indices.length];
 }
 
-/**
- * Inverse of the standard normal CDF (Acklam's rational approximation refined by one Halley step;
- * |error| < 1e-12 over (0, 1)).
- */
+/** Inverse of the standard normal CDF (Acklam's rational approximation, relative error < 1.2e-9). */
 export function qnorm(p: number): number {
   if (p <= 0) return -Infinity;
   if (p >= 1) return Infinity;
@@ -113,51 +110,22 @@ export function qnorm(p: number): number {
   ];
   const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
   const pLow = 0.02425;
-  let x: number;
   if (p < pLow) {
     const q = Math.sqrt(-2 * Math.log(p));
-    x =
+    return (
       (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
-      ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
-  } else if (p <= 1 - pLow) {
+      ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
+    );
+  }
+  if (p <= 1 - pLow) {
     const q = p - 0.5;
     const r = q * q;
-    x =
+    return (
       ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) /
-      (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
-  } else {
-    const q = Math.sqrt(-2 * Math.log(1 - p));
-    x =
-      -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
-      ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
-  }
-  // One Halley refinement step against the exact CDF.
-  const e = 0.5 * erfc(-x / Math.SQRT2) - p;
-  const u = e * Math.sqrt(2 * Math.PI) * Math.exp((x * x) / 2);
-  return x - u / (1 + (x * u) / 2);
-}
-
-/** Complementary error function (Numerical Recipes' erfc, relative error < 1.2e-7, then refined by qnorm). */
-export function erfc(x: number): number {
-  const z = Math.abs(x);
-  const t = 1 / (1 + 0.5 * z);
-  const r =
-    t *
-    Math.exp(
-      -z * z -
-        1.26551223 +
-        t *
-          (1.00002368 +
-            t *
-              (0.37409196 +
-                t *
-                  (0.09678418 +
-                    t *
-                      (-0.18628806 +
-                        t *
-                          (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+      (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
     );
-  return x >= 0 ? r : 2 - r;
+  }
+  return -qnorm(1 - p);
 }
 
 export interface NelderMeadOptions {
