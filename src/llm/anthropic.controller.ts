@@ -17,7 +17,8 @@ import {
 import { hasImages } from './formats/openai-format';
 import { IdempotencyInterceptor } from './idempotency.interceptor';
 import { idempotencyKeyOf, parseStrategy, routeHeaders, STRATEGY_HEADER } from './gateway-http';
-import { clientGone, SseWriter } from './sse';
+import { clientGone } from '../common/http/client-gone';
+import { SseWriter } from './sse';
 
 /** Anthropic-compatible Messages API, routed to any provider kind. */
 @ApiTags('llm')

@@ -14,7 +14,7 @@ import { EstimateRequestDto, LegacyChatDto, RouteRequestDto, TextGenerateDto } f
 import { GatewayStats } from './gateway-stats';
 import { IdempotencyInterceptor } from './idempotency.interceptor';
 import { idempotencyKeyOf, parseStrategy, routeHeaders } from './gateway-http';
-import { clientGone } from './sse';
+import { clientGone } from '../common/http/client-gone';
 
 /**
  * The contracts of the systems Conflux replaces, kept field for field so that their

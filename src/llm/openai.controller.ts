@@ -20,7 +20,8 @@ import {
 } from './formats/openai-format';
 import { IdempotencyInterceptor } from './idempotency.interceptor';
 import { idempotencyKeyOf, parseStrategy, routeHeaders, STRATEGY_HEADER } from './gateway-http';
-import { clientGone, SseWriter } from './sse';
+import { clientGone } from '../common/http/client-gone';
+import { SseWriter } from './sse';
 
 /** OpenAI-compatible API: chat completions (JSON and SSE), embeddings, models. */
 @ApiTags('llm')
