@@ -10,6 +10,7 @@ import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { LedgerModule } from './ledger/ledger.module';
 import { LlmModule } from './llm/llm.module';
+import { ForecastingModule } from './forecasting/forecasting.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
@@ -52,6 +53,7 @@ export class AppModule {
         ProvidersModule,
         RoutingModule,
         LlmModule,
+        ForecastingModule,
         HealthModule,
       ],
       providers: [

@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { ForecastPool } from './forecast-pool';
+import { ForecastingController } from './forecasting.controller';
+import { FORECASTING_METRIC_PROVIDERS, ForecastingMetrics } from './forecasting.metrics';
+import { ForecastingService } from './forecasting.service';
+import { RemoteForecaster } from './remote-forecaster';
+
+/** Time-series forecasting: local engines (inline or on worker threads) and an optional remote model worker. */
+@Module({
+  controllers: [ForecastingController],
+  providers: [ForecastingService, ForecastPool, RemoteForecaster, ForecastingMetrics, ...FORECASTING_METRIC_PROVIDERS],
+  exports: [ForecastingService],
+})
+export class ForecastingModule {}

@@ -1,0 +1,314 @@
+import { Injectable } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { validateSync, ValidationError } from 'class-validator';
+import { AppError } from '../common/errors/app-error';
+import { AppConfig } from '../config/app-config';
+import {
+  DEFAULT_HORIZON,
+  DEFAULT_QUANTILES,
+  ForecastBatchItemDto,
+  type ForecastRequestDto,
+  type ForecastResponseDto,
+} from './dto/forecast.dto';
+import { imputeMissing, resolveSeasonLength } from './engines/prepare';
+import { LOCAL_ENGINE_NAMES, type LocalEngineName } from './engines/registry';
+import { isLocalEngine, runForecast, type ForecastOutcome, type ForecastTask } from './engines/run';
+import { ForecastPool } from './forecast-pool';
+import type { WorkerResult } from './forecast.worker';
+import { ForecastingMetrics } from './forecasting.metrics';
+import { RemoteForecastError, RemoteForecaster } from './remote-forecaster';
+
+/** A validated request, ready for an engine. */
+interface Prepared {
+  readonly request: ForecastRequestDto;
+  readonly task: ForecastTask;
+  /** Ask the remote worker first. */
+  readonly remote: boolean;
+  readonly imputed: number;
+  readonly skipped: { engine: string; reason: string }[];
+}
+
+export type BatchResult =
+  (ForecastResponseDto & { id?: string | number }) | { id?: string | number; error: string; message: string };
+
+const REMOTE_BATCH_CONCURRENCY = 8;
+
+/**
+ * Forecasting: validates and prepares series, runs the engines (inline for small work, on worker
+ * threads for large), and asks the remote model worker when one is configured, falling back to the
+ * local engines when it cannot answer.
+ */
+@Injectable()
+export class ForecastingService {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly pool: ForecastPool,
+    private readonly remote: RemoteForecaster,
+    private readonly metrics: ForecastingMetrics,
+  ) {}
+
+  async forecast(request: ForecastRequestDto, signal?: AbortSignal): Promise<ForecastResponseDto> {
+    const prepared = this.prepare(request);
+    if (prepared.remote) return this.viaRemote(prepared, signal);
+    const started = process.hrtime.bigint();
+    if (prepared.task.values.length <= this.config.FORECAST_INLINE_MAX_POINTS) {
+      const outcome = runForecast(prepared.task);
+      return this.respond(prepared, outcome, seconds(started));
+    }
+    const [result] = await this.pool.run([prepared.task], signal);
+    return this.respond(prepared, unwrap(result), seconds(started));
+  }
+
+  async forecastBatch(items: unknown[], signal?: AbortSignal): Promise<{ results: BatchResult[] }> {
+    const limit = this.config.FORECAST_BATCH_MAX_ITEMS;
+    if (items.length > limit) {
+      throw new AppError(
+        'validation_failed',
+        `Request is invalid: items must contain at most ${limit} entries (got ${items.length})`,
+      );
+    }
+    const results = new Array<BatchResult>(items.length);
+    const local: { index: number; prepared: Prepared }[] = [];
+    const remote: { index: number; prepared: Prepared }[] = [];
+    items.forEach((item, index) => {
+      try {
+        const prepared = this.prepare(validateItem(item, index));
+        (prepared.remote ? remote : local).push({ index, prepared });
+      } catch (error) {
+        results[index] = itemError(item, error);
+      }
+    });
+    await Promise.all([this.runLocal(local, results, signal), this.runRemote(remote, results, signal)]);
+    return { results };
+  }
+
+  /** Engines and the remote worker's state, for discovery. */
+  describe(): {
+    engines: readonly string[];
+    default: string;
+    remote: { configured: boolean; state?: string; for_auto: boolean };
+  } {
+    return {
+      engines: [...LOCAL_ENGINE_NAMES, ...(this.remote.configured ? ['remote'] : [])],
+      default: 'auto',
+      remote: {
+        configured: this.remote.configured,
+        state: this.remote.state,
+        for_auto: this.config.FORECAST_REMOTE_FOR_AUTO,
+      },
+    };
+  }
+
+  private prepare(request: ForecastRequestDto): Prepared {
+    const max = this.config.FORECAST_MAX_POINTS;
+    if (request.series.length > max) {
+      throw new AppError(
+        'validation_failed',
+        `Request is invalid: series must contain at most ${max} points (got ${request.series.length})`,
+        {
+          details: [{ field: 'series', messages: [`at most ${max} points`] }],
+        },
+      );
+    }
+    const imputed = imputeMissing(request.series);
+    if (!imputed) {
+      throw new AppError(
+        'validation_failed',
+        'Request is invalid: series has no observed value (every point is null)',
+        {
+          details: [{ field: 'series', messages: ['at least one value must be a number'] }],
+        },
+      );
+    }
+    const season = resolveSeasonLength(imputed.values, request.season_length, request.frequency);
+    const requested = request.engine ?? 'auto';
+    const skipped: { engine: string; reason: string }[] = [];
+    let remote = false;
+    if (
+      requested === 'remote' ||
+      (requested === 'auto' && this.remote.configured && this.config.FORECAST_REMOTE_FOR_AUTO)
+    ) {
+      if (this.remote.configured) remote = true;
+      else skipped.push({ engine: 'remote', reason: 'no remote forecasting worker is configured' });
+    }
+    const engine: LocalEngineName = isLocalEngine(requested) ? requested : 'auto';
+    return {
+      request,
+      remote,
+      imputed: imputed.imputed,
+      skipped,
+      task: {
+        values: imputed.values,
+        horizon: request.horizon ?? DEFAULT_HORIZON,
+        engine,
+        seasonLength: season.seasonLength,
+        quantiles: request.quantiles ?? DEFAULT_QUANTILES,
+      },
+    };
+  }
+
+  private async viaRemote(prepared: Prepared, signal?: AbortSignal): Promise<ForecastResponseDto> {
+    let started = process.hrtime.bigint();
+    const { task, request } = prepared;
+    try {
+      const answer = await this.remote.forecast(
+        {
+          series: task.values as number[],
+          horizon: task.horizon,
+          metric: request.metric,
+          season_length: task.seasonLength,
+          frequency: request.frequency,
+          quantiles: task.quantiles as number[],
+        },
+        signal,
+      );
+      this.metrics.served('remote', seconds(started), task.values.length);
+      return this.body(prepared, {
+        engine: answer.engine,
+        model: answer.model ?? answer.engine,
+        predictions: answer.predictions,
+        quantiles: answer.quantiles,
+      });
+    } catch (error) {
+      if (!(error instanceof RemoteForecastError)) throw error;
+      this.metrics.fallback('remote', error.kind);
+      const local: Prepared = {
+        ...prepared,
+        remote: false,
+        skipped: [...prepared.skipped, { engine: 'remote', reason: error.message }],
+        task: { ...task, engine: 'auto' },
+      };
+      started = process.hrtime.bigint();
+      const outcome =
+        task.values.length <= this.config.FORECAST_INLINE_MAX_POINTS
+          ? runForecast(local.task)
+          : unwrap((await this.pool.run([local.task], signal))[0]);
+      return this.respond(local, outcome, seconds(started), true);
+    }
+  }
+
+  private async runLocal(
+    entries: { index: number; prepared: Prepared }[],
+    results: BatchResult[],
+    signal?: AbortSignal,
+  ): Promise<void> {
+    if (entries.length === 0) return;
+    const points = entries.reduce((sum, e) => sum + e.prepared.task.values.length, 0);
+    const started = process.hrtime.bigint();
+    let outcomes: WorkerResult[];
+    if (points <= this.config.FORECAST_INLINE_MAX_POINTS) {
+      outcomes = entries.map(({ prepared }) => {
+        try {
+          return { ok: true, outcome: runForecast(prepared.task) };
+        } catch (error) {
+          return { ok: false, message: (error as Error).message };
+        }
+      });
+    } else {
+      outcomes = await this.pool.run(
+        entries.map((e) => e.prepared.task),
+        signal,
+      );
+    }
+    // The latency of one forecast of a batch is its share of the batch's time.
+    const share = seconds(started) / entries.length;
+    entries.forEach(({ index, prepared }, k) => {
+      const result = outcomes[k];
+      results[index] = result.ok
+        ? withId(prepared, this.respond(prepared, result.outcome, share))
+        : { id: idOf(prepared), error: 'internal_error', message: 'The forecast failed unexpectedly' };
+    });
+  }
+
+  private async runRemote(
+    entries: { index: number; prepared: Prepared }[],
+    results: BatchResult[],
+    signal?: AbortSignal,
+  ): Promise<void> {
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < entries.length) {
+        const { index, prepared } = entries[next++];
+        results[index] = withId(prepared, await this.viaRemote(prepared, signal));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(REMOTE_BATCH_CONCURRENCY, entries.length) }, lane));
+  }
+
+  private respond(
+    prepared: Prepared,
+    outcome: ForecastOutcome,
+    elapsedSeconds: number,
+    fallback = false,
+  ): ForecastResponseDto {
+    this.metrics.served(outcome.engine, elapsedSeconds, prepared.task.values.length);
+    for (const skip of outcome.skipped) this.metrics.fallback('model', skip.engine);
+    return this.body(
+      { ...prepared, skipped: [...prepared.skipped, ...outcome.skipped] },
+      { engine: outcome.engine, model: outcome.model, predictions: outcome.predictions, quantiles: outcome.quantiles },
+      fallback,
+    );
+  }
+
+  private body(
+    prepared: Prepared,
+    result: { engine: string; model: string; predictions: number[]; quantiles?: Record<string, number[]> },
+    fallback = false,
+  ): ForecastResponseDto {
+    const { task, request } = prepared;
+    const response: ForecastResponseDto = {
+      engine: result.engine,
+      horizon: task.horizon,
+      predictions: result.predictions,
+      lastValue: task.values[task.values.length - 1],
+      model: result.model,
+      season_length: task.seasonLength,
+    };
+    if (result.quantiles && Object.keys(result.quantiles).length > 0) response.quantiles = result.quantiles;
+    if (request.metric !== undefined) response.metric = request.metric;
+    if (prepared.imputed > 0) response.imputed = prepared.imputed;
+    if (fallback) response.fallback = true;
+    if (prepared.skipped.length > 0) response.skipped = prepared.skipped;
+    return response;
+  }
+}
+
+function seconds(started: bigint): number {
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+function unwrap(result: WorkerResult): ForecastOutcome {
+  if (!result.ok) throw new Error(`forecast worker failed: ${result.message}`);
+  return result.outcome;
+}
+
+function idOf(prepared: Prepared): string | number | undefined {
+  return prepared.request instanceof ForecastBatchItemDto ? prepared.request.id : undefined;
+}
+
+function withId(prepared: Prepared, response: ForecastResponseDto): BatchResult {
+  const id = idOf(prepared);
+  return id === undefined ? response : { id, ...response };
+}
+
+function flatten(errors: ValidationError[]): string {
+  return errors.map((e) => `${e.property}: ${Object.values(e.constraints ?? {}).join(', ')}`).join('; ');
+}
+
+/** Validates one batch item with the same rules as a single request. */
+function validateItem(item: unknown, index: number): ForecastBatchItemDto {
+  if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+    throw new AppError('validation_failed', `items[${index}] must be an object`);
+  }
+  const dto = plainToInstance(ForecastBatchItemDto, item);
+  const errors = validateSync(dto, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true });
+  if (errors.length > 0) throw new AppError('validation_failed', `items[${index}] is invalid: ${flatten(errors)}`);
+  return dto;
+}
+
+function itemError(item: unknown, error: unknown): BatchResult {
+  const raw = typeof item === 'object' && item !== null ? (item as { id?: unknown }).id : undefined;
+  const id = typeof raw === 'string' || typeof raw === 'number' ? raw : undefined;
+  if (error instanceof AppError) return { id, error: error.code, message: error.message };
+  throw error;
+}
