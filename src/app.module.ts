@@ -14,6 +14,7 @@ import { ForecastingModule } from './forecasting/forecasting.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { MlModule } from './ml/ml.module';
 import { RateLimitGuard } from './quota/rate-limit.guard';
 import { QuotaApiModule } from './quota/quota-api.module';
 import { QuotaModule } from './quota/quota.module';
@@ -54,6 +55,7 @@ export class AppModule {
         RoutingModule,
         LlmModule,
         ForecastingModule,
+        MlModule,
         HealthModule,
       ],
       providers: [

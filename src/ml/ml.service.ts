@@ -1,0 +1,475 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { validateSync, type ValidationError } from 'class-validator';
+import { randomUUID } from 'node:crypto';
+import type { Principal } from '../common/auth/principal';
+import { AppError } from '../common/errors/app-error';
+import { AppConfig } from '../config/app-config';
+import { ShutdownService } from '../lifecycle/shutdown.service';
+import { VERSION } from '../version';
+import {
+  type FeedbackRequestDto,
+  type FeedbackResponseDto,
+  type MlHealthDto,
+  type PredictBatchItemErrorDto,
+  PredictRequestDto,
+  type PredictResponseDto,
+} from './dto/predict.dto';
+import type { V2InferResponseDto, V2ModelMetadataDto, V2ServerMetadataDto, V2TensorMetadataDto } from './dto/v2.dto';
+import { BatcherClosedError, type BatchedResult, type TensorInputs, type TensorOutputs } from './inference';
+import { MlMetrics } from './ml.metrics';
+import { PredictionLog } from './predictions/prediction-log';
+import { PredictionRecords } from './predictions/prediction-records';
+import type { MlModelVersionEntity } from './registry/entities';
+import { featureCount, type OutputMapping } from './registry/registry.types';
+import { RemoteModelError } from './remote/remote-worker';
+import { inferenceFailure } from './serving/inference-errors';
+import { ModelCatalog, type Route, type ServedModel } from './serving/model-catalog';
+import { type LoadedVersion, ModelRuntime } from './serving/model-runtime';
+import { parseV2Request, toTensorInputs, toV2Outputs, v2Datatype, type V2InferRequest } from './v2/v2-tensors';
+
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/** One answered row, before it becomes a response. */
+interface Served {
+  direction: string;
+  confidence: number;
+  expected_return: number | null;
+  version: string;
+  served_by: 'local' | 'remote';
+  fallback_from?: string;
+}
+
+export type BatchItemResult = PredictResponseDto | PredictBatchItemErrorDto;
+
+/** The sticky A/B routing key of a caller without a symbol: its API key, else its user. */
+export function principalKey(principal: Principal): string {
+  return principal.kind === 'api_key' ? `key:${principal.keyId}` : `user:${principal.userId}`;
+}
+
+/**
+ * Model serving: /predict (one row, or a batch of rows that the micro-batchers stack), the Open
+ * Inference Protocol (V2) for the same models, outcome feedback, and health. Routing and loading are
+ * the catalog's; the runtime runs the rows; the prediction log records them off the request path.
+ */
+@Injectable()
+export class MlService {
+  private readonly logger = new Logger('MlService');
+  private readonly startedAt = Date.now();
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly catalog: ModelCatalog,
+    private readonly runtime: ModelRuntime,
+    private readonly log: PredictionLog,
+    private readonly metrics: MlMetrics,
+    private readonly shutdown: ShutdownService,
+    private readonly records: PredictionRecords,
+  ) {}
+
+  async predict(request: PredictRequestDto, principal: Principal, signal?: AbortSignal): Promise<PredictResponseDto> {
+    const started = performance.now();
+    const name = request.model ?? this.config.ML_DEFAULT_MODEL;
+    this.checkFeatures(this.servedModel(name), request.features);
+    const route = this.catalog.route(name, request.model_version, request.symbol || principalKey(principal));
+    const served = await this.serveRow(route, request.symbol, request.features, signal);
+    const latency = Math.round((performance.now() - started) * 1000) / 1000;
+    const id = randomUUID();
+    if (this.config.ML_RECORD_PREDICTIONS) {
+      this.log.record({
+        id,
+        model_name: name,
+        arm: route.arm.version,
+        model_version: served.version,
+        served_by: served.served_by,
+        fallback: served.fallback_from !== undefined,
+        symbol: request.symbol,
+        direction: served.direction,
+        confidence: served.confidence,
+        expected_return: served.expected_return,
+        latency_ms: latency,
+        user_id: principal.userId,
+        project_id: principal.kind === 'api_key' ? principal.projectId : null,
+        api_key_id: principal.kind === 'api_key' ? principal.keyId : null,
+        created_at: new Date(),
+      });
+    }
+    const response: PredictResponseDto = {
+      symbol: request.symbol,
+      prediction: {
+        direction: served.direction,
+        confidence: served.confidence,
+        expected_return: served.expected_return,
+      },
+      model_name: name,
+      model_version: served.version,
+      latency_ms: latency,
+      prediction_id: id,
+      served_by: served.served_by,
+    };
+    if (served.fallback_from !== undefined) {
+      response.fallback = true;
+      response.fallback_from = served.fallback_from;
+    }
+    return response;
+  }
+
+  /** Every item is validated and answered on its own, concurrently (so the micro-batchers stack them). */
+  async predictBatch(
+    items: unknown[],
+    principal: Principal,
+    signal?: AbortSignal,
+  ): Promise<{ results: BatchItemResult[] }> {
+    const limit = this.config.ML_PREDICT_BATCH_MAX_ITEMS;
+    if (items.length > limit) {
+      throw new AppError(
+        'validation_failed',
+        `Request is invalid: items must contain at most ${limit} entries (got ${items.length})`,
+        {
+          details: [{ field: 'items', messages: [`at most ${limit} entries`] }],
+        },
+      );
+    }
+    const results = await Promise.all(
+      items.map(async (item, index): Promise<BatchItemResult> => {
+        try {
+          return await this.predict(validateItem(item, index), principal, signal);
+        } catch (error) {
+          const mapped = inferenceFailure(error);
+          if (mapped instanceof AppError) return { error: mapped.code, message: mapped.message };
+          this.logger.error({ err: error }, 'A batch item failed unexpectedly');
+          return { error: 'internal_error', message: 'Internal server error' };
+        }
+      }),
+    );
+    return { results };
+  }
+
+  health(): MlHealthDto {
+    const status = !this.catalog.isBootstrapped ? 'starting' : this.catalog.ready() ? 'ok' : 'degraded';
+    return {
+      status,
+      models_loaded: this.runtime.all().length,
+      uptime_seconds: Math.round((Date.now() - this.startedAt) / 1000),
+    };
+  }
+
+  /** Records (or replaces) the outcome of a prediction made by the caller (or any, for an administrator). */
+  async feedback(request: FeedbackRequestDto, principal: Principal): Promise<FeedbackResponseDto> {
+    if (this.log.isPending(request.prediction_id)) await this.log.flush();
+    const prediction = await this.records.find(request.prediction_id);
+    const allowed =
+      prediction &&
+      ((principal.kind === 'user' && (principal.role === 'admin' || principal.userId === prediction.user_id)) ||
+        (principal.kind === 'api_key' && principal.projectId === prediction.project_id));
+    if (!allowed) throw new AppError('not_found', `Prediction ${request.prediction_id} not found`);
+    const mapping = this.catalog.model(prediction.model_name)?.mapping;
+    const realised = typeof request.outcome === 'number' ? request.outcome : null;
+    const outcome = realised === null ? String(request.outcome) : directionOf(realised, mapping);
+    const hit = outcome === prediction.direction;
+    const absError =
+      realised !== null && prediction.expected_return !== null ? Math.abs(prediction.expected_return - realised) : null;
+    await this.records.saveFeedback({
+      predictionId: request.prediction_id,
+      outcomeDirection: outcome,
+      outcomeReturn: realised,
+      hit,
+      absError,
+    });
+    return {
+      prediction_id: request.prediction_id,
+      model_name: prediction.model_name,
+      model_version: prediction.model_version,
+      arm: prediction.arm,
+      predicted: prediction.direction,
+      outcome,
+      outcome_return: realised,
+      hit,
+      abs_error: absError,
+    };
+  }
+
+  // ------------------------------------------------------------------ Open Inference Protocol (V2)
+
+  v2ServerMetadata(): V2ServerMetadataDto {
+    return { name: 'conflux', version: VERSION, extensions: [] };
+  }
+
+  v2Live(): boolean {
+    return true;
+  }
+
+  v2Ready(): boolean {
+    return !this.shutdown.isDraining && this.catalog.ready();
+  }
+
+  v2ModelMetadata(name: string, version?: string): V2ModelMetadataDto {
+    const model = this.servedModel(name);
+    const target = version === undefined ? this.defaultVersion(model) : this.namedVersion(model, version);
+    const copy = target ? this.localCopyFor(model, target) : undefined;
+    let inputs: V2TensorMetadataDto[];
+    let outputs: V2TensorMetadataDto[];
+    if (copy) {
+      inputs = copy.signature.inputs.map((s) => ({ name: s.name, datatype: v2Datatype(s.type), shape: s.shape }));
+      outputs = copy.signature.outputs.map((s) => ({ name: s.name, datatype: v2Datatype(s.type), shape: s.shape }));
+    } else {
+      inputs = [{ name: model.input.name, datatype: v2Datatype(model.input.dtype), shape: model.input.shape }];
+      outputs = [{ name: model.mapping.probabilities, datatype: 'FP32', shape: [-1, model.mapping.labels.length] }];
+      if (model.mapping.expected_return)
+        outputs.push({ name: model.mapping.expected_return, datatype: 'FP32', shape: [-1, 1] });
+    }
+    const versions = model.entry.versions
+      .filter((v) => this.runtime.get(v.id) || this.catalog.remote(name, v.version))
+      .map((v) => v.version);
+    return { name, versions, platform: 'onnxruntime_onnx', inputs, outputs };
+  }
+
+  v2ModelReady(name: string, version?: string): boolean {
+    const model = this.servedModel(name);
+    const targets =
+      version !== undefined
+        ? [this.namedVersion(model, version)]
+        : model.arms.length > 0
+          ? model.arms.map((a) => a.version)
+          : model.production
+            ? [model.production]
+            : [];
+    return (
+      targets.length > 0 &&
+      targets.every((v) => this.localCopyFor(model, v) !== undefined || this.remoteUsable(model, v))
+    );
+  }
+
+  async v2Infer(
+    name: string,
+    version: string | undefined,
+    body: unknown,
+    principal: Principal,
+    signal?: AbortSignal,
+  ): Promise<V2InferResponseDto> {
+    const request = parseV2Request(body);
+    const routingKey = request.parameters?.routing_key;
+    const key = typeof routingKey === 'string' && routingKey !== '' ? routingKey : principalKey(principal);
+    const route = this.catalog.route(name, version, key);
+    if (route.local) return this.v2Local(route.local, request, name);
+    const remote = route.remote!;
+    if (remote.setting.protocol === 'v2') {
+      const started = performance.now();
+      try {
+        const answer = await remote.inferV2(
+          {
+            ...(request.id !== undefined ? { id: request.id } : {}),
+            inputs: request.inputs,
+            ...(request.outputs ? { outputs: request.outputs } : {}),
+          },
+          signal,
+        );
+        this.metrics.inference(name, route.arm.version, 'remote', (performance.now() - started) / 1000, true);
+        return {
+          model_name: name,
+          model_version: route.arm.version,
+          ...(request.id !== undefined ? { id: request.id } : {}),
+          parameters: { served_by: 'remote' },
+          outputs: answer.outputs,
+        };
+      } catch (error) {
+        if (!(error instanceof RemoteModelError)) throw error;
+        this.metrics.inference(name, route.arm.version, 'remote', (performance.now() - started) / 1000, false);
+        this.metrics.remoteFallback(name, route.arm.version, error.kind);
+        if (!route.fallback) throw this.noFallback(name, route.arm, error);
+      }
+    } else {
+      this.metrics.remoteFallback(name, route.arm.version, 'protocol');
+      if (!route.fallback) {
+        throw new AppError(
+          'service_unavailable',
+          `Version "${route.arm.version}" is served by a /predict worker and has no local fallback`,
+        );
+      }
+    }
+    const answer = await this.v2Local(route.fallback, request, name);
+    answer.parameters = { served_by: 'local', fallback: true, fallback_from: route.arm.version };
+    return answer;
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private checkFeatures(model: ServedModel, features: number[]): void {
+    const expected = featureCount(model.input);
+    if (expected !== undefined && features.length !== expected) {
+      throw new AppError(
+        'validation_failed',
+        `Request is invalid: features must hold ${expected} values for model "${model.name}" (got ${features.length})`,
+        { details: [{ field: 'features', messages: [`must hold ${expected} values`] }] },
+      );
+    }
+    if (model.input.dtype === 'float32' && features.some((x) => Math.abs(x) > FLOAT32_MAX)) {
+      throw new AppError('validation_failed', 'Request is invalid: features must fit in 32-bit floats', {
+        details: [{ field: 'features', messages: ['must fit in 32-bit floats'] }],
+      });
+    }
+  }
+
+  private async serveRow(route: Route, symbol: string, features: number[], signal?: AbortSignal): Promise<Served> {
+    if (route.local)
+      return {
+        ...(await this.runRow(route.local, route.model, features)),
+        version: route.local.version,
+        served_by: 'local',
+      };
+    const remote = route.remote!;
+    const name = route.model.name;
+    const started = performance.now();
+    try {
+      const row = await remote.predictRow(
+        { symbol, features, input: route.model.input, mapping: route.model.mapping },
+        signal,
+      );
+      this.metrics.inference(name, route.arm.version, 'remote', (performance.now() - started) / 1000, true);
+      return { ...row, version: route.arm.version, served_by: 'remote' };
+    } catch (error) {
+      if (!(error instanceof RemoteModelError)) throw error;
+      this.metrics.inference(name, route.arm.version, 'remote', (performance.now() - started) / 1000, false);
+      this.metrics.remoteFallback(name, route.arm.version, error.kind);
+      if (!route.fallback) throw this.noFallback(name, route.arm, error);
+      const row = await this.runRow(route.fallback, route.model, features);
+      return { ...row, version: route.fallback.version, served_by: 'local', fallback_from: route.arm.version };
+    }
+  }
+
+  private noFallback(name: string, arm: MlModelVersionEntity, error: RemoteModelError): AppError {
+    return new AppError(
+      'service_unavailable',
+      `The remote worker of ${name}@${arm.version} cannot answer (${error.message}) and no local fallback is loaded`,
+      { headers: { 'Retry-After': '1' } },
+    );
+  }
+
+  /** One row through a loaded copy: stacked with concurrent rows by its micro-batcher. */
+  private async runRow(
+    copy: LoadedVersion,
+    model: ServedModel,
+    features: number[],
+  ): Promise<{ direction: string; confidence: number; expected_return: number | null }> {
+    const data = model.input.dtype === 'float64' ? Float64Array.from(features) : Float32Array.from(features);
+    const result = await this.run(copy, { [model.input.name]: { data, dims: [1, features.length] } });
+    return decodeRow(result.outputs, model.mapping);
+  }
+
+  private async v2Local(copy: LoadedVersion, request: V2InferRequest, name: string): Promise<V2InferResponseDto> {
+    const order = copy.signature.outputs.map((o) => o.name);
+    for (const wanted of request.outputs ?? []) {
+      if (!order.includes(wanted.name)) {
+        throw new AppError(
+          'validation_failed',
+          `Unknown output "${wanted.name}"; the model has ${order.map((n) => `"${n}"`).join(', ')}`,
+        );
+      }
+    }
+    const inputs = toTensorInputs(request, copy.signature);
+    const result = await this.run(copy, inputs);
+    return {
+      model_name: name,
+      model_version: copy.version,
+      ...(request.id !== undefined ? { id: request.id } : {}),
+      outputs: toV2Outputs(result.outputs, order, request.outputs),
+    };
+  }
+
+  /** Submits to the copy's batcher; a copy swapped out by a reload in between is replaced by the new one. */
+  private async run(copy: LoadedVersion, inputs: TensorInputs): Promise<BatchedResult> {
+    const started = performance.now();
+    try {
+      let result: BatchedResult;
+      try {
+        result = await this.runtime.submit(copy, inputs);
+      } catch (error) {
+        const current = this.runtime.get(copy.versionId);
+        if (!(error instanceof BatcherClosedError) || !current || current === copy) throw error;
+        result = await this.runtime.submit(current, inputs);
+      }
+      this.metrics.inference(copy.model, copy.version, 'local', (performance.now() - started) / 1000, true);
+      return result;
+    } catch (error) {
+      this.metrics.inference(copy.model, copy.version, 'local', (performance.now() - started) / 1000, false);
+      throw inferenceFailure(error);
+    }
+  }
+
+  private servedModel(name: string): ServedModel {
+    const model = this.catalog.model(name);
+    if (!model) throw new AppError('model_not_found', `Model "${name}" is not registered`);
+    return model;
+  }
+
+  private namedVersion(model: ServedModel, version: string): MlModelVersionEntity {
+    const found = model.byVersion.get(version);
+    if (!found) throw new AppError('model_not_found', `Model "${model.name}" has no version "${version}"`);
+    return found;
+  }
+
+  private defaultVersion(model: ServedModel): MlModelVersionEntity | undefined {
+    return model.production ?? model.arms[0]?.version;
+  }
+
+  /** The loaded copy answering for a version: its own, or the fallback of its remote worker. */
+  private localCopyFor(model: ServedModel, version: MlModelVersionEntity): LoadedVersion | undefined {
+    const own = this.runtime.get(version.id);
+    if (own) return own;
+    const remote = this.catalog.remote(model.name, version.version);
+    const fallback = remote ? this.catalog.fallbackOf(model, version, remote) : undefined;
+    return fallback ? this.runtime.get(fallback.id) : undefined;
+  }
+
+  private remoteUsable(model: ServedModel, version: MlModelVersionEntity): boolean {
+    const remote = this.catalog.remote(model.name, version.version);
+    return remote !== undefined && remote.state !== 'open';
+  }
+}
+
+/** The /predict answer of one row of outputs. */
+function decodeRow(
+  outputs: TensorOutputs,
+  mapping: OutputMapping,
+): { direction: string; confidence: number; expected_return: number | null } {
+  const probabilities = outputs[mapping.probabilities]?.data as ArrayLike<number> | undefined;
+  const k = mapping.labels.length;
+  if (!probabilities || probabilities.length < k)
+    throw new AppError('internal_error', 'The model answered no class probabilities');
+  let best = 0;
+  for (let i = 1; i < k; i++) if (probabilities[i] > probabilities[best]) best = i;
+  let expected: number | null = null;
+  if (mapping.expected_return) {
+    const er = outputs[mapping.expected_return]?.data as ArrayLike<number> | undefined;
+    expected = er && er.length > 0 && Number.isFinite(er[0]) ? Number(er[0]) : null;
+  }
+  return { direction: mapping.labels[best], confidence: Number(probabilities[best]), expected_return: expected };
+}
+
+/** A realised return as a direction, with the model's label threshold. */
+function directionOf(realised: number, mapping: OutputMapping | undefined): string {
+  const threshold = mapping?.threshold ?? 0;
+  if (realised > threshold) return 'BUY';
+  if (realised < -threshold) return 'SELL';
+  return 'HOLD';
+}
+
+function flatten(errors: ValidationError[], parent = ''): string[] {
+  return errors.flatMap((e) => {
+    const field = parent ? `${parent}.${e.property}` : e.property;
+    const own = e.constraints ? [`${field}: ${Object.values(e.constraints).join(', ')}`] : [];
+    return [...own, ...flatten(e.children ?? [], field)];
+  });
+}
+
+/** Validates one batch item with the rules of a single request. */
+function validateItem(item: unknown, index: number): PredictRequestDto {
+  if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+    throw new AppError('validation_failed', `items[${index}] must be an object`);
+  }
+  const dto = plainToInstance(PredictRequestDto, item);
+  const errors = validateSync(dto, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true });
+  if (errors.length > 0)
+    throw new AppError('validation_failed', `items[${index}] is invalid: ${flatten(errors).join('; ')}`);
+  return dto;
+}
