@@ -1,0 +1,110 @@
+// Shared by the benchmarks: a throwaway database and the built server on a free loopback port.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import autocannon from 'autocannon';
+import pg from 'pg';
+
+export const ADMIN_URL = process.env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+export const ADMIN = { email: 'bench@conflux.local', password: 'bench-password-123' };
+
+export function freePort() {
+  return new Promise((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function adminQuery(sql) {
+  const client = new pg.Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+async function waitLive(base, child) {
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${base}/health/live`)).ok) return;
+    } catch {
+      /* not yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('server did not start');
+}
+
+export async function postJson(base, path, body, headers = {}) {
+  const res = await fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+/** autocannon for SECONDS against one URL. */
+export function load(url, connections, options = {}) {
+  return new Promise((resolve, reject) => {
+    autocannon({ url, connections, duration: SECONDS, ...options }, (err, result) =>
+      err ? reject(err) : resolve(result),
+    );
+  });
+}
+
+/**
+ * Starts dist/src/main.js on a fresh database `db` with rate limits out of the way, signs in the
+ * admin and issues an API key. Returns { base, key, bearer, stop }.
+ */
+export async function startServer(db, env = {}) {
+  await adminQuery(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+  await adminQuery(`CREATE DATABASE ${db}`);
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${db}`;
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, ['dist/src/main.js'], {
+    env: {
+      PATH: process.env.PATH,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: url.toString(),
+      REDIS_URL,
+      REDIS_KEY_PREFIX: `bench:${Date.now()}:`,
+      JWT_SECRET: 'bench-secret-bench-secret-bench-secret-0123',
+      ADMIN_EMAIL: ADMIN.email,
+      ADMIN_PASSWORD: ADMIN.password,
+      LOG_LEVEL: 'warn',
+      RATE_LIMIT_PER_MINUTE: '100000000',
+      RATE_LIMIT_PER_HOUR: '100000000',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const stop = async () => {
+    if (child.exitCode === null) {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+    await adminQuery(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+  };
+  try {
+    await waitLive(base, child);
+    const { access_token } = await postJson(base, '/auth/login', ADMIN);
+    const bearer = { authorization: `Bearer ${access_token}` };
+    const project = await postJson(base, '/projects', { name: 'bench' }, bearer);
+    const { key } = await postJson(base, `/projects/${project.id}/api-keys`, { name: 'bench' }, bearer);
+    return { base, key, bearer, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
