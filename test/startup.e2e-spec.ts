@@ -1,4 +1,5 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Api } from './support/http';
 import { killAllServers, makeTempDir, minimalEnv, removeDir, ServerProcess, type ExitResult } from './support/process';
 import { freePort } from './support/services';
@@ -21,6 +22,40 @@ interface ProjectBody {
   name: string;
 }
 
+interface ModelList {
+  models: {
+    name: string;
+    production_version: string;
+    versions: { version: string; stage: string; loaded: boolean }[];
+  }[];
+}
+
+/** The version the shipped trading-signal model carries in its sidecar. */
+const SHIPPED_VERSION = (
+  JSON.parse(readFileSync(join(__dirname, '../src/ml/training/signal-model.json'), 'utf8')) as { version: string }
+).version;
+const FEATURES = [0.001, -0.002, 0.0005, 0.003, -0.001, 0.01, 0.02, 0.004, 0.006, 0.009, 0.011, 55];
+
+/** The shipped model serves /predict and is listed in production, alone. */
+async function expectShippedModelServing(api: Api, token: string): Promise<void> {
+  const predicted = await api.post<{ model_name: string; model_version: string; prediction: { direction: string } }>(
+    '/predict',
+    { symbol: 'DAX', features: FEATURES },
+    { token },
+  );
+  expect(predicted.status).toBe(200);
+  expect(predicted.body.model_name).toBe('trading-signal');
+  expect(predicted.body.model_version).toBe(SHIPPED_VERSION);
+  expect(['BUY', 'SELL', 'HOLD']).toContain(predicted.body.prediction.direction);
+  const listed = await api.get<ModelList>('/api/ml/models', { token });
+  expect(listed.status).toBe(200);
+  expect(listed.body.models.map((m) => m.name)).toEqual(['trading-signal']);
+  expect(listed.body.models[0].production_version).toBe(SHIPPED_VERSION);
+  expect(listed.body.models[0].versions).toEqual([
+    expect.objectContaining({ version: SHIPPED_VERSION, stage: 'production', loaded: true }),
+  ]);
+}
+
 describe('startup of node dist/src/main.js', () => {
   const dirs: string[] = [];
 
@@ -39,7 +74,12 @@ describe('startup of node dist/src/main.js', () => {
   it('fresh start on the embedded default', async () => {
     const dataDir = tempDataDir();
     const envFor = async (): Promise<Record<string, string>> =>
-      minimalEnv({ PORT: String(await freePort()), DATA_DIR: dataDir, LOG_LEVEL: 'info' });
+      minimalEnv({
+        PORT: String(await freePort()),
+        DATA_DIR: dataDir,
+        MODEL_STORE_DIR: join(dataDir, 'models'),
+        LOG_LEVEL: 'info',
+      });
 
     // ---- first start: empty DATA_DIR, nothing configured
     const first = await ServerProcess.start({ env: await envFor() });
@@ -72,6 +112,7 @@ describe('startup of node dist/src/main.js', () => {
     );
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ id: expect.any(String), name: 'survives-restarts' });
+    await expectShippedModelServing(api, firstTokens.access_token);
 
     expect(await first.stop('SIGTERM', STOP_TIMEOUT_MS)).toMatchObject({ code: 0, signal: null });
 
@@ -94,6 +135,8 @@ describe('startup of node dist/src/main.js', () => {
     expect(projects.body).toEqual(
       expect.arrayContaining([expect.objectContaining({ id: created.body.id, name: 'survives-restarts' })]),
     );
+    // Registered once: the second start finds it in the registry and serves it again.
+    await expectShippedModelServing(again, secondTokens.access_token);
 
     expect(await second.stop('SIGTERM', STOP_TIMEOUT_MS)).toMatchObject({ code: 0, signal: null });
   }, 180_000);
