@@ -557,7 +557,7 @@ export class AppConfig {
   @IsBoolean()
   ML_BATCHING = true;
 
-  /** Longest a request waits for others to share its batch (ms), and most rows in one batch. */
+  /** Longest a request waits for others to share its batch while another batch runs (ms; a request that finds no batch running goes at once), and most rows in one batch. */
   @Transform(toInt)
   @IsInt()
   @Min(0)

@@ -420,7 +420,11 @@ describe('MicroBatcher', () => {
   });
 
   it('rejects requests beyond the queue limit with QueueFullError', async () => {
-    const batcher = new MicroBatcher(signature, runner('linear'), { maxQueueSize: 10, maxDelayMs: 50 });
+    const batcher = new MicroBatcher(signature, runner('linear'), {
+      maxQueueSize: 10,
+      maxDelayMs: 50,
+      eagerWhenIdle: false,
+    });
     const submitted = Array.from({ length: 15 }, (_, i) => batcher.submit(features([rowFor(i)])));
     const settled = await Promise.allSettled(submitted);
     const rejected = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
@@ -436,15 +440,31 @@ describe('MicroBatcher', () => {
   });
 
   it('reports how long a request waited for its batch', async () => {
-    const batcher = new MicroBatcher(signature, runner('linear'), { maxDelayMs: 25 });
+    const batcher = new MicroBatcher(signature, runner('linear'), { maxDelayMs: 25, eagerWhenIdle: false });
     const result = await batcher.submit(features([rowFor(1)]));
     expect(result.queueWaitMs).toBeGreaterThanOrEqual(20);
     expect(result.batchSize).toBe(1);
     expect(result.runMs).toBeGreaterThan(0);
   });
 
+  it('dispatches a lone request at once when no batch is running, and batches those that arrive meanwhile', async () => {
+    const batcher = new MicroBatcher(signature, runner('linear'), { maxDelayMs: 25 });
+    const lone = await batcher.submit(features([rowFor(1)]));
+    expect(lone.queueWaitMs).toBeLessThan(20);
+    expect(lone.batchSize).toBe(1);
+    // The first of a burst runs alone at once; the rest queue behind it and share one batch.
+    const burst = await Promise.all(Array.from({ length: 6 }, (_, i) => batcher.submit(features([rowFor(i)]))));
+    expect(burst[0].batchSize).toBe(1);
+    expect(burst.slice(1).every((r) => r.batchSize > 1)).toBe(true);
+    burst.forEach((r, i) => expect(values(r.outputs, 'scores')).toEqual(expectedScores(rowFor(i))));
+  });
+
   it('dispatches a full batch without waiting for the delay', async () => {
-    const batcher = new MicroBatcher(signature, runner('linear'), { maxBatchSize: 8, maxDelayMs: 60_000 });
+    const batcher = new MicroBatcher(signature, runner('linear'), {
+      maxBatchSize: 8,
+      maxDelayMs: 60_000,
+      eagerWhenIdle: false,
+    });
     const results = await Promise.all(Array.from({ length: 8 }, (_, i) => batcher.submit(features([rowFor(i)]))));
     results.forEach((result, i) => {
       expect(values(result.outputs, 'scores')).toEqual(expectedScores(rowFor(i)));

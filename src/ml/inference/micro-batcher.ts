@@ -7,7 +7,10 @@
  * queued request has waited `maxDelayMs`, provided fewer than `maxConcurrentBatches` batches are
  * running. While every slot is busy, requests keep queueing, so batches grow with load. With
  * `maxDelayMs: 0` nothing is held back on purpose: only requests that queued up while the runners were
- * busy share a batch.
+ * busy share a batch. With `eagerWhenIdle` (the default) a request that finds no batch running is
+ * dispatched at once: nothing is in flight that others could be arriving behind, so waiting would only
+ * add the delay to every request of a lightly loaded model; under load batches still fill while runs
+ * are in flight.
  *
  * Each request is checked against the model's signature before it is queued, so one malformed request
  * fails on its own instead of failing the batch it would have joined.
@@ -39,6 +42,8 @@ export interface MicroBatcherOptions {
   maxDelayMs?: number;
   /** Most requests waiting to be dispatched; beyond it submit() rejects with QueueFullError (default 1024). */
   maxQueueSize?: number;
+  /** Dispatch at once, without waiting `maxDelayMs`, when no batch is running (default true). */
+  eagerWhenIdle?: boolean;
   /**
    * Batches running at once. Default 2 with batching (one per worker of a two-core host; requests queue
    * meanwhile, which is what grows the batches), 8 without (lone requests need several in flight per
@@ -86,6 +91,7 @@ export class MicroBatcher {
   readonly maxDelayMs: number;
   readonly maxQueueSize: number;
   readonly maxConcurrentBatches: number;
+  readonly eagerWhenIdle: boolean;
   private readonly onBatch?: (batch: BatchInfo) => void;
   private queue: Queued[] = [];
   private queuedRows = 0;
@@ -108,6 +114,7 @@ export class MicroBatcher {
     );
     this.maxDelayMs = options.maxDelayMs ?? 2;
     if (!(this.maxDelayMs >= 0)) throw new RangeError(`maxDelayMs must be >= 0, got ${this.maxDelayMs}`);
+    this.eagerWhenIdle = options.eagerWhenIdle ?? true;
     this.onBatch = options.onBatch;
     if (this.enabled && !signature.batchable) {
       throw new RangeError(
@@ -168,7 +175,8 @@ export class MicroBatcher {
 
   private pump(): void {
     while (this.running < this.maxConcurrentBatches && this.queue.length > 0) {
-      if (this.enabled && !this.closing && this.queuedRows < this.maxBatchSize) {
+      const eager = this.eagerWhenIdle && this.running === 0;
+      if (this.enabled && !this.closing && !eager && this.queuedRows < this.maxBatchSize) {
         const waitLeft = this.queue[0].enqueuedAt + this.maxDelayMs - performance.now();
         if (waitLeft > 0) {
           this.armTimer(waitLeft);
