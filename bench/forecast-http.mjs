@@ -1,6 +1,30 @@
 // /forecast over HTTP through the built server: a 100-point series (the dashboards' case) at
 // 1 and 16 connections, and a 100-item batch.
+import { performance } from 'node:perf_hooks';
+import { Pool } from 'undici';
 import { load, SECONDS, startServer } from './server.mjs';
+
+const SEQUENTIAL_RUNS = Number(process.env.BENCH_SEQUENTIAL_RUNS ?? 1000);
+
+/** One connection, one request at a time, timed here to the microsecond (autocannon rounds to 1 ms). */
+async function sequential(base, path, headers, body) {
+  const pool = new Pool(base, { connections: 1, pipelining: 1 });
+  const times = [];
+  try {
+    for (let i = 0; i < SEQUENTIAL_RUNS + 100; i++) {
+      const started = performance.now();
+      const res = await pool.request({ path, method: 'POST', headers, body });
+      await res.body.arrayBuffer();
+      if (res.statusCode !== 200) throw new Error(`${path} answered ${res.statusCode}`);
+      if (i >= 100) times.push(performance.now() - started);
+    }
+  } finally {
+    await pool.close();
+  }
+  times.sort((a, b) => a - b);
+  const at = (p) => times[Math.min(times.length - 1, Math.floor(p * times.length))];
+  return { p50: at(0.5), p99: at(0.99) };
+}
 
 export async function httpBench() {
   const server = await startServer('conflux_bench_forecast');
@@ -20,6 +44,11 @@ export async function httpBench() {
         { items: Array.from({ length: 100 }, () => ({ series, horizon: 12 })) },
       ],
     ];
+    console.log(`\nHTTP, ${SEQUENTIAL_RUNS} sequential requests on one connection`);
+    for (const [name, path, body] of cases.slice(0, 3)) {
+      const r = await sequential(server.base, path, headers, JSON.stringify(body));
+      console.log(`${name.padEnd(40)} p50 ${r.p50.toFixed(3)} ms   p99 ${r.p99.toFixed(3)} ms`);
+    }
     console.log(`\nHTTP (${SECONDS} s per run, server on ${server.base})`);
     console.log('case                                     conns      rps    p50 ms    p99 ms   non-2xx');
     for (const [name, path, body] of cases) {
