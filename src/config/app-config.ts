@@ -409,6 +409,16 @@ export class AppConfig {
   @Min(0)
   QUOTA_OUTAGE_ALLOWANCE_CREDITS = 1;
 
+  /**
+   * Bound of one quota call to Redis (ms): past it the decision falls back to this instance, so a request
+   * gets its answer within ~100 ms even when Redis hangs (also capped by REDIS_COMMAND_TIMEOUT_MS).
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  @Max(10_000)
+  QUOTA_REDIS_TIMEOUT_MS = 75;
+
   /** How long an Idempotency-Key and its stored response are kept. */
   @Transform(toInt)
   @IsInt()

@@ -18,9 +18,6 @@ import { RedisQuotaStore } from './redis-quota.store';
 import { RedisRateLimitStore } from './redis-rate-limit.store';
 import { ThrottlerStorageAdapter } from './throttler-storage';
 
-/** Bound of one quota call to Redis, so that a decision comes back within 100 ms even when Redis hangs. */
-const QUOTA_REDIS_TIMEOUT_MS = 75;
-
 const rateLimitStoreProvider = {
   provide: RateLimitStore,
   inject: [RedisService, AppConfig],
@@ -40,7 +37,7 @@ const quotaStoreProvider = {
     redis.client
       ? new RedisQuotaStore(redis.client, {
           prefix: config.REDIS_KEY_PREFIX,
-          timeoutMs: Math.min(QUOTA_REDIS_TIMEOUT_MS, config.REDIS_COMMAND_TIMEOUT_MS),
+          timeoutMs: Math.min(config.QUOTA_REDIS_TIMEOUT_MS, config.REDIS_COMMAND_TIMEOUT_MS),
           outageAllowance: creditsToMicro(config.QUOTA_OUTAGE_ALLOWANCE_CREDITS),
         })
       : new MemoryQuotaStore(),

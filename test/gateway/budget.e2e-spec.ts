@@ -26,7 +26,9 @@ describe('a project budget under 200 concurrent requests over two instances', ()
     const providers = [
       { id: 'openai', kind: 'openai' as const, base_url: upstream.baseUrl, models: ['gpt-4o-mini'], retry: NO_RETRY },
     ];
-    const env = { REDIS_KEY_PREFIX: uniqueRedisPrefix() };
+    // Redis is healthy here: on a loaded machine a quota call may take longer than the 75 ms default,
+    // which would turn the decision into the outage fallback that this test is not about.
+    const env = { REDIS_KEY_PREFIX: uniqueRedisPrefix(), QUOTA_REDIS_TIMEOUT_MS: '2000' };
     first = await startGateway({ providers, env });
     second = await startGateway({
       providers,
