@@ -31,13 +31,16 @@ WORKDIR /app
 ENV NODE_ENV=production
 
 # Files stay owned by root and are only readable by the `node` user, so the
-# process cannot rewrite its own code. Nothing is written at run time in
-# production: DATABASE_URL and JWT_SECRET are required there, so neither the
+# process cannot rewrite its own code. The one thing written at run time in
+# production is the ONNX model store (MODEL_STORE_DIR, a volume in compose and
+# Kubernetes): DATABASE_URL and JWT_SECRET are required there, so neither the
 # embedded database nor the generated secret (both under DATA_DIR) is used.
 # package.json is read for the version reported by /health.
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+RUN mkdir -p /var/lib/conflux/models && chown node:node /var/lib/conflux/models
+ENV MODEL_STORE_DIR=/var/lib/conflux/models
 
 USER node
 EXPOSE 3000
