@@ -143,6 +143,8 @@ describe('Redis quota store when Redis hangs', () => {
   let viaProxy: Redis;
   let direct: Redis;
   let store: RedisQuotaStore;
+  /** Far below a hang, far above the 75 ms bound plus the scheduling delays of a busy CI machine. */
+  const DECIDED_WITHOUT_REDIS_MS = 1_000;
 
   beforeAll(async () => {
     proxy = await TcpProxy.forUrl(testRedisUrl());
@@ -193,7 +195,8 @@ describe('Redis quota store when Redis hangs', () => {
     proxy.stall();
     const started = performance.now();
     const outcome = await store.reserve({ ...command, id: randomUUID(), microCredits: 600_000, now: Date.now() });
-    expect(performance.now() - started).toBeLessThan(100);
+    // The 75 ms bound answers (a stalled Redis never would); the margin absorbs a loaded machine.
+    expect(performance.now() - started).toBeLessThan(DECIDED_WITHOUT_REDIS_MS);
     if (!outcome.ok) throw new Error(`expected a local reservation, got ${JSON.stringify(outcome)}`);
 
     // The circuit is open now: no more waiting on Redis; the allowance (1 credit) is the limit.
@@ -238,7 +241,8 @@ describe('Redis quota store when Redis hangs', () => {
     proxy.cut();
     const started = performance.now();
     expect(await store.settle(outcome.reservation, 2 * CREDIT, null, Date.now())).toBe('deferred');
-    expect(performance.now() - started).toBeLessThan(100);
+    // The 75 ms bound answers (a stalled Redis never would); the margin absorbs a loaded machine.
+    expect(performance.now() - started).toBeLessThan(DECIDED_WITHOUT_REDIS_MS);
     await expect(store.balances(projectId, Date.now())).rejects.toMatchObject({ code: 'service_unavailable' });
 
     proxy.restore();
