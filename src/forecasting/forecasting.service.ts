@@ -16,7 +16,8 @@ import { isLocalEngine, runForecast, type ForecastOutcome, type ForecastTask } f
 import { ForecastPool } from './forecast-pool';
 import type { WorkerResult } from './forecast.worker';
 import { ForecastingMetrics } from './forecasting.metrics';
-import { RemoteForecastError, RemoteForecaster } from './remote-forecaster';
+import { RemoteCallError } from '../common/http/remote-worker-client';
+import { RemoteForecaster } from './remote-forecaster';
 
 /** A validated request, ready for an engine. */
 interface Prepared {
@@ -170,7 +171,7 @@ export class ForecastingService {
         quantiles: answer.quantiles,
       });
     } catch (error) {
-      if (!(error instanceof RemoteForecastError)) throw error;
+      if (!(error instanceof RemoteCallError)) throw error;
       this.metrics.fallback('remote', error.kind);
       const local: Prepared = {
         ...prepared,

@@ -22,7 +22,7 @@ import { PredictionLog } from './predictions/prediction-log';
 import { PredictionRecords } from './predictions/prediction-records';
 import type { MlModelVersionEntity } from './registry/entities';
 import { featureCount, type OutputMapping } from './registry/registry.types';
-import { RemoteModelError } from './remote/remote-worker';
+import { RemoteCallError } from '../common/http/remote-worker-client';
 import { inferenceFailure } from './serving/inference-errors';
 import { ModelCatalog, type Route, type ServedModel } from './serving/model-catalog';
 import { type LoadedVersion, ModelRuntime } from './serving/model-runtime';
@@ -273,7 +273,7 @@ export class MlService {
           outputs: answer.outputs,
         };
       } catch (error) {
-        if (!(error instanceof RemoteModelError)) throw error;
+        if (!(error instanceof RemoteCallError)) throw error;
         this.metrics.inference(name, route.arm.version, 'remote', (performance.now() - started) / 1000, false);
         this.metrics.remoteFallback(name, route.arm.version, error.kind);
         if (!route.fallback) throw this.noFallback(name, route.arm, error);
@@ -328,7 +328,7 @@ export class MlService {
       this.metrics.inference(name, route.arm.version, 'remote', (performance.now() - started) / 1000, true);
       return { ...row, version: route.arm.version, served_by: 'remote' };
     } catch (error) {
-      if (!(error instanceof RemoteModelError)) throw error;
+      if (!(error instanceof RemoteCallError)) throw error;
       this.metrics.inference(name, route.arm.version, 'remote', (performance.now() - started) / 1000, false);
       this.metrics.remoteFallback(name, route.arm.version, error.kind);
       if (!route.fallback) throw this.noFallback(name, route.arm, error);
@@ -337,7 +337,7 @@ export class MlService {
     }
   }
 
-  private noFallback(name: string, arm: MlModelVersionEntity, error: RemoteModelError): AppError {
+  private noFallback(name: string, arm: MlModelVersionEntity, error: RemoteCallError): AppError {
     return new AppError(
       'service_unavailable',
       `The remote worker of ${name}@${arm.version} cannot answer (${error.message}) and no local fallback is loaded`,

@@ -1,22 +1,12 @@
-import CircuitBreaker from 'opossum';
-import { Pool } from 'undici';
+import {
+  parseJsonObject,
+  RemoteCallError,
+  RemoteWorkerClient,
+  type RemoteBreakerState,
+} from '../../common/http/remote-worker-client';
 import type { MlRemoteWorkerSetting } from '../../config/app-config';
-import type { BreakerState } from '../ml.metrics';
 import { DIRECTIONS, type InputSignature, type OutputMapping } from '../registry/registry.types';
 import type { V2OutputTensor } from '../v2/v2-tensors';
-
-/** Why a remote call gave no usable answer (a metrics label and the fallback reason). */
-export type RemoteFailureKind = 'breaker_open' | 'timeout' | 'network' | 'http_5xx' | 'http_4xx' | 'malformed';
-
-export class RemoteModelError extends Error {
-  constructor(
-    readonly kind: RemoteFailureKind,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'RemoteModelError';
-  }
-}
 
 export interface RemoteRow {
   direction: string;
@@ -29,49 +19,40 @@ export interface RemoteV2Answer {
   outputs: V2OutputTensor[];
 }
 
-const BODY_LIMIT = 16 * 1024 * 1024;
-
-type Job = (signal: AbortSignal) => Promise<unknown>;
-
 /**
  * One model version served by a remote HTTP worker (a GPU box speaking the V2 protocol or the /predict
- * contract), behind its own opossum breaker. Each call has a deadline (the request is aborted when it
- * passes); failures, timeouts and malformed answers count against the worker, its refusals of a request
- * (4xx) do not. While the breaker is open calls fail at once and the caller serves the fallback.
+ * contract), behind its own opossum breaker (RemoteWorkerClient). Each call has a deadline (the request is
+ * aborted when it passes); failures, timeouts and malformed answers count against the worker, its
+ * refusals of a request (4xx) do not. While the breaker is open calls fail at once and the caller serves
+ * the fallback.
  */
 export class RemoteWorker {
   readonly id: string;
-  private readonly url: URL;
-  private readonly pool: Pool;
-  private readonly breaker: CircuitBreaker<[Job, AbortSignal | undefined], unknown>;
+  private readonly client: RemoteWorkerClient;
 
   constructor(
     readonly setting: MlRemoteWorkerSetting,
-    private readonly token: string | undefined,
-    onState: (state: BreakerState) => void,
+    token: string | undefined,
+    onState: (state: RemoteBreakerState) => void,
   ) {
     this.id = `${setting.model}@${setting.version}`;
-    this.url = new URL(setting.url);
-    this.pool = new Pool(this.url.origin, { connect: { timeout: setting.timeout_ms }, keepAliveTimeout: 10_000 });
-    this.breaker = new CircuitBreaker((job: Job, signal: AbortSignal | undefined) => this.guard(job, signal), {
+    this.client = new RemoteWorkerClient({
       name: `ml-remote-${this.id}`,
-      timeout: false,
-      errorThresholdPercentage: setting.breaker.error_threshold_percentage,
-      volumeThreshold: setting.breaker.volume_threshold,
-      resetTimeout: setting.breaker.reset_timeout_ms,
-      rollingCountTimeout: setting.breaker.rolling_window_ms,
-      errorFilter: (error: unknown) => error instanceof RemoteModelError && error.kind === 'http_4xx',
+      url: setting.url,
+      timeoutMs: setting.timeout_ms,
+      token,
+      breaker: {
+        errorThresholdPercentage: setting.breaker.error_threshold_percentage,
+        volumeThreshold: setting.breaker.volume_threshold,
+        resetTimeoutMs: setting.breaker.reset_timeout_ms,
+        rollingWindowMs: setting.breaker.rolling_window_ms,
+      },
+      onState,
     });
-    this.breaker.on('open', () => onState('open'));
-    this.breaker.on('halfOpen', () => onState('half_open'));
-    this.breaker.on('close', () => onState('closed'));
-    onState('closed');
   }
 
-  get state(): BreakerState {
-    if (this.breaker.opened) return 'open';
-    if (this.breaker.halfOpen) return 'half_open';
-    return 'closed';
+  get state(): RemoteBreakerState {
+    return this.client.state;
   }
 
   /** One row through the worker, answered as a /predict prediction. */
@@ -80,8 +61,7 @@ export class RemoteWorker {
     signal?: AbortSignal,
   ): Promise<RemoteRow> {
     if (this.setting.protocol === 'predict') {
-      const body = { symbol: row.symbol, features: row.features };
-      return this.fire((s) => this.post('/predict', body, s).then(parsePredictAnswer), signal);
+      return this.client.post('/predict', { symbol: row.symbol, features: row.features }, parsePredictAnswer, signal);
     }
     const outputs = [{ name: row.mapping.probabilities }];
     if (row.mapping.expected_return) outputs.push({ name: row.mapping.expected_return });
@@ -96,98 +76,22 @@ export class RemoteWorker {
       ],
       outputs,
     };
-    return this.fire(
-      (s) => this.post(this.inferPath(), body, s).then((text) => rowFromV2(parseV2Answer(text), row.mapping)),
-      signal,
-    );
+    return this.client.post(this.inferPath(), body, (text) => rowFromV2(parseV2Answer(text), row.mapping), signal);
   }
 
   /** Forwards a V2 inference request (the worker must speak V2). */
   async inferV2(body: Record<string, unknown>, signal?: AbortSignal): Promise<RemoteV2Answer> {
-    if (this.setting.protocol !== 'v2') throw new RemoteModelError('http_4xx', 'the remote worker does not speak V2');
-    return this.fire((s) => this.post(this.inferPath(), body, s).then(parseV2Answer), signal);
+    if (this.setting.protocol !== 'v2') throw new RemoteCallError('http_4xx', 'the remote worker does not speak V2');
+    return this.client.post(this.inferPath(), body, parseV2Answer, signal);
   }
 
-  async close(): Promise<void> {
-    this.breaker.shutdown();
-    await this.pool.close();
+  close(): Promise<void> {
+    return this.client.close();
   }
 
   private inferPath(): string {
     return `/v2/models/${encodeURIComponent(this.setting.remote_model)}/infer`;
   }
-
-  private async fire<T>(job: (signal: AbortSignal) => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-    try {
-      return (await this.breaker.fire(job, signal)) as T;
-    } catch (error) {
-      if (error instanceof RemoteModelError) throw error;
-      if (this.breaker.opened || (error as { code?: string }).code === 'EOPENBREAKER') {
-        throw new RemoteModelError('breaker_open', 'the remote worker circuit breaker is open');
-      }
-      throw new RemoteModelError('network', 'the remote worker call failed');
-    }
-  }
-
-  /** Runs a job with the worker's deadline and maps transport failures. */
-  private async guard(job: Job, signal: AbortSignal | undefined): Promise<unknown> {
-    const deadline = AbortSignal.timeout(this.setting.timeout_ms);
-    const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
-    try {
-      return await job(combined);
-    } catch (error) {
-      if (error instanceof RemoteModelError) throw error;
-      if (deadline.aborted) {
-        throw new RemoteModelError('timeout', `the remote worker did not answer within ${this.setting.timeout_ms} ms`);
-      }
-      if (signal?.aborted) throw new RemoteModelError('http_4xx', 'the caller went away');
-      throw new RemoteModelError('network', `the remote worker is unreachable (${(error as Error).name})`);
-    }
-  }
-
-  private async post(path: string, body: unknown, signal: AbortSignal): Promise<string> {
-    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
-    if (this.token) headers.authorization = `Bearer ${this.token}`;
-    const res = await this.pool.request({
-      method: 'POST',
-      path: `${this.url.pathname.replace(/\/+$/, '')}${path}`,
-      headers,
-      body: JSON.stringify(body),
-      signal,
-    });
-    const text = await readLimited(res.body, BODY_LIMIT);
-    if (res.statusCode >= 500 || res.statusCode === 429) {
-      throw new RemoteModelError('http_5xx', `the remote worker answered ${res.statusCode}`);
-    }
-    if (res.statusCode >= 400) {
-      throw new RemoteModelError('http_4xx', `the remote worker refused the request (${res.statusCode})`);
-    }
-    return text;
-  }
-}
-
-async function readLimited(body: AsyncIterable<Buffer>, limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > limit) throw new RemoteModelError('malformed', 'the remote worker answer is too large');
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function parseJson(text: string): Record<string, unknown> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new RemoteModelError('malformed', 'the remote worker answered something that is not JSON');
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new RemoteModelError('malformed', 'the remote worker answer is not a JSON object');
-  }
-  return parsed as Record<string, unknown>;
 }
 
 function finite(value: unknown): value is number {
@@ -195,7 +99,7 @@ function finite(value: unknown): value is number {
 }
 
 function parsePredictAnswer(text: string): RemoteRow {
-  const prediction = parseJson(text).prediction as Record<string, unknown> | undefined;
+  const prediction = parseJsonObject(text).prediction as Record<string, unknown> | undefined;
   if (
     typeof prediction !== 'object' ||
     prediction === null ||
@@ -209,7 +113,7 @@ function parsePredictAnswer(text: string): RemoteRow {
       finite(prediction.expected_return)
     )
   ) {
-    throw new RemoteModelError(
+    throw new RemoteCallError(
       'malformed',
       'the remote worker did not answer a prediction {direction, confidence, expected_return}',
     );
@@ -222,10 +126,10 @@ function parsePredictAnswer(text: string): RemoteRow {
 }
 
 function parseV2Answer(text: string): RemoteV2Answer {
-  const answer = parseJson(text);
+  const answer = parseJsonObject(text);
   const outputs = answer.outputs;
   if (!Array.isArray(outputs) || outputs.length === 0)
-    throw new RemoteModelError('malformed', 'the remote worker answered no outputs');
+    throw new RemoteCallError('malformed', 'the remote worker answered no outputs');
   const parsed: V2OutputTensor[] = outputs.map((o: unknown) => {
     const t = o as Record<string, unknown> | null;
     const shape = t?.shape;
@@ -237,12 +141,11 @@ function parseV2Answer(text: string): RemoteV2Answer {
       !shape.every((d) => Number.isInteger(d) && (d as number) >= 0) ||
       !Array.isArray(data)
     ) {
-      throw new RemoteModelError('malformed', 'the remote worker answered a malformed output tensor');
+      throw new RemoteCallError('malformed', 'the remote worker answered a malformed output tensor');
     }
     const flat = (data as unknown[]).flat(Infinity);
     const size = (shape as number[]).reduce((a, b) => a * b, 1);
-    if (flat.length !== size)
-      throw new RemoteModelError('malformed', `output "${t.name}" does not hold ${size} values`);
+    if (flat.length !== size) throw new RemoteCallError('malformed', `output "${t.name}" does not hold ${size} values`);
     return {
       name: t.name,
       datatype: t.datatype,
@@ -260,14 +163,14 @@ function rowFromV2(answer: RemoteV2Answer, mapping: OutputMapping): RemoteRow {
   const probabilities = answer.outputs.find((o) => o.name === mapping.probabilities);
   const values = probabilities?.data;
   if (!values || values.length !== mapping.labels.length || !values.every(finite)) {
-    throw new RemoteModelError('malformed', `the remote worker did not answer ${mapping.labels.length} probabilities`);
+    throw new RemoteCallError('malformed', `the remote worker did not answer ${mapping.labels.length} probabilities`);
   }
   let best = 0;
   for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
   let expected: number | null = null;
   if (mapping.expected_return) {
     const er = answer.outputs.find((o) => o.name === mapping.expected_return)?.data[0];
-    if (!finite(er)) throw new RemoteModelError('malformed', 'the remote worker did not answer an expected return');
+    if (!finite(er)) throw new RemoteCallError('malformed', 'the remote worker did not answer an expected return');
     expected = er;
   }
   return { direction: mapping.labels[best], confidence: values[best], expected_return: expected };
