@@ -2,18 +2,8 @@
  * The seasonal-strength measure of Wang, Smith & Hyndman (2006) that `forecast::nsdiffs(test = "seas")`
  * thresholds at 0.64, over the non-robust STL decomposition of ./mstl (R's `stats::stl` defaults).
  */
+import { variance } from './math';
 import { stl } from './mstl';
-
-function sampleVariance(x: ArrayLike<number>): number {
-  const n = x.length;
-  if (n < 2) return 0;
-  let mu = 0;
-  for (let i = 0; i < n; i++) mu += x[i];
-  mu /= n;
-  let s = 0;
-  for (let i = 0; i < n; i++) s += (x[i] - mu) * (x[i] - mu);
-  return s / (n - 1);
-}
 
 /**
  * Seasonal strength max(0, min(1, 1 − Var(R)/Var(R + S))) of an STL decomposition with s.window = 11
@@ -26,7 +16,7 @@ export function seasonalStrength(x: ArrayLike<number>, m: number): number {
   const n = x.length;
   const rs = new Float64Array(n);
   for (let i = 0; i < n; i++) rs[i] = fit.remainder[i] + fit.seasonal[i];
-  const denominator = sampleVariance(rs);
+  const denominator = variance(rs);
   if (!(denominator > 0)) return NaN;
-  return Math.max(0, Math.min(1, 1 - sampleVariance(fit.remainder) / denominator));
+  return Math.max(0, Math.min(1, 1 - variance(fit.remainder) / denominator));
 }
