@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { plainToInstance } from 'class-transformer';
-import { validateSync, ValidationError } from 'class-validator';
 import { AppError } from '../common/errors/app-error';
+import { RemoteCallError } from '../common/http/remote-worker-client';
+import { validateBatchItem } from '../common/http/validation';
 import { AppConfig } from '../config/app-config';
 import {
   DEFAULT_HORIZON,
@@ -16,7 +16,6 @@ import { isLocalEngine, runForecast, type ForecastOutcome, type ForecastTask } f
 import { ForecastPool } from './forecast-pool';
 import type { WorkerResult } from './forecast.worker';
 import { ForecastingMetrics } from './forecasting.metrics';
-import { RemoteCallError } from '../common/http/remote-worker-client';
 import { RemoteForecaster } from './remote-forecaster';
 
 /** A validated request, ready for an engine. */
@@ -73,7 +72,7 @@ export class ForecastingService {
     const remote: { index: number; prepared: Prepared }[] = [];
     items.forEach((item, index) => {
       try {
-        const prepared = this.prepare(validateItem(item, index));
+        const prepared = this.prepare(validateBatchItem(ForecastBatchItemDto, item, index));
         (prepared.remote ? remote : local).push({ index, prepared });
       } catch (error) {
         results[index] = itemError(item, error);
@@ -290,21 +289,6 @@ function idOf(prepared: Prepared): string | number | undefined {
 function withId(prepared: Prepared, response: ForecastResponseDto): BatchResult {
   const id = idOf(prepared);
   return id === undefined ? response : { id, ...response };
-}
-
-function flatten(errors: ValidationError[]): string {
-  return errors.map((e) => `${e.property}: ${Object.values(e.constraints ?? {}).join(', ')}`).join('; ');
-}
-
-/** Validates one batch item with the same rules as a single request. */
-function validateItem(item: unknown, index: number): ForecastBatchItemDto {
-  if (typeof item !== 'object' || item === null || Array.isArray(item)) {
-    throw new AppError('validation_failed', `items[${index}] must be an object`);
-  }
-  const dto = plainToInstance(ForecastBatchItemDto, item);
-  const errors = validateSync(dto, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true });
-  if (errors.length > 0) throw new AppError('validation_failed', `items[${index}] is invalid: ${flatten(errors)}`);
-  return dto;
 }
 
 function itemError(item: unknown, error: unknown): BatchResult {

@@ -1,9 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { plainToInstance } from 'class-transformer';
-import { validateSync, type ValidationError } from 'class-validator';
 import { randomUUID } from 'node:crypto';
 import type { Principal } from '../common/auth/principal';
 import { AppError } from '../common/errors/app-error';
+import { RemoteCallError } from '../common/http/remote-worker-client';
+import { validateBatchItem } from '../common/http/validation';
 import { AppConfig } from '../config/app-config';
 import { ShutdownService } from '../lifecycle/shutdown.service';
 import { VERSION } from '../version';
@@ -22,7 +22,6 @@ import { PredictionLog } from './predictions/prediction-log';
 import { PredictionRecords } from './predictions/prediction-records';
 import type { MlModelVersionEntity } from './registry/entities';
 import { featureCount, type OutputMapping } from './registry/registry.types';
-import { RemoteCallError } from '../common/http/remote-worker-client';
 import { inferenceFailure } from './serving/inference-errors';
 import { ModelCatalog, type Route, type ServedModel } from './serving/model-catalog';
 import { type LoadedVersion, ModelRuntime } from './serving/model-runtime';
@@ -133,7 +132,7 @@ export class MlService {
     const results = await Promise.all(
       items.map(async (item, index): Promise<BatchItemResult> => {
         try {
-          return await this.predict(validateItem(item, index), principal, signal);
+          return await this.predict(validateBatchItem(PredictRequestDto, item, index), principal, signal);
         } catch (error) {
           const mapped = inferenceFailure(error);
           if (mapped instanceof AppError) return { error: mapped.code, message: mapped.message };
@@ -454,22 +453,3 @@ function directionOf(realised: number, mapping: OutputMapping | undefined): stri
   return 'HOLD';
 }
 
-function flatten(errors: ValidationError[], parent = ''): string[] {
-  return errors.flatMap((e) => {
-    const field = parent ? `${parent}.${e.property}` : e.property;
-    const own = e.constraints ? [`${field}: ${Object.values(e.constraints).join(', ')}`] : [];
-    return [...own, ...flatten(e.children ?? [], field)];
-  });
-}
-
-/** Validates one batch item with the rules of a single request. */
-function validateItem(item: unknown, index: number): PredictRequestDto {
-  if (typeof item !== 'object' || item === null || Array.isArray(item)) {
-    throw new AppError('validation_failed', `items[${index}] must be an object`);
-  }
-  const dto = plainToInstance(PredictRequestDto, item);
-  const errors = validateSync(dto, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true });
-  if (errors.length > 0)
-    throw new AppError('validation_failed', `items[${index}] is invalid: ${flatten(errors).join('; ')}`);
-  return dto;
-}
