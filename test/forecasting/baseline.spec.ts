@@ -1,30 +1,14 @@
 import { naive2 as naive2Mean } from '../../src/forecasting/engines/accuracy';
 import { drift, naive, naive2, seasonalNaive } from '../../src/forecasting/engines/baseline';
 import { classicalSeasonalIndices } from '../../src/forecasting/engines/math';
-import type { Engine, EngineForecast } from '../../src/forecasting/engines/types';
+import type { Engine } from '../../src/forecasting/engines/types';
+import { expectWellFormed, lcg } from './helpers';
 
 const engines: Record<string, Engine> = { naive, seasonalNaive, naive2, drift };
 
 function expectArrayClose(actual: readonly number[], expected: readonly number[], digits = 10): void {
   expect(actual).toHaveLength(expected.length);
   actual.forEach((v, i) => expect(v).toBeCloseTo(expected[i], digits));
-}
-
-function expectWellFormed(out: EngineForecast, h: number): void {
-  expect(out.mean).toHaveLength(h);
-  expect(out.sd).toHaveLength(h);
-  // One assertion per array (per-element expect calls are slow at h = 1000).
-  expect(out.mean.filter((v) => !Number.isFinite(v))).toEqual([]);
-  expect(out.sd.filter((v) => !Number.isFinite(v) || v < 0)).toEqual([]);
-}
-
-/** Seeded linear congruential generator (deterministic noise for the tests). */
-function lcg(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 16807) % 2147483647;
-    return state / 2147483647;
-  };
 }
 
 describe('baseline engines', () => {

@@ -8,7 +8,8 @@ import {
   standardThetaModel,
   theta,
 } from '../../src/forecasting/engines/theta';
-import { InsufficientDataError, type Engine, type EngineForecast } from '../../src/forecasting/engines/types';
+import { InsufficientDataError, type Engine } from '../../src/forecasting/engines/types';
+import { expectWellFormed, lcg } from './helpers';
 
 const engines: Record<string, Engine> = {
   theta,
@@ -18,23 +19,6 @@ const engines: Record<string, Engine> = {
   standardThetaModel,
   dynamicStandardThetaModel,
 };
-
-function expectWellFormed(out: EngineForecast, h: number): void {
-  expect(out.mean).toHaveLength(h);
-  expect(out.sd).toHaveLength(h);
-  // One assertion per array (per-element expect calls are slow at h = 1000).
-  expect(out.mean.filter((v) => !Number.isFinite(v))).toEqual([]);
-  expect(out.sd.filter((v) => !Number.isFinite(v) || v < 0)).toEqual([]);
-}
-
-/** Seeded linear congruential generator (deterministic noise for the tests). */
-function lcg(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 16807) % 2147483647;
-    return state / 2147483647;
-  };
-}
 
 /** A trending series with noise, rounded to 2 decimals (generated once with lcg(1)). */
 const TRENDING = [
