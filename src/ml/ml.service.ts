@@ -452,4 +452,3 @@ function directionOf(realised: number, mapping: OutputMapping | undefined): stri
   if (realised < -threshold) return 'SELL';
   return 'HOLD';
 }
-
