@@ -1,22 +1,11 @@
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join, resolve } from 'node:path';
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { Piscina } from 'piscina';
+import { compiledScript } from '../common/compiled-script';
 import { AppError } from '../common/errors/app-error';
 import { AppConfig } from '../config/app-config';
 import type { ForecastTask } from './engines/run';
 import type { WorkerResult } from './forecast.worker';
-
-/**
- * The compiled worker script. Next to this file in a build; when running from sources (ts-jest),
- * the build's copy under dist/ (the test command builds first).
- */
-function workerScript(): string {
-  const sibling = join(__dirname, 'forecast.worker.js');
-  if (existsSync(sibling)) return sibling;
-  return resolve(__dirname, '..', '..', 'dist', 'src', 'forecasting', 'forecast.worker.js');
-}
 
 /**
  * Worker threads for forecasts too large for the event loop. Started on first use, so a process that
@@ -72,7 +61,7 @@ export class ForecastPool implements OnModuleDestroy {
 
   private started(): Piscina {
     this.pool ??= new Piscina({
-      filename: workerScript(),
+      filename: compiledScript(__dirname, 'forecast.worker.js'),
       minThreads: 0,
       maxThreads: this.threads,
       idleTimeout: 30_000,

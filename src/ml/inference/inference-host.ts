@@ -23,7 +23,7 @@
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join, resolve } from 'node:path';
+import { compiledScript } from '../../common/compiled-script';
 import { Worker } from 'node:worker_threads';
 import {
   InferenceError,
@@ -66,9 +66,7 @@ const GRAPH_LEVELS: readonly GraphOptimizationLevel[] = ['disabled', 'basic', 'e
  * (ts-jest), the build's copy under dist/.
  */
 export function defaultWorkerScript(): string {
-  const sibling = join(__dirname, 'inference.worker.js');
-  if (existsSync(sibling)) return sibling;
-  return resolve(__dirname, '..', '..', '..', 'dist', 'src', 'ml', 'inference', 'inference.worker.js');
+  return compiledScript(__dirname, 'inference.worker.js');
 }
 
 export interface InferenceHostOptions {
