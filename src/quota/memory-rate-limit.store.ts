@@ -1,5 +1,5 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
-import { RateLimitHit, RateLimitStore } from './rate-limit.store';
+import { RateLimitHit, RateLimitStore, RateLimitWindow } from './rate-limit.store';
 
 interface Window {
   hits: number;
@@ -13,15 +13,19 @@ export class MemoryRateLimitStore extends RateLimitStore implements OnModuleDest
   private readonly windows = new Map<string, Window>();
   private readonly sweeper = setInterval(() => this.sweep(), 60_000).unref();
 
-  hit(key: string, windowMs: number): Promise<RateLimitHit> {
+  hitAll(windows: readonly RateLimitWindow[]): Promise<RateLimitHit[]> {
     const now = Date.now();
+    return Promise.resolve(windows.map(({ key, windowMs }) => this.count(key, windowMs, now)));
+  }
+
+  private count(key: string, windowMs: number, now: number): RateLimitHit {
     let window = this.windows.get(key);
     if (!window || window.resetAt <= now) {
       window = { hits: 0, resetAt: now + windowMs };
       this.windows.set(key, window);
     }
     window.hits += 1;
-    return Promise.resolve({ hits: window.hits, resetMs: window.resetAt - now });
+    return { hits: window.hits, resetMs: window.resetAt - now };
   }
 
   private sweep(): void {

@@ -6,13 +6,25 @@ export interface RateLimitHit {
   resetMs: number;
 }
 
+/** One window to count a hit in. */
+export interface RateLimitWindow {
+  key: string;
+  windowMs: number;
+}
+
 /**
  * Fixed-window hit counters shared by every instance of Conflux (Redis), or kept
  * in this process (the embedded default). A port: one abstract class, two adapters.
  */
 export abstract class RateLimitStore {
-  /** Counts one hit on `key` in a window of `windowMs` and reports the window's state. */
-  abstract hit(key: string, windowMs: number): Promise<RateLimitHit>;
+  /** Counts one hit in each window (one round trip for all of them) and reports their states, in order. */
+  abstract hitAll(windows: readonly RateLimitWindow[]): Promise<RateLimitHit[]>;
   /** True when counters are shared across instances. */
   abstract readonly shared: boolean;
+
+  /** Counts one hit on `key` in a window of `windowMs` and reports the window's state. */
+  async hit(key: string, windowMs: number): Promise<RateLimitHit> {
+    const [state] = await this.hitAll([{ key, windowMs }]);
+    return state;
+  }
 }

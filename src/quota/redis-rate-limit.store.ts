@@ -1,24 +1,36 @@
 import { Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { MemoryRateLimitStore } from './memory-rate-limit.store';
-import { RateLimitHit, RateLimitStore } from './rate-limit.store';
+import { RateLimitHit, RateLimitStore, RateLimitWindow } from './rate-limit.store';
 import { RedisCircuit } from './redis-circuit';
 
-/** INCR and PEXPIRE in one atomic step; returns the count and the window's remaining ms. */
+/**
+ * For each key KEYS[i] with window ARGV[i] ms: INCR, and PEXPIRE on the first hit, in
+ * one atomic step; returns { hits1, ttl1, hits2, ttl2, ... }.
+ */
 const HIT_SCRIPT = `
-local hits = redis.call('INCR', KEYS[1])
-if hits == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-  ttl = tonumber(ARGV[1])
+local out = {}
+for i, key in ipairs(KEYS) do
+  local window = ARGV[i]
+  local hits = redis.call('INCR', key)
+  if hits == 1 then redis.call('PEXPIRE', key, window) end
+  local ttl = redis.call('PTTL', key)
+  if ttl < 0 then
+    redis.call('PEXPIRE', key, window)
+    ttl = tonumber(window)
+  end
+  out[2 * i - 1] = hits
+  out[2 * i] = ttl
 end
-return { hits, ttl }
+return out
 `;
 
+type WithHitScript = Redis & { confluxRateHits(...keysThenWindows: Array<string | number>): Promise<number[]> };
+
 /**
- * Counters in Redis, shared by every instance. When Redis cannot answer, rate
- * limiting fails open to this instance's own counters rather than blocking traffic.
+ * Counters in Redis, shared by every instance: every window of a request in one round
+ * trip. When Redis cannot answer, rate limiting fails open to this instance's own
+ * counters rather than blocking traffic.
  */
 export class RedisRateLimitStore extends RateLimitStore {
   readonly shared = true;
@@ -33,20 +45,23 @@ export class RedisRateLimitStore extends RateLimitStore {
     private readonly prefix: string,
   ) {
     super();
-    redis.defineCommand('confluxRateHit', { numberOfKeys: 1, lua: HIT_SCRIPT });
+    redis.defineCommand('confluxRateHits', { lua: HIT_SCRIPT });
   }
 
-  async hit(key: string, windowMs: number): Promise<RateLimitHit> {
-    if (this.circuit.open) return this.fallback.hit(key, windowMs);
+  async hitAll(windows: readonly RateLimitWindow[]): Promise<RateLimitHit[]> {
+    if (windows.length === 0) return [];
+    if (this.circuit.open) return this.fallback.hitAll(windows);
     try {
-      const [hits, ttl] = await (
-        this.redis as Redis & { confluxRateHit(key: string, windowMs: number): Promise<[number, number]> }
-      ).confluxRateHit(`${this.prefix}rl:${key}`, windowMs);
+      const reply = await (this.redis as WithHitScript).confluxRateHits(
+        windows.length,
+        ...windows.map((w) => `${this.prefix}rl:${w.key}`),
+        ...windows.map((w) => w.windowMs),
+      );
       this.circuit.succeeded();
-      return { hits, resetMs: ttl };
+      return windows.map((_, i) => ({ hits: reply[2 * i], resetMs: reply[2 * i + 1] }));
     } catch (err) {
       this.circuit.failed(err);
-      return this.fallback.hit(key, windowMs);
+      return this.fallback.hitAll(windows);
     }
   }
 }
