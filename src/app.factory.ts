@@ -1,7 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
-import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
 import { expressErrorHandler } from './common/errors/all-exceptions.filter';
@@ -11,6 +10,7 @@ import { createValidationPipe } from './common/http/validation';
 import { AppConfig } from './config/app-config';
 import { ShutdownService } from './lifecycle/shutdown.service';
 import { HttpLogger } from './logging/http-logger.service';
+import { NestPinoLogger } from './logging/nest-logger.service';
 import { HttpMetrics } from './metrics/http-metrics.service';
 import { RedisService } from './redis/redis.service';
 import { setupSwagger } from './swagger';
@@ -41,9 +41,11 @@ export async function createApp(config: AppConfig, options: CreateAppOptions): P
     AppModule.forRoot({ config, databaseUrl: options.databaseUrl, logDestination: options.logDestination }),
     { bodyParser: false, bufferLogs: true, abortOnError: false },
   );
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(NestPinoLogger));
   app.set('trust proxy', trustProxy(config.TRUST_PROXY));
   app.disable('x-powered-by');
+  // Answers are API JSON, not cacheable pages: hashing every body for an ETag is wasted work.
+  app.set('etag', false);
   app.use(requestIdMiddleware);
   app.use(app.get(HttpLogger).middleware);
   app.use(app.get(HttpMetrics).middleware());

@@ -1,15 +1,26 @@
-import type { RequestHandler } from 'express';
-import pino, { DestinationStream, Logger } from 'pino';
-import { pinoHttp } from 'pino-http';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import pino, { DestinationStream, Level, Logger } from 'pino';
 import type { AppConfig } from '../config/app-config';
-import { REDACT_PATHS, REDACTED, serializeError, serializeRequest, serializeResponse } from './redaction';
+import { REDACT_PATHS, REDACTED, serializeError, serializeRequest } from './redaction';
 
 const QUIET_PATHS = new Set(['/health/live', '/health/ready', '/metrics']);
+
+function levelFor(req: Request, res: Response): Level {
+  if (res.statusCode >= 500) return 'error';
+  if (res.statusCode >= 400) return 'warn';
+  return QUIET_PATHS.has(req.path) ? 'debug' : 'info';
+}
 
 /**
  * The process logger and the request-logging middleware built on it. The middleware
  * is mounted first in the app (before body parsing), so that even requests refused
  * by the body parser leave a line with their request id.
+ *
+ * One line per request, written when the response closes: `request completed`, or
+ * `request aborted` when the client went away first; 5xx at error, 4xx at warn,
+ * probes and scrapes at debug. Nothing is built for a line below LOG_LEVEL, and no
+ * per-request child logger is made: lines logged while serving a request name it with
+ * an explicit `request_id`.
  */
 export class HttpLogger {
   readonly logger: Logger;
@@ -23,20 +34,30 @@ export class HttpLogger {
       redact: { paths: REDACT_PATHS, censor: REDACTED },
       serializers: { err: serializeError },
     };
-    this.logger = destination ? pino(options, destination) : pino(options);
-    this.middleware = pinoHttp({
-      logger: this.logger,
-      genReqId: (req) => req.id,
-      // Request-scoped loggers carry only the request id (serialising the whole request for
-      // every request's child logger cost ~75 µs); the completion line still logs it in full.
-      quietReqLogger: true,
-      customAttributeKeys: { reqId: 'request_id' },
-      serializers: { req: serializeRequest, res: serializeResponse, err: serializeError },
-      customLogLevel: (req, res, err) => {
-        if (err || res.statusCode >= 500) return 'error';
-        if (res.statusCode >= 400) return 'warn';
-        return QUIET_PATHS.has(req.url?.split('?')[0] ?? '') ? 'debug' : 'info';
-      },
-    });
+    const logger = destination ? pino(options, destination) : pino(options);
+    this.logger = logger;
+    this.middleware = (req: Request, res: Response, next: NextFunction) => {
+      const started = performance.now();
+      res.once('close', () => {
+        const level = levelFor(req, res);
+        if (!logger.isLevelEnabled(level)) return;
+        logger[level](
+          {
+            request_id: req.id,
+            req: serializeRequest({
+              id: req.id,
+              method: req.method,
+              url: req.originalUrl,
+              headers: req.headers,
+              remoteAddress: req.socket.remoteAddress,
+            }),
+            res: { statusCode: res.statusCode },
+            responseTime: Math.round(performance.now() - started),
+          },
+          res.writableFinished ? 'request completed' : 'request aborted',
+        );
+      });
+      next();
+    };
   }
 }

@@ -1,32 +1,28 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AppConfig } from '../config/app-config';
 import { HttpLogger } from './http-logger.service';
+import { NestPinoLogger } from './nest-logger.service';
 
-/**
- * JSON logs through pino. nestjs-pino binds each request's logger (made by our own
- * pino-http middleware, see HttpLogger) so every line of a request carries its id.
- */
+/** JSON logs through pino: the request-logging middleware and Nest's logger, on one pino logger. */
 @Module({})
 export class LoggingModule {
   static forRoot(destination?: DestinationStream): DynamicModule {
-    const httpLoggerProvider = {
-      provide: HttpLogger,
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) => new HttpLogger(config, destination),
-    };
     return {
       module: LoggingModule,
-      imports: [
-        LoggerModule.forRootAsync({
-          providers: [httpLoggerProvider],
+      providers: [
+        {
+          provide: HttpLogger,
+          inject: [AppConfig],
+          useFactory: (config: AppConfig) => new HttpLogger(config, destination),
+        },
+        {
+          provide: NestPinoLogger,
           inject: [HttpLogger],
-          useFactory: (http: HttpLogger) => ({ pinoHttp: { logger: http.logger }, useExisting: true }),
-        }),
+          useFactory: (http: HttpLogger) => new NestPinoLogger(http.logger),
+        },
       ],
-      providers: [httpLoggerProvider],
-      exports: [HttpLogger],
+      exports: [HttpLogger, NestPinoLogger],
     };
   }
 }

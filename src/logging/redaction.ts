@@ -71,12 +71,11 @@ function decodeSafe(s: string): string {
   }
 }
 
-/** Shape handed to our serializers by pino-http (after pino-std-serializers). */
+/** The parts of a request that its log line shows. */
 interface SerializedMessage {
   id?: unknown;
   method?: string;
   url?: string;
-  statusCode?: number;
   headers?: IncomingMessage['headers'];
   remoteAddress?: string;
 }
@@ -91,10 +90,6 @@ export function serializeRequest(req: SerializedMessage): Record<string, unknown
   };
 }
 
-export function serializeResponse(res: SerializedMessage): Record<string, unknown> {
-  return { statusCode: res.statusCode };
-}
-
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
@@ -102,7 +97,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 /**
  * Errors are logged with their type, message, code and stack only — never attached
  * payloads (query parameters, driver errors, request configs). Works on Error
- * instances and on the plain objects pino-http hands over after its own flattening.
+ * instances and on plain objects alike.
  */
 export function serializeError(err: unknown, depth = 0): Record<string, unknown> {
   if (!isObject(err)) return { message: String(err) };

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
-import { __resetOutOfContextForTests } from 'nestjs-pino/PinoLogger';
 import type { LedgerEntry } from '../../src/ledger/dto/ledger-entry';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { startApp, type StartAppOptions, type TestApp } from '../support/app';
@@ -11,12 +10,8 @@ export const streamKey = (prefix: string): string => `${prefix}ledger:stream`;
 export const deadLetterKey = (prefix: string): string => `${prefix}ledger:dead`;
 export const LEDGER_GROUP = 'ledger-writers';
 
-/**
- * startApp, with the app's own log capture receiving its background logs: nestjs-pino
- * keeps the first app's logger for lines written outside a request, process-wide.
- */
+/** startApp (each app logs its background lines to its own capture). */
 export function startLedgerApp(options: StartAppOptions = {}): Promise<TestApp> {
-  __resetOutOfContextForTests();
   return startApp(options);
 }
 

@@ -67,19 +67,12 @@ function map(err: unknown, req: Request): Mapped | null {
   return null;
 }
 
-function describeCause(err: unknown): string {
-  const message = (err as { message?: unknown } | null)?.message;
-  return typeof message === 'string' ? message : 'unknown';
-}
-
 /** Writes the envelope for any error; used by the Nest filter and by the Express error handler. */
 export function sendError(exception: unknown, req: Request, res: Response): void {
   let mapped = map(exception, req);
   if (!mapped) {
     logger.error({ err: exception, request_id: req.id }, 'Unhandled error');
     mapped = { status: 500, body: { error: 'internal_error', message: 'Internal server error' }, headers: {} };
-  } else if (mapped.status === 503) {
-    logger.warn({ request_id: req.id, cause: describeCause(exception) }, mapped.body.message);
   } else if (mapped.status >= 500) {
     logger.error({ err: exception, request_id: req.id }, mapped.body.message);
   }

@@ -18,7 +18,7 @@ export function requestIdMiddleware(req: Request, res: Response, next: NextFunct
   next();
 }
 
-/** The request id set by requestIdMiddleware (typed loosely by pino-http's augmentation). */
+/** The request id set by requestIdMiddleware. */
 export function requestIdOf(req: Request): string {
   const id: unknown = req.id;
   return typeof id === 'string' ? id : '';
