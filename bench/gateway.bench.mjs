@@ -10,7 +10,7 @@
 // Environment: BENCH_ADMIN_URL (default postgres://postgres@127.0.0.1:5432/postgres; the
 // database conflux_gateway_bench is created and dropped), BENCH_REDIS_URL (default
 // redis://127.0.0.1:6379; keys live under a unique prefix, deleted afterwards),
-// BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2), BENCH_CONNECTIONS (1,50), BENCH_PROFILE,
+// BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2), BENCH_CONNECTIONS (1,50), BENCH_ROUNDS (3), BENCH_PROFILE,
 // BENCH_NODE_ARGS (extra node flags for Conflux).
 //
 // The same file also runs the fake upstream in its own process (`--fake-upstream`), so it
@@ -98,7 +98,7 @@ async function main() {
   const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
   const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? Math.min(2, SECONDS));
   const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '1,50').split(',').map(Number);
-  const ROUNDS = 3;
+  const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
   const PROFILE = process.env.BENCH_PROFILE === '1';
   /** Extra node flags for Conflux, e.g. BENCH_NODE_ARGS=--max-semi-space-size=64 (for experiments). */
   const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);

@@ -114,7 +114,7 @@ export class ChatUseCase {
         });
         const latencyMs = performance.now() - started;
         const usage = result.usage ?? this.countedUsage(prep.inputTokens, result.text, candidate);
-        const cost = await this.bill(cmd, prep, candidate, attempt, usage, latencyMs, null);
+        const cost = await this.bill(cmd, prep, candidate, attempt, usage, latencyMs, null, 'after_answer');
         return {
           text: result.text,
           finish: result.finish_reason,
@@ -299,7 +299,12 @@ export class ChatUseCase {
     return { input_tokens: inputTokens, output_tokens: this.routing.countTextTokens(text, candidate.model.name) };
   }
 
-  /** Settles the hold at the real cost and appends the attempt's ledger row. */
+  /**
+   * Settles the hold at the real cost and appends the attempt's ledger row. A JSON answer
+   * goes out while the settle is under way (`after_answer`): the hold keeps covering the
+   * request until it lands, so no budget can be overspent meanwhile, and a failed write
+   * is queued and replayed by the quota store.
+   */
   private async bill(
     cmd: ChatCommand,
     prep: Prepared,
@@ -308,12 +313,16 @@ export class ChatUseCase {
     usage: TokenUsage,
     latencyMs: number,
     errorClass: string | null,
+    settle: 'before_answer' | 'after_answer' = 'before_answer',
   ): Promise<Cost> {
     const cost = this.routing.cost(candidate.model, usage.input_tokens, usage.output_tokens);
-    await this.quota.settle(prep.reservation, cost.micro_credits, usage.input_tokens + usage.output_tokens);
+    // The ledger row and the settle leave in the same tick: one write to Redis for both.
     this.recordAttempt(cmd, candidate, attempt, usage, cost.micro_credits, latencyMs, errorClass);
+    const settled = this.quota.settle(prep.reservation, cost.micro_credits, usage.input_tokens + usage.output_tokens);
     this.metrics.billed(candidate.instanceId, candidate.model.name, usage, cost.credits);
     if (errorClass === null) this.routing.observe(candidate.instanceId, candidate.model.name, latencyMs);
+    if (settle === 'before_answer') await settled;
+    else settled.catch((err: unknown) => this.logger.error({ err, request_id: cmd.requestId }, 'settle failed'));
     return cost;
   }
 
