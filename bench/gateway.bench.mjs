@@ -11,7 +11,7 @@
 // database conflux_gateway_bench is created and dropped), BENCH_REDIS_URL (default
 // redis://127.0.0.1:6379; keys live under a unique prefix, deleted afterwards),
 // BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2), BENCH_CONNECTIONS (1,50), BENCH_ROUNDS (3), BENCH_PROFILE,
-// BENCH_NODE_ARGS (extra node flags for Conflux).
+// BENCH_NODE_ARGS (extra node flags for Conflux, before those of `npm run start:prod`).
 //
 // The same file also runs the fake upstream in its own process (`--fake-upstream`), so it
 // never shares an event loop with the load generator, and summarises a .cpuprofile on its
@@ -92,6 +92,7 @@ async function main() {
   const { default: autocannon } = await import('autocannon');
   const { default: pg } = await import('pg');
   const { default: Redis } = await import('ioredis');
+  const { productionCommand } = await import('./server.mjs');
 
   const ADMIN_URL = process.env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -193,7 +194,7 @@ async function main() {
   async function startConflux(env) {
     const port = await freePort();
     const nodeArgs = [...NODE_ARGS, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
-    const child = start('conflux', [...nodeArgs, 'dist/src/main.js'], {
+    const child = start('conflux', [...nodeArgs, ...productionCommand()], {
       cwd: ROOT,
       env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', ...env },
       stdio: ['ignore', 'pipe', 'inherit'],

@@ -1,5 +1,6 @@
 // Shared by the benchmarks: a throwaway database and the built server on a free loopback port.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import autocannon from 'autocannon';
 import pg from 'pg';
@@ -8,6 +9,17 @@ export const ADMIN_URL = process.env.BENCH_ADMIN_URL ?? 'postgres://postgres@127
 export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 export const ADMIN = { email: 'bench@conflux.local', password: 'bench-password-123' };
+
+/**
+ * The node flags and entry point of `npm run start:prod` (package.json), so that every
+ * benchmark measures the server as it is run in production.
+ */
+export function productionCommand() {
+  const script = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).scripts['start:prod'];
+  const words = script.split(/\s+/).filter(Boolean);
+  if (words[0] !== 'node') throw new Error(`start:prod does not start with node: ${script}`);
+  return words.slice(1);
+}
 
 export function freePort() {
   return new Promise((resolve) => {
@@ -61,7 +73,7 @@ export function load(url, connections, options = {}) {
 }
 
 /**
- * Starts dist/src/main.js on a fresh database `db` with rate limits out of the way, signs in the
+ * Starts the built server (as start:prod does) on a fresh database `db` with rate limits out of the way, signs in the
  * admin and issues an API key. Returns { base, key, bearer, stop }.
  */
 export async function startServer(db, env = {}) {
@@ -71,7 +83,7 @@ export async function startServer(db, env = {}) {
   url.pathname = `/${db}`;
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ['dist/src/main.js'], {
+  const child = spawn(process.execPath, productionCommand(), {
     env: {
       PATH: process.env.PATH,
       PORT: String(port),

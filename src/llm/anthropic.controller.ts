@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Post, Req, Res, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { ApiAuthenticated } from '../common/http/api-docs.decorators';
@@ -15,7 +15,7 @@ import {
   canonicalFromAnthropic,
 } from './formats/anthropic-format';
 import { hasImages } from './formats/openai-format';
-import { IdempotencyInterceptor } from './idempotency.interceptor';
+import { IdempotencyGuard } from './idempotency.guard';
 import { idempotencyKeyOf, parseStrategy, routeHeaders, STRATEGY_HEADER } from './gateway-http';
 import { clientGone } from '../common/http/client-gone';
 import { SseWriter } from './sse';
@@ -24,7 +24,7 @@ import { SseWriter } from './sse';
 @ApiTags('llm')
 @ApiAuthenticated()
 @ApiHeader({ name: 'Idempotency-Key', required: false })
-@UseInterceptors(IdempotencyInterceptor)
+@UseGuards(IdempotencyGuard)
 @Controller('v1')
 export class AnthropicController {
   constructor(

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Post, Req, Res, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AppError } from '../common/errors/app-error';
@@ -12,7 +12,7 @@ import { CallerService } from './caller.service';
 import { ChatOutcome, ChatUseCase, DEFAULT_MAX_TOKENS } from './chat.usecase';
 import { EstimateRequestDto, LegacyChatDto, RouteRequestDto, TextGenerateDto } from './dto/legacy.dto';
 import { GatewayStats } from './gateway-stats';
-import { IdempotencyInterceptor } from './idempotency.interceptor';
+import { IdempotencyGuard } from './idempotency.guard';
 import { idempotencyKeyOf, parseStrategy, routeHeaders } from './gateway-http';
 import { clientGone } from '../common/http/client-gone';
 
@@ -22,7 +22,7 @@ import { clientGone } from '../common/http/client-gone';
  */
 @ApiTags('legacy')
 @ApiAuthenticated()
-@UseInterceptors(IdempotencyInterceptor)
+@UseGuards(IdempotencyGuard)
 @Controller()
 export class LegacyController {
   constructor(

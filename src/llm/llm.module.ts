@@ -10,6 +10,7 @@ import { ChatUseCase } from './chat.usecase';
 import { EmbeddingsUseCase } from './embeddings.usecase';
 import { GatewayStats } from './gateway-stats';
 import { GATEWAY_METRIC_PROVIDERS, GatewayMetrics } from './gateway.metrics';
+import { IdempotencyGuard } from './idempotency.guard';
 import { IdempotencyService } from './idempotency.service';
 import { LegacyController } from './legacy.controller';
 import { OpenAiController } from './openai.controller';
@@ -26,6 +27,7 @@ import { OpenAiController } from './openai.controller';
     GatewayMetrics,
     ...GATEWAY_METRIC_PROVIDERS,
     IdempotencyService,
+    IdempotencyGuard,
   ],
 })
 export class LlmModule {}

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, HttpCode, Post, Req, Res, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { ApiAuthenticated } from '../common/http/api-docs.decorators';
@@ -18,7 +18,7 @@ import {
   streamError,
   usageChunk,
 } from './formats/openai-format';
-import { IdempotencyInterceptor } from './idempotency.interceptor';
+import { IdempotencyGuard } from './idempotency.guard';
 import { idempotencyKeyOf, parseStrategy, routeHeaders, STRATEGY_HEADER } from './gateway-http';
 import { clientGone } from '../common/http/client-gone';
 import { SseWriter } from './sse';
@@ -28,7 +28,7 @@ import { SseWriter } from './sse';
 @ApiAuthenticated()
 @ApiHeader({ name: 'X-Conflux-Project', required: false, description: 'Project to bill (signed-in users)' })
 @ApiHeader({ name: 'Idempotency-Key', required: false })
-@UseInterceptors(IdempotencyInterceptor)
+@UseGuards(IdempotencyGuard)
 @Controller('v1')
 export class OpenAiController {
   constructor(

@@ -8,13 +8,13 @@ const MINUTE = 60_000;
 const HOUR = 3_600_000;
 
 describe.each([
-  ['in-process', () => ({ store: new MemoryRateLimitStore() as RateLimitStore, close: () => undefined })],
+  ['in-process', () => ({ store: new MemoryRateLimitStore(), close: () => undefined })],
   [
     'Redis',
     () => {
       const redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: 1 });
       return {
-        store: new RedisRateLimitStore(redis, uniqueRedisPrefix()) as RateLimitStore,
+        store: new RedisRateLimitStore(redis, uniqueRedisPrefix()),
         close: () => redis.quit(),
       };
     },

@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger, NotFoundE
 import type { NextFunction, Request, Response } from 'express';
 import { requestIdOf } from '../http/request-id';
 import { AppError, codeForStatus, ErrorBody, ErrorCode } from './app-error';
+import { ResponseAlreadySent } from './response-sent';
 
 const logger = new Logger('Errors');
 
@@ -69,6 +70,7 @@ function map(err: unknown, req: Request): Mapped | null {
 
 /** Writes the envelope for any error; used by the Nest filter and by the Express error handler. */
 export function sendError(exception: unknown, req: Request, res: Response): void {
+  if (exception instanceof ResponseAlreadySent) return;
   let mapped = map(exception, req);
   if (!mapped) {
     logger.error({ err: exception, request_id: req.id }, 'Unhandled error');

@@ -6,22 +6,27 @@ const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'
 
 /**
  * The abort signal of one upstream attempt: its own timeout, our own cancellation (the consumer
- * stopped reading) and the caller's signal, combined with AbortSignal.any, so that a timed-out or
- * abandoned attempt is really aborted (undici then destroys the connection). Also decides what a
- * failure was: our timer → timeout, the caller or the consumer → aborted, anything else → network.
+ * stopped reading) and the caller's signal, so that a timed-out or abandoned attempt is really
+ * aborted (undici then destroys the connection). Also decides what a failure was: our timer →
+ * timeout, the caller or the consumer → aborted, anything else → network.
+ *
+ * The caller's signal is followed with a listener removed by dispose(), not AbortSignal.any,
+ * which costs a few µs and a weak reference per call on the hot path.
  */
 export class CallControl {
-  readonly signal: AbortSignal;
   private readonly local = new AbortController();
+  readonly signal: AbortSignal = this.local.signal;
   private timer?: NodeJS.Timeout;
   private cut?: CutReason;
+  private readonly follow = (): void => this.local.abort(this.callerSignal?.reason);
 
   constructor(
     private readonly callerSignal: AbortSignal | undefined,
     private readonly timeoutMs: number,
   ) {
-    this.signal = callerSignal ? AbortSignal.any([callerSignal, this.local.signal]) : this.local.signal;
     this.signal.addEventListener('abort', () => this.clearTimer(), { once: true });
+    if (callerSignal?.aborted) this.follow();
+    else callerSignal?.addEventListener('abort', this.follow, { once: true });
   }
 
   /** Starts (or restarts: streams re-arm on every chunk) the timeout. */
@@ -40,6 +45,7 @@ export class CallControl {
 
   dispose(): void {
     this.clearTimer();
+    this.callerSignal?.removeEventListener('abort', this.follow);
   }
 
   /** The UpstreamError a failure of this attempt stands for. */
