@@ -7,19 +7,20 @@ import { testRedisUrl, uniqueRedisPrefix } from '../support/services';
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
 
-describe.each([
+type Subject = { store: RateLimitStore; close: () => unknown };
+
+const subjects: Array<[string, () => Subject]> = [
   ['in-process', () => ({ store: new MemoryRateLimitStore(), close: () => undefined })],
   [
     'Redis',
     () => {
       const redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: 1 });
-      return {
-        store: new RedisRateLimitStore(redis, uniqueRedisPrefix()),
-        close: () => redis.quit(),
-      };
+      return { store: new RedisRateLimitStore(redis, uniqueRedisPrefix()), close: () => redis.quit() };
     },
   ],
-])('%s rate-limit store: every window of a request in one call', (_name, make) => {
+];
+
+describe.each(subjects)('%s rate-limit store: every window of a request in one call', (_name, make) => {
   let store: RateLimitStore;
   let close: () => unknown;
   beforeEach(() => {
