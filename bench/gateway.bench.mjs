@@ -1,7 +1,10 @@
 // Gateway overhead: POST /v1/chat/completions straight to a fast fake OpenAI upstream (A)
 // versus through Conflux with API-key auth, rate limits and quotas (Redis), the usage
 // ledger (Redis stream → Postgres) and metrics all on (B), alternating A B A B A B at
-// 1 and 50 connections. Prints figures; asserts nothing. Loopback only.
+// 1 and 50 connections. Also a bare NestJS app forwarding to the same upstream (the
+// floor of the fixed shape: what NestJS on Express and one undici call cost before
+// Conflux does anything; BENCH_FLOOR=0 skips it). Prints figures; asserts nothing.
+// Loopback only.
 //
 //   npm run bench:gateway
 //   BENCH_SECONDS=5 npm run bench:gateway          # shorter runs (default 10 s each)
@@ -33,6 +36,7 @@ const FAKE_USAGE = { prompt_tokens: 12, completion_tokens: 6 };
 
 const mode = process.argv[2];
 if (mode === '--fake-upstream') runFakeUpstream();
+else if (mode === '--nest-floor') await runNestFloor(process.argv[3]);
 else if (mode === '--summarise-profile') summariseProfile(process.argv[3]);
 else await main();
 
@@ -86,6 +90,48 @@ function runFakeUpstream() {
   process.on('disconnect', () => process.exit(0)); // the parent died
 }
 
+// ====================================================================== the bare NestJS floor (child)
+
+/**
+ * What the fixed shape costs before Conflux does anything: a bare NestJS app on
+ * @nestjs/platform-express (JSON body parser, one controller, no guards, no logging, no
+ * metrics) whose POST /v1/chat/completions forwards the body to the fake upstream with
+ * an undici Pool and answers the upstream's JSON. Reports its port over IPC.
+ */
+async function runNestFloor(upstream) {
+  await import('reflect-metadata');
+  const { NestFactory } = await import('@nestjs/core');
+  const { Body, Controller, HttpCode, Module, Post, Res } = await import('@nestjs/common');
+  const { Pool } = await import('undici');
+  const pool = new Pool(upstream, { keepAliveTimeout: 120_000 });
+
+  class FloorController {
+    async completions(body, res) {
+      const answer = await pool.request({
+        path: '/v1/chat/completions',
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      res.status(200).json(await answer.body.json());
+    }
+  }
+  const method = Object.getOwnPropertyDescriptor(FloorController.prototype, 'completions');
+  Reflect.decorate([Post('chat/completions'), HttpCode(200)], FloorController.prototype, 'completions', method);
+  Body()(FloorController.prototype, 'completions', 0);
+  Res()(FloorController.prototype, 'completions', 1);
+  Reflect.decorate([Controller('v1')], FloorController);
+  class FloorModule {}
+  Reflect.decorate([Module({ controllers: [FloorController] })], FloorModule);
+
+  const app = await NestFactory.create(FloorModule, { logger: false });
+  app.getHttpAdapter().getInstance().set('etag', false);
+  await app.listen(0, '127.0.0.1');
+  process.send({ port: app.getHttpServer().address().port });
+  process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));
+  process.on('disconnect', () => process.exit(0));
+}
+
 // ====================================================================== the benchmark (parent)
 
 async function main() {
@@ -101,6 +147,8 @@ async function main() {
   const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '1,50').split(',').map(Number);
   const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
   const PROFILE = process.env.BENCH_PROFILE === '1';
+  /** Also measure the bare NestJS floor (see runNestFloor). */
+  const FLOOR = process.env.BENCH_FLOOR !== '0';
   /** Extra node flags for Conflux, e.g. BENCH_NODE_ARGS=--max-semi-space-size=64 (for experiments). */
   const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const DB = 'conflux_gateway_bench';
@@ -175,6 +223,18 @@ async function main() {
     const port = await new Promise((resolve, reject) => {
       child.once('message', (m) => resolve(m.port));
       child.once('exit', (code) => reject(new Error(`fake upstream exited with ${code}`)));
+    });
+    return { url: `http://127.0.0.1:${port}`, pid: child.pid };
+  }
+
+  async function startNestFloor(upstream) {
+    const child = start('nest floor', [SELF, '--nest-floor', upstream], {
+      cwd: ROOT,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const port = await new Promise((resolve, reject) => {
+      child.once('message', (m) => resolve(m.port));
+      child.once('exit', (code) => reject(new Error(`nest floor exited with ${code}`)));
     });
     return { url: `http://127.0.0.1:${port}`, pid: child.pid };
   }
@@ -357,6 +417,8 @@ async function main() {
       PROVIDERS_FILE: providersFile,
     });
 
+    const floor = FLOOR ? await startNestFloor(upstream) : null;
+
     const { body: tokens } = await call(base, 'POST', '/auth/login', ADMIN);
     const bearer = { authorization: `Bearer ${tokens.access_token}` };
     const { body: project } = await call(base, 'POST', '/projects', { name: 'gateway-bench' }, bearer);
@@ -372,9 +434,10 @@ async function main() {
     });
     const targets = {
       direct: `${upstream}/v1/chat/completions`,
+      ...(floor ? { floor: `${floor.url}/v1/chat/completions` } : {}),
       through: `${base}/v1/chat/completions`,
     };
-    const serverPid = { direct: upstreamPid, through: conflux.pid };
+    const serverPid = { direct: upstreamPid, floor: floor?.pid, through: conflux.pid };
 
     // One request each way before anything is measured: both answer, and Conflux routed it.
     for (const [name, url] of Object.entries(targets)) {
@@ -411,7 +474,7 @@ async function main() {
       'conns  round  target       rps   mean ms    p50 ms    p99 ms       2xx  non-2xx  errors  server CPU µs/req',
     );
     for (const connections of CONNECTIONS) {
-      const series = { direct: [], through: [] };
+      const series = { direct: [], floor: [], through: [] };
       results.set(connections, series);
       const runs = [
         ...(WARMUP_SECONDS > 0 ? [{ round: 0, seconds: WARMUP_SECONDS }] : []),
@@ -451,7 +514,7 @@ async function main() {
       const addedP50 = m('through', 'p50') - m('direct', 'p50');
       const ratio = m('through', 'rps') / m('direct', 'rps');
       console.log(`\n  ${connections} connection(s)`);
-      for (const name of ['direct', 'through']) {
+      for (const name of Object.keys(targets)) {
         console.log(
           `    ${name.padEnd(8)} rps${f(m(name, 'rps'), 0)}   mean${f(m(name, 'mean'))}   p50${f(m(name, 'p50'))}` +
             `   p99${f(m(name, 'p99'))}   server CPU${f(m(name, 'cpuPerRequestUs'), 0, 6)} µs/req`,
@@ -465,6 +528,13 @@ async function main() {
       if (connections === 50)
         ratioLine += `   [target: ≥ ${TARGETS.rpsRatioAt50 * 100} % of direct → ${verdict(ratio >= TARGETS.rpsRatioAt50)}]`;
       console.log(ratioLine);
+      if (floor) {
+        const floorAdded = m('floor', 'mean') - m('direct', 'mean');
+        console.log(
+          `    bare NestJS floor: adds ${f(floorAdded, 3, 0)} ms, serves ${(100 * (m('floor', 'rps') / m('direct', 'rps'))).toFixed(1)} % ` +
+            `of direct; Conflux serves ${(100 * (m('through', 'rps') / m('floor', 'rps'))).toFixed(1)} % of the floor's rps`,
+        );
+      }
     }
     if (totalFailures > 0) {
       console.log(
