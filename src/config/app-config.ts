@@ -419,6 +419,16 @@ export class AppConfig {
   @Max(10_000)
   QUOTA_REDIS_TIMEOUT_MS = 75;
 
+  /**
+   * Quota calls to Redis timing out in a row before Redis is skipped for 2 s (a refused or closed
+   * connection skips it at once): one late reply under load only decides that one request locally.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  QUOTA_REDIS_TIMEOUTS_TO_OPEN = 3;
+
   /** How long an Idempotency-Key and its stored response are kept. */
   @Transform(toInt)
   @IsInt()

@@ -39,6 +39,7 @@ const quotaStoreProvider = {
           prefix: config.REDIS_KEY_PREFIX,
           timeoutMs: Math.min(config.QUOTA_REDIS_TIMEOUT_MS, config.REDIS_COMMAND_TIMEOUT_MS),
           outageAllowance: creditsToMicro(config.QUOTA_OUTAGE_ALLOWANCE_CREDITS),
+          timeoutsToOpen: config.QUOTA_REDIS_TIMEOUTS_TO_OPEN,
         })
       : new MemoryQuotaStore(),
 };

@@ -16,7 +16,7 @@ import { QuotaKeys } from './quota-keys';
 import { OutageFallback } from './quota-outage';
 import { BALANCES_SCRIPT, RELEASE_SCRIPT, RESERVE_SCRIPT, SETTLE_SCRIPT } from './quota.scripts';
 import { budgetWindowsAt, budgetWindowsOf, MINUTE_MS, minuteWindowAt, WINDOW_GRACE_MS } from './quota-windows';
-import { RedisCircuit } from './redis-circuit';
+import { RedisCircuit, RedisTimeout, TIMEOUTS_TO_OPEN } from './redis-circuit';
 
 export interface RedisQuotaStoreOptions {
   prefix: string;
@@ -24,6 +24,8 @@ export interface RedisQuotaStoreOptions {
   timeoutMs: number;
   /** Micro-credits an instance may reserve per project while Redis is unreachable. */
   outageAllowance: number;
+  /** Timeouts in a row after which Redis is skipped for a while (default TIMEOUTS_TO_OPEN). */
+  timeoutsToOpen?: number;
 }
 
 /** A settle or release that Redis has not acknowledged yet; retried until it has (both are idempotent). */
@@ -65,7 +67,10 @@ const SCRIPTS = {
  */
 function bounded<T>(promise: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => setImmediate(() => reject(new Error(`Redis did not answer within ${ms} ms`))), ms);
+    const timer = setTimeout(
+      () => setImmediate(() => reject(new RedisTimeout(`Redis did not answer within ${ms} ms`))),
+      ms,
+    );
     promise.then(
       (value) => {
         clearTimeout(timer);
@@ -88,10 +93,7 @@ function bounded<T>(promise: Promise<T>, ms: number): Promise<T> {
 export class RedisQuotaStore extends QuotaStore implements OnModuleDestroy {
   readonly shared = true;
   private readonly logger = new Logger(RedisQuotaStore.name);
-  private readonly circuit = new RedisCircuit(this.logger, {
-    down: 'Redis unavailable, quotas fall back to this instance (rate limits local, spend up to the outage allowance)',
-    up: 'Redis is back: quotas are shared again',
-  });
+  private readonly circuit: RedisCircuit;
   private readonly keys: QuotaKeys;
   private readonly fallback: OutageFallback;
   private readonly pending: PendingWrite[] = [];
@@ -103,6 +105,15 @@ export class RedisQuotaStore extends QuotaStore implements OnModuleDestroy {
     private readonly options: RedisQuotaStoreOptions,
   ) {
     super();
+    this.circuit = new RedisCircuit(
+      this.logger,
+      {
+        down: 'Redis unavailable, quotas fall back to this instance (rate limits local, spend up to the outage allowance)',
+        up: 'Redis is back: quotas are shared again',
+      },
+      undefined,
+      options.timeoutsToOpen ?? TIMEOUTS_TO_OPEN,
+    );
     this.keys = new QuotaKeys(options.prefix);
     this.fallback = new OutageFallback(options.outageAllowance);
   }

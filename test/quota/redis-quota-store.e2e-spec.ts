@@ -137,50 +137,68 @@ describe('Redis quota store: the Lua scripts on a real Redis', () => {
   });
 });
 
+/** A store reaching Redis through a TcpProxy (to stall or cut), and a direct client to read Redis's own view. */
+interface ProxiedStore {
+  prefix: string;
+  proxy: TcpProxy;
+  direct: Redis;
+  store: RedisQuotaStore;
+}
+
+/** Sets up a ProxiedStore for a describe block (75 ms bound, 1 credit of outage allowance). */
+function useProxiedStore(timeoutsToOpen?: number): ProxiedStore {
+  const ctx = { prefix: uniqueRedisPrefix() } as ProxiedStore;
+  let viaProxy: Redis | undefined;
+  beforeAll(async () => {
+    ctx.proxy = await TcpProxy.forUrl(testRedisUrl());
+    // No command timeout: a command sent during a stall is delivered once the proxy relays again.
+    viaProxy = new Redis(proxiedUrl(testRedisUrl(), ctx.proxy), { maxRetriesPerRequest: 0, enableOfflineQueue: false });
+    viaProxy.on('error', () => undefined);
+    ctx.direct = new Redis(testRedisUrl(), { maxRetriesPerRequest: 0 });
+    await new Promise((resolve) => viaProxy?.once('ready', resolve));
+    ctx.store = new RedisQuotaStore(viaProxy, {
+      prefix: ctx.prefix,
+      timeoutMs: 75,
+      outageAllowance: CREDIT,
+      timeoutsToOpen,
+    });
+  });
+  afterEach(() => ctx.proxy.restore());
+  afterAll(async () => {
+    await ctx.store?.onModuleDestroy();
+    viaProxy?.disconnect();
+    await deleteKeys(ctx.direct, ctx.prefix);
+    await ctx.direct.quit();
+    await ctx.proxy.close();
+  });
+  return ctx;
+}
+
 describe('Redis quota store when Redis hangs', () => {
-  const prefix = uniqueRedisPrefix();
-  let proxy: TcpProxy;
-  let viaProxy: Redis;
-  let direct: Redis;
-  let store: RedisQuotaStore;
+  // The first timeout opens the circuit here (by default three in a row do: see below).
+  const ctx = useProxiedStore(1);
   /** Far below a hang, far above the 75 ms bound plus the scheduling delays of a busy CI machine. */
   const DECIDED_WITHOUT_REDIS_MS = 1_000;
 
-  beforeAll(async () => {
-    proxy = await TcpProxy.forUrl(testRedisUrl());
-    // No command timeout: a command sent during a stall is delivered once the proxy relays again.
-    viaProxy = new Redis(proxiedUrl(testRedisUrl(), proxy), { maxRetriesPerRequest: 0, enableOfflineQueue: false });
-    viaProxy.on('error', () => undefined);
-    direct = new Redis(testRedisUrl(), { maxRetriesPerRequest: 0 });
-    await new Promise((resolve) => viaProxy.once('ready', resolve));
-    store = new RedisQuotaStore(viaProxy, { prefix, timeoutMs: 75, outageAllowance: CREDIT });
-  });
-  afterEach(() => proxy.restore());
-  afterAll(async () => {
-    await store?.onModuleDestroy();
-    viaProxy?.disconnect();
-    await deleteKeys(direct, prefix);
-    await direct.quit();
-    await proxy.close();
-  });
-
-  /** Redis's own view, read without the proxy. */
+  /** Redis's own view, read without the ctx.proxy. */
   const shared = (projectId: string) => {
     const { day } = budgetWindowsAt(Date.now());
-    const base = `${prefix}quota:{${projectId}}:d:${day}`;
-    return Promise.all([direct.get(`${base}:spent`), direct.get(`${base}:reserved`)]).then(([spent, reserved]) => ({
-      spent: Number(spent ?? 0),
-      reserved: Number(reserved ?? 0),
-    }));
+    const base = `${ctx.prefix}quota:{${projectId}}:d:${day}`;
+    return Promise.all([ctx.direct.get(`${base}:spent`), ctx.direct.get(`${base}:reserved`)]).then(
+      ([spent, reserved]) => ({
+        spent: Number(spent ?? 0),
+        reserved: Number(reserved ?? 0),
+      }),
+    );
   };
 
   async function waitForReplay(): Promise<void> {
     const deadline = Date.now() + 10_000;
-    while (store.pendingWrites > 0 && Date.now() < deadline) {
+    while (ctx.store.pendingWrites > 0 && Date.now() < deadline) {
       await delay(100);
-      await store.flush();
+      await ctx.store.flush();
     }
-    expect(store.pendingWrites).toBe(0);
+    expect(ctx.store.pendingWrites).toBe(0);
   }
 
   it('decides locally within the bound, then replays the local settle so that Redis ends up exact', async () => {
@@ -192,23 +210,23 @@ describe('Redis quota store when Redis hangs', () => {
       limits: { ...UNLIMITED, daily: 100 * CREDIT },
     };
 
-    proxy.stall();
+    ctx.proxy.stall();
     const started = performance.now();
-    const outcome = await store.reserve({ ...command, id: randomUUID(), microCredits: 600_000, now: Date.now() });
+    const outcome = await ctx.store.reserve({ ...command, id: randomUUID(), microCredits: 600_000, now: Date.now() });
     // The 75 ms bound answers (a stalled Redis never would); the margin absorbs a loaded machine.
     expect(performance.now() - started).toBeLessThan(DECIDED_WITHOUT_REDIS_MS);
     if (!outcome.ok) throw new Error(`expected a local reservation, got ${JSON.stringify(outcome)}`);
 
     // The circuit is open now: no more waiting on Redis; the allowance (1 credit) is the limit.
     const fast = performance.now();
-    const refused = await store.reserve({ ...command, id: randomUUID(), microCredits: 500_000, now: Date.now() });
+    const refused = await ctx.store.reserve({ ...command, id: randomUUID(), microCredits: 500_000, now: Date.now() });
     expect(performance.now() - fast).toBeLessThan(10);
     expect(refused).toEqual({ ok: false, reason: 'redis_unavailable', allowance: CREDIT });
-    expect(await store.settle(outcome.reservation, 400_000, null, Date.now())).toBe('closed');
-    expect(store.pendingWrites).toBe(1);
+    expect(await ctx.store.settle(outcome.reservation, 400_000, null, Date.now())).toBe('closed');
+    expect(ctx.store.pendingWrites).toBe(1);
 
     // The stalled reserve script reaches Redis once it relays again: a hold Redis alone would keep.
-    proxy.restore();
+    ctx.proxy.restore();
     const phantomSeen = await waitUntil(async () => (await shared(projectId)).reserved === 600_000, 5_000, 50);
     expect(phantomSeen).toBe(true);
 
@@ -216,8 +234,8 @@ describe('Redis quota store when Redis hangs', () => {
     await waitForReplay();
     expect(await shared(projectId)).toEqual({ spent: 400_000, reserved: 0 });
     // A repeated settle of the local reservation is still a no-op.
-    expect(await store.settle(outcome.reservation, 400_000, null, Date.now())).toBe('already_closed');
-    expect(await store.balances(projectId, Date.now())).toEqual({
+    expect(await ctx.store.settle(outcome.reservation, 400_000, null, Date.now())).toBe('already_closed');
+    expect(await ctx.store.balances(projectId, Date.now())).toEqual({
       daily: { spent: 400_000, reserved: 0 },
       monthly: { spent: 400_000, reserved: 0 },
     });
@@ -226,7 +244,7 @@ describe('Redis quota store when Redis hangs', () => {
   it('queues a settle of a Redis reservation while Redis is away, and writes it once Redis is back', async () => {
     await delay(CIRCUIT_RETRY_MS);
     const projectId = randomUUID();
-    const outcome = await store.reserve({
+    const outcome = await ctx.store.reserve({
       id: randomUUID(),
       projectId,
       apiKeyId: null,
@@ -238,16 +256,61 @@ describe('Redis quota store when Redis hangs', () => {
     if (!outcome.ok) throw new Error('expected the reservation in Redis');
     expect(await shared(projectId)).toEqual({ spent: 0, reserved: 3 * CREDIT });
 
-    proxy.cut();
+    ctx.proxy.cut();
     const started = performance.now();
-    expect(await store.settle(outcome.reservation, 2 * CREDIT, null, Date.now())).toBe('deferred');
+    expect(await ctx.store.settle(outcome.reservation, 2 * CREDIT, null, Date.now())).toBe('deferred');
     // The 75 ms bound answers (a stalled Redis never would); the margin absorbs a loaded machine.
     expect(performance.now() - started).toBeLessThan(DECIDED_WITHOUT_REDIS_MS);
-    await expect(store.balances(projectId, Date.now())).rejects.toMatchObject({ code: 'service_unavailable' });
+    await expect(ctx.store.balances(projectId, Date.now())).rejects.toMatchObject({ code: 'service_unavailable' });
 
-    proxy.restore();
+    ctx.proxy.restore();
     await delay(CIRCUIT_RETRY_MS);
     await waitForReplay();
     expect(await shared(projectId)).toEqual({ spent: 2 * CREDIT, reserved: 0 });
+  });
+});
+
+describe('Redis quota store under load: one late reply is not an outage', () => {
+  const ctx = useProxiedStore();
+
+  const reserve = (projectId: string, microCredits: number) =>
+    ctx.store.reserve({
+      id: randomUUID(),
+      projectId,
+      apiKeyId: null,
+      microCredits,
+      tokens: 10,
+      limits: { ...UNLIMITED, daily: 100 * CREDIT },
+      now: Date.now(),
+    });
+
+  it('decides a timed-out call locally and keeps using Redis for the next ones', async () => {
+    const projectId = randomUUID();
+    ctx.proxy.stall();
+    const late = await reserve(projectId, 200_000);
+    ctx.proxy.restore();
+    if (!late.ok) throw new Error(`expected a local reservation, got ${JSON.stringify(late)}`);
+    // The very next call goes to Redis (the circuit stayed closed) and holds there.
+    const next = await reserve(projectId, 300_000);
+    if (!next.ok) throw new Error('expected a reservation in Redis');
+    const { day } = budgetWindowsAt(Date.now());
+    const reserved = async () =>
+      Number((await ctx.direct.get(`${ctx.prefix}quota:{${projectId}}:d:${day}:reserved`)) ?? 0);
+    // Redis holds the late script's 0.2 (it ran once relayed) and the next call's 0.3.
+    expect(await waitUntil(async () => (await reserved()) === 500_000, 5_000, 20)).toBe(true);
+    await ctx.store.release(next.reservation, Date.now());
+    await ctx.store.release(late.reservation, Date.now());
+    await ctx.store.flush();
+    expect(await waitUntil(async () => (await reserved()) === 0, 5_000, 50)).toBe(true);
+  });
+
+  it('opens after three timeouts in a row: then no call waits on Redis', async () => {
+    const projectId = randomUUID();
+    ctx.proxy.stall();
+    for (let i = 0; i < 3; i++) await reserve(projectId, 100_000);
+    const started = performance.now();
+    const skipped = await reserve(projectId, 100_000);
+    expect(performance.now() - started).toBeLessThan(10);
+    expect(skipped.ok).toBe(true);
   });
 });
