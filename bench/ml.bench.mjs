@@ -6,6 +6,7 @@
 //
 //   npm run bench:ml
 //   BENCH_SECONDS=5 npm run bench:ml
+//   BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench:ml   # profile the servers
 import { performance } from 'node:perf_hooks';
 import ort from 'onnxruntime-node';
 import { Pool } from 'undici';

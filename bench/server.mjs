@@ -9,6 +9,8 @@ export const ADMIN_URL = process.env.BENCH_ADMIN_URL ?? 'postgres://postgres@127
 export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 export const ADMIN = { email: 'bench@conflux.local', password: 'bench-password-123' };
+/** Extra node flags for the server, before those of start:prod (e.g. --cpu-prof for a profile). */
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 /**
  * The node flags and entry point of `npm run start:prod` (package.json), so that every
@@ -83,7 +85,7 @@ export async function startServer(db, env = {}) {
   url.pathname = `/${db}`;
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, productionCommand(), {
+  const child = spawn(process.execPath, [...NODE_ARGS, ...productionCommand()], {
     env: {
       PATH: process.env.PATH,
       PORT: String(port),
