@@ -22,7 +22,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { SourceMap } from 'node:module';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -138,10 +137,8 @@ async function main() {
   const { default: autocannon } = await import('autocannon');
   const { default: pg } = await import('pg');
   const { default: Redis } = await import('ioredis');
-  const { productionCommand } = await import('./server.mjs');
+  const { ADMIN, ADMIN_URL, freePort, productionCommand, REDIS_URL } = await import('./server.mjs');
 
-  const ADMIN_URL = process.env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
   const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
   const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? Math.min(2, SECONDS));
   const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '1,50').split(',').map(Number);
@@ -153,7 +150,6 @@ async function main() {
   const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const DB = 'conflux_gateway_bench';
   const REDIS_PREFIX = `bench-gw:${Date.now()}:`;
-  const ADMIN = { email: 'bench@conflux.local', password: 'bench-password-123' };
   const TARGETS = { addedMeanMsAt1: 0.5, rpsRatioAt50: 0.2 };
 
   const work = mkdtempSync(join(tmpdir(), 'conflux-gw-bench-'));
@@ -237,15 +233,6 @@ async function main() {
       child.once('exit', (code) => reject(new Error(`nest floor exited with ${code}`)));
     });
     return { url: `http://127.0.0.1:${port}`, pid: child.pid };
-  }
-
-  function freePort() {
-    return new Promise((resolve) => {
-      const srv = createNetServer().listen(0, '127.0.0.1', () => {
-        const { port } = srv.address();
-        srv.close(() => resolve(port));
-      });
-    });
   }
 
   /** Warnings and errors Conflux logs (LOG_LEVEL=warn), kept for the end of the report. */

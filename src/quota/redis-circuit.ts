@@ -2,7 +2,7 @@ import type { Logger } from '@nestjs/common';
 
 const RETRY_REDIS_AFTER_MS = 2000;
 /** Consecutive timeouts that open the circuit (a refused or closed connection opens it at once). */
-export const TIMEOUTS_TO_OPEN = 3;
+const TIMEOUTS_TO_OPEN = 3;
 
 /** A Redis call that got no answer within its bound. */
 export class RedisTimeout extends Error {}
@@ -29,12 +29,17 @@ export class RedisCircuit {
   private skipUntil = 0;
   private timeouts = 0;
 
+  private readonly retryAfterMs: number;
+  private readonly timeoutsToOpen: number;
+
   constructor(
     private readonly logger: Logger,
     private readonly messages: { down: string; up: string },
-    private readonly retryAfterMs = RETRY_REDIS_AFTER_MS,
-    private readonly timeoutsToOpen = TIMEOUTS_TO_OPEN,
-  ) {}
+    options: { retryAfterMs?: number; timeoutsToOpen?: number } = {},
+  ) {
+    this.retryAfterMs = options.retryAfterMs ?? RETRY_REDIS_AFTER_MS;
+    this.timeoutsToOpen = options.timeoutsToOpen ?? TIMEOUTS_TO_OPEN;
+  }
 
   /** True while Redis should not be tried. */
   get open(): boolean {

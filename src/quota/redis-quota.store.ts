@@ -16,7 +16,7 @@ import { QuotaKeys } from './quota-keys';
 import { OutageFallback } from './quota-outage';
 import { BALANCES_SCRIPT, RELEASE_SCRIPT, RESERVE_SCRIPT, SETTLE_SCRIPT } from './quota.scripts';
 import { budgetWindowsAt, budgetWindowsOf, MINUTE_MS, minuteWindowAt, WINDOW_GRACE_MS } from './quota-windows';
-import { RedisCircuit, RedisTimeout, TIMEOUTS_TO_OPEN } from './redis-circuit';
+import { RedisCircuit, RedisTimeout } from './redis-circuit';
 
 export interface RedisQuotaStoreOptions {
   prefix: string;
@@ -24,7 +24,7 @@ export interface RedisQuotaStoreOptions {
   timeoutMs: number;
   /** Micro-credits an instance may reserve per project while Redis is unreachable. */
   outageAllowance: number;
-  /** Timeouts in a row after which Redis is skipped for a while (default TIMEOUTS_TO_OPEN). */
+  /** Timeouts in a row after which Redis is skipped for a while (default: RedisCircuit's). */
   timeoutsToOpen?: number;
 }
 
@@ -111,8 +111,7 @@ export class RedisQuotaStore extends QuotaStore implements OnModuleDestroy {
         down: 'Redis unavailable, quotas fall back to this instance (rate limits local, spend up to the outage allowance)',
         up: 'Redis is back: quotas are shared again',
       },
-      undefined,
-      options.timeoutsToOpen ?? TIMEOUTS_TO_OPEN,
+      { timeoutsToOpen: options.timeoutsToOpen },
     );
     this.keys = new QuotaKeys(options.prefix);
     this.fallback = new OutageFallback(options.outageAllowance);
