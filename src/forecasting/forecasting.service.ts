@@ -14,7 +14,7 @@ import { imputeMissing, resolveSeasonLength } from './engines/prepare';
 import { LOCAL_ENGINE_NAMES, type LocalEngineName } from './engines/registry';
 import { isLocalEngine, runForecast, type ForecastOutcome, type ForecastTask } from './engines/run';
 import { ForecastPool } from './forecast-pool';
-import type { WorkerResult } from './forecast.worker';
+import runChunk, { type WorkerResult } from './forecast.worker';
 import { ForecastingMetrics } from './forecasting.metrics';
 import { RemoteForecaster } from './remote-forecaster';
 
@@ -197,13 +197,7 @@ export class ForecastingService {
     const started = process.hrtime.bigint();
     let outcomes: WorkerResult[];
     if (points <= this.config.FORECAST_INLINE_MAX_POINTS) {
-      outcomes = entries.map(({ prepared }) => {
-        try {
-          return { ok: true, outcome: runForecast(prepared.task) };
-        } catch (error) {
-          return { ok: false, message: (error as Error).message };
-        }
-      });
+      outcomes = runChunk(entries.map((e) => e.prepared.task));
     } else {
       outcomes = await this.pool.run(
         entries.map((e) => e.prepared.task),

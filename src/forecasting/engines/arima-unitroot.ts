@@ -86,9 +86,16 @@ function meanAbs(x: ArrayLike<number>): number {
   return x.length > 0 ? s / x.length : 0;
 }
 
-function difference(x: ArrayLike<number>, lag: number): Float64Array {
-  const out = new Float64Array(Math.max(0, x.length - lag));
-  for (let i = lag; i < x.length; i++) out[i - lag] = x[i] - x[i - lag];
+/** x[t] − x[t − lag], applied `times` times. */
+export function difference(x: ArrayLike<number>, lag: number, times = 1): Float64Array {
+  if (times === 0) return Float64Array.from(x);
+  let from: ArrayLike<number> = x;
+  let out = new Float64Array(0);
+  for (let k = 0; k < times; k++) {
+    out = new Float64Array(Math.max(0, from.length - lag));
+    for (let t = lag; t < from.length; t++) out[t - lag] = from[t] - from[t - lag];
+    from = out;
+  }
   return out;
 }
 

@@ -40,7 +40,7 @@ import {
   hasConstant,
   mapParams,
 } from './arima-model';
-import { isConstant, ndiffs, nsdiffs } from './arima-unitroot';
+import { difference, isConstant, ndiffs, nsdiffs } from './arima-unitroot';
 import { Engine, EngineForecast, InsufficientDataError } from './types';
 
 export type { ArimaMethod, InformationCriterion } from './arima-model';
@@ -394,16 +394,6 @@ function fixedFit(series: ScaledSeries, spec: ArimaSpec, constantValue: number |
   };
 }
 
-function diffSeries(x: ArrayLike<number>, lag: number, times: number): Float64Array {
-  let out = Float64Array.from(x);
-  for (let i = 0; i < times; i++) {
-    const next = new Float64Array(Math.max(0, out.length - lag));
-    for (let t = lag; t < out.length; t++) next[t - lag] = out[t] - out[t - lag];
-    out = next;
-  }
-  return out;
-}
-
 /**
  * Automatic ARIMA: differencing tests, stepwise search, final fit (R's `auto.arima` defaults).
  * Throws InsufficientDataError for series too short for any model.
@@ -450,9 +440,9 @@ export function autoArimaFit(y: readonly number[], m: number, options: AutoArima
   } else if (options.D !== undefined) D = options.D;
   else if (n <= 2 * period) D = 0;
   else D = nsdiffs(y, period, { maxD: options.maxSeasonalD ?? 1, reference });
-  let dx = D > 0 ? diffSeries(y, period, D) : Float64Array.from(y);
+  let dx = D > 0 ? difference(y, period, D) : Float64Array.from(y);
   const d = options.d ?? ndiffs(dx, { maxD: options.maxD ?? 2, reference });
-  if (d > 0) dx = diffSeries(dx, 1, d);
+  if (d > 0) dx = difference(dx, 1, d);
   if (dx.length === 0) throw new InsufficientDataError(`not enough data for ${d} + ${D}×${period} differences`);
 
   if (isConstant(dx, reference)) {

@@ -26,7 +26,8 @@ function finite(value: number): number {
   return Math.min(Number.MAX_VALUE, Math.max(-Number.MAX_VALUE, value));
 }
 
-function steps(horizon: number): number {
+/** Whole forecast steps of a horizon (anything invalid is 0). */
+export function steps(horizon: number): number {
   return Number.isFinite(horizon) && horizon > 0 ? Math.floor(horizon) : 0;
 }
 
@@ -35,7 +36,8 @@ export function seasonPeriod(seasonLength: number): number {
   return Number.isFinite(seasonLength) && seasonLength >= 2 ? Math.floor(seasonLength) : 1;
 }
 
-function scaled(y: readonly number[], scale: number): Float64Array {
+/** The series divided by `scale`. */
+export function scaled(y: readonly number[], scale: number): Float64Array {
   const out = new Float64Array(y.length);
   for (let i = 0; i < y.length; i++) out[i] = y[i] / scale;
   return out;

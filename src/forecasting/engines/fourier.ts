@@ -46,11 +46,6 @@ export interface HarmonicFit {
   readonly coefficients: Float64Array;
 }
 
-/** Value of a harmonic fit at time t (0-based, may lie beyond the data). */
-export function harmonicValue(fit: HarmonicFit, t: number): number {
-  return harmonicSeries(fit, t, 1)[0];
-}
-
 /** Values of a harmonic fit at t = from .. from+count−1 (sin/cos of the harmonics by the angle-addition recurrence). */
 export function harmonicSeries(fit: HarmonicFit, from: number, count: number): Float64Array {
   const out = new Float64Array(count);

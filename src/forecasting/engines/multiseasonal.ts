@@ -8,7 +8,7 @@
  * weekly data averages damped-trend forecasts with and without the yearly cycle.
  */
 import { InsufficientDataError, type Engine, type EngineForecast, type EngineOptions } from './types';
-import { acf, nelderMead } from './math';
+import { acf, linearTrend, nelderMead } from './math';
 import { mstl } from './mstl';
 import { harmonicDecomposition, harmonicSeries } from './fourier';
 
@@ -243,17 +243,7 @@ export const thetaEngine: Engine = (y, horizon) => {
   const n = y.length;
   if (n < 3) throw new InsufficientDataError(`Theta needs at least 3 observations, got ${n}`);
   const fit = fitSes(y);
-  const tMean = (n + 1) / 2;
-  let yMean = 0;
-  for (let i = 0; i < n; i++) yMean += y[i];
-  yMean /= n;
-  let sxy = 0;
-  let sxx = 0;
-  for (let i = 0; i < n; i++) {
-    sxy += (i + 1 - tMean) * (y[i] - yMean);
-    sxx += (i + 1 - tMean) ** 2;
-  }
-  const b = sxx > 0 ? sxy / sxx : 0;
+  const b = linearTrend(y).slope;
   const a = fit.alpha;
   const sigma = residualSd(fit.sse, n, 2, y);
   const offset = (1 - Math.pow(1 - a, n)) / a;

@@ -31,7 +31,7 @@
  * Inputs are divided by a power of two (exact) before fitting, so magnitudes from 1e-300 to 1e300 behave alike; a
  * forecast that would leave the float range raises InsufficientDataError.
  */
-import { powerOfTwoScale, seasonPeriod } from './baseline';
+import { powerOfTwoScale, scaled, seasonPeriod, steps } from './baseline';
 import { classicalSeasonalIndices, isSeasonal, linearTrend } from './math';
 import { InsufficientDataError, type Engine, type EngineForecast } from './types';
 
@@ -96,19 +96,13 @@ function reseasonalise(
   return { mean: outMean, sd: outSd, model: model + suffix };
 }
 
-function horizonSteps(horizon: number): number {
-  return Number.isFinite(horizon) && horizon > 0 ? Math.floor(horizon) : 0;
-}
-
 /** Series divided by a power of two (exact), so all sums of squares stay far from overflow. */
 function prepare(y: readonly number[], name: string, minLength: number): { x: Float64Array; scale: number } {
   if (y.length < minLength) {
     throw new InsufficientDataError(`${name} needs at least ${minLength} observations (got ${y.length})`);
   }
   const scale = powerOfTwoScale(y);
-  const x = new Float64Array(y.length);
-  for (let i = 0; i < y.length; i++) x[i] = y[i] / scale;
-  return { x, scale };
+  return { x: scaled(y, scale), scale };
 }
 
 /**
@@ -290,7 +284,7 @@ const THETA_MIN_LENGTH = 4;
 export const theta: Engine = (y, horizon, options) => {
   const { x, scale } = prepare(y, 'Theta', THETA_MIN_LENGTH);
   const n = x.length;
-  const h = horizonSteps(horizon);
+  const h = steps(horizon);
   const adjustment = seasonallyAdjust(x, seasonPeriod(options.seasonLength));
   const z = adjustment.adjusted;
   const fit = fitSes(z);
@@ -484,7 +478,7 @@ function fitThetaModel(x: Float64Array, type: ThetaModelType, h: number): ThetaM
 function thetaModelEngine(types: readonly ThetaModelType[], name: string): Engine {
   return (y, horizon, options) => {
     const { x, scale } = prepare(y, name, OTM_MIN_LENGTH);
-    const h = horizonSteps(horizon);
+    const h = steps(horizon);
     const adjustment = seasonallyAdjust(x, seasonPeriod(options.seasonLength));
     let best: ThetaModelFit | undefined;
     for (const type of types) {
@@ -522,7 +516,7 @@ export const autoTheta: Engine = thetaModelEngine(['OTM', 'DOTM'], 'AutoTheta');
 /** Fits one model to a series without seasonal adjustment (for inspection and tests). */
 export function fitTheta(y: readonly number[], type: ThetaModelType, horizon: number): ThetaModelFit {
   const { x, scale } = prepare(y, type, OTM_MIN_LENGTH);
-  const fit = fitThetaModel(x, type, horizonSteps(horizon));
+  const fit = fitThetaModel(x, type, steps(horizon));
   return {
     ...fit,
     level0: fit.level0 * scale,
