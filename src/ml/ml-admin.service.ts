@@ -18,7 +18,13 @@ import { PredictionRecords } from './predictions/prediction-records';
 import type { MlModelVersionEntity } from './registry/entities';
 import { ModelRegistry, type RegistryModel } from './registry/model-registry';
 import { fileDigest, ModelStore } from './registry/model-store';
-import { signatureProblems, type InputSignature, type OutputMapping, type Stage } from './registry/registry.types';
+import {
+  featureCount,
+  signatureProblems,
+  type InputSignature,
+  type OutputMapping,
+  type Stage,
+} from './registry/registry.types';
 import { describeLoadError, ModelCatalog } from './serving/model-catalog';
 import { ModelRuntime } from './serving/model-runtime';
 
@@ -60,11 +66,11 @@ export class MlAdminService {
       shape: body.input_signature.shape,
       ...(body.input_signature.feature_names ? { feature_names: body.input_signature.feature_names } : {}),
     };
-    const last = inputSignature.shape[inputSignature.shape.length - 1];
-    if (inputSignature.feature_names && last >= 0 && inputSignature.feature_names.length !== last) {
+    const count = featureCount(inputSignature);
+    if (inputSignature.feature_names && count !== undefined && inputSignature.feature_names.length !== count) {
       throw new AppError(
         'validation_failed',
-        `Request is invalid: input_signature.feature_names must name ${last} features`,
+        `Request is invalid: input_signature.feature_names must name ${count} features`,
       );
     }
     if (inputSignature.shape[0] !== -1) {

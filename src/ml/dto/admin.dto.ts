@@ -18,11 +18,9 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
+import { DIRECTIONS, NAME_PATTERN, type Stage, STAGES } from '../registry/registry.types';
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-const STAGE_VALUES = ['none', 'staging', 'production', 'archived'] as const;
 const DTYPES = ['float32', 'float64'] as const;
-const DIRECTION_VALUES = ['SELL', 'HOLD', 'BUY'] as const;
 
 export class InputSignatureDto {
   @ApiProperty({ description: 'Input tensor name in the ONNX graph', example: 'features' })
@@ -69,7 +67,7 @@ export class OutputMappingDto {
   @ArrayMinSize(2)
   @ArrayMaxSize(3)
   @ArrayUnique()
-  @IsIn(DIRECTION_VALUES, { each: true })
+  @IsIn(DIRECTIONS, { each: true })
   labels!: string[];
 
   @ApiPropertyOptional({ description: 'Output with the expected return, [batch, 1]', example: 'expected_return' })
@@ -93,7 +91,9 @@ export class OutputMappingDto {
 export class CreateModelDto {
   @ApiProperty({ example: 'trading-signal-v2' })
   @IsString()
-  @Matches(NAME, { message: 'name must start with a letter or digit and hold only letters, digits, ".", "_" or "-"' })
+  @Matches(NAME_PATTERN, {
+    message: 'name must start with a letter or digit and hold only letters, digits, ".", "_" or "-"',
+  })
   name!: string;
 
   @ApiProperty({ example: 'classification: next-day direction' })
@@ -121,15 +121,15 @@ export class UploadVersionDto {
   })
   @IsOptional()
   @IsString()
-  @Matches(NAME, {
+  @Matches(NAME_PATTERN, {
     message: 'version must start with a letter or digit and hold only letters, digits, ".", "_" or "-"',
   })
   version?: string;
 
-  @ApiPropertyOptional({ enum: STAGE_VALUES, default: 'none' })
+  @ApiPropertyOptional({ enum: STAGES, default: 'none' })
   @IsOptional()
-  @IsIn(STAGE_VALUES)
-  stage?: (typeof STAGE_VALUES)[number];
+  @IsIn(STAGES)
+  stage?: Stage;
 
   @ApiPropertyOptional({ description: 'Metrics of the version, a JSON object', example: '{"accuracy": 0.36}' })
   @IsOptional()
@@ -150,9 +150,9 @@ export class UploadVersionBodyDto extends UploadVersionDto {
 }
 
 export class SetStageDto {
-  @ApiProperty({ enum: STAGE_VALUES })
-  @IsIn(STAGE_VALUES)
-  stage!: (typeof STAGE_VALUES)[number];
+  @ApiProperty({ enum: STAGES })
+  @IsIn(STAGES)
+  stage!: Stage;
 
   @ApiPropertyOptional({
     description: 'When promoting: archive the previous production version instead of moving it to `none`',
@@ -166,7 +166,7 @@ export class SetStageDto {
 export class SplitArmDto {
   @ApiProperty({ example: '20261123-3d831ebe' })
   @IsString()
-  @Matches(NAME)
+  @Matches(NAME_PATTERN)
   version!: string;
 
   @ApiProperty({ description: 'Relative share of traffic (positive integer)', example: 50 })
@@ -204,7 +204,7 @@ export class ModelVersionDto {
   @ApiProperty()
   version!: string;
 
-  @ApiProperty({ enum: STAGE_VALUES })
+  @ApiProperty({ enum: STAGES })
   stage!: string;
 
   @ApiProperty()

@@ -12,10 +12,9 @@ import {
   MinLength,
   ValidateBy,
 } from 'class-validator';
+import { DIRECTIONS, NAME_PATTERN } from '../registry/registry.types';
 
 export const MAX_FEATURES = 4096;
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-const DIRECTION_VALUES = ['SELL', 'HOLD', 'BUY'] as const;
 
 export class PredictRequestDto {
   @ApiProperty({ description: 'Instrument the features describe; also the sticky A/B routing key', example: 'DAX' })
@@ -44,18 +43,18 @@ export class PredictRequestDto {
   })
   @IsOptional()
   @IsString()
-  @Matches(NAME, { message: 'model_version must be "latest" or a version id' })
+  @Matches(NAME_PATTERN, { message: 'model_version must be "latest" or a version id' })
   model_version?: string;
 
   @ApiPropertyOptional({ description: 'Registered model name (default ML_DEFAULT_MODEL)', example: 'trading-signal' })
   @IsOptional()
   @IsString()
-  @Matches(NAME, { message: 'model must be a model name' })
+  @Matches(NAME_PATTERN, { message: 'model must be a model name' })
   model?: string;
 }
 
 export class PredictionDto {
-  @ApiProperty({ enum: DIRECTION_VALUES, example: 'BUY' })
+  @ApiProperty({ enum: DIRECTIONS, example: 'BUY' })
   direction!: string;
 
   @ApiProperty({ description: 'Probability of the predicted direction', example: 0.41 })
@@ -135,14 +134,14 @@ export class FeedbackRequestDto {
     description:
       'What happened: the realised direction (SELL, HOLD, BUY) or the realised simple return as a number ' +
       "(classified with the model's label threshold)",
-    oneOf: [{ type: 'string', enum: [...DIRECTION_VALUES] }, { type: 'number' }],
+    oneOf: [{ type: 'string', enum: [...DIRECTIONS] }, { type: 'number' }],
     example: 0.0071,
   })
   @ValidateBy({
     name: 'isOutcome',
     validator: {
       validate: (v: unknown) =>
-        (typeof v === 'string' && (DIRECTION_VALUES as readonly string[]).includes(v)) ||
+        (typeof v === 'string' && (DIRECTIONS as readonly string[]).includes(v)) ||
         (typeof v === 'number' && Number.isFinite(v) && Math.abs(v) < 1e6),
       defaultMessage: () => 'outcome must be SELL, HOLD, BUY or a finite number (the realised return)',
     },
@@ -163,10 +162,10 @@ export class FeedbackResponseDto {
   @ApiProperty({ description: 'The A/B arm the prediction was routed to' })
   arm!: string;
 
-  @ApiProperty({ enum: DIRECTION_VALUES })
+  @ApiProperty({ enum: DIRECTIONS })
   predicted!: string;
 
-  @ApiProperty({ enum: DIRECTION_VALUES })
+  @ApiProperty({ enum: DIRECTIONS })
   outcome!: string;
 
   @ApiProperty({ nullable: true, description: 'The realised return, when given' })

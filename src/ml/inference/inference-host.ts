@@ -44,14 +44,7 @@ import type {
   WorkerMessage,
   WorkerRequest,
 } from './protocol';
-import {
-  checkInputs,
-  transferableBuffer,
-  type ModelSignature,
-  type TensorInput,
-  type TensorInputs,
-  type TensorOutputs,
-} from './tensors';
+import { checkInputs, transferList, type ModelSignature, type TensorInputs, type TensorOutputs } from './tensors';
 
 export type { GraphOptimizationLevel, SessionSettings } from './protocol';
 
@@ -233,7 +226,7 @@ export class InferenceHost {
     if (entry.state !== 'ready' || !entry.signature) throw new ModelNotLoadedError(key, 'it is still loading');
     const feeds = checkInputs(entry.signature, inputs);
     const slot = this.pickSlot(entry) ?? (await this.waitForSlot(entry));
-    const transfer = options.transfer ? transferables(feeds) : [];
+    const transfer = options.transfer ? transferList(feeds) : [];
     const timeoutMs = options.timeoutMs ?? this.runTimeoutMs;
     const timeout = timeoutMs > 0 ? { ms: timeoutMs, key } : undefined;
     try {
@@ -582,15 +575,6 @@ function sessionSettings(options: LoadOptions): SessionSettings {
     settings.graphOptimizationLevel = options.graphOptimizationLevel;
   }
   return settings;
-}
-
-function transferables(feeds: Record<string, TensorInput>): ArrayBuffer[] {
-  const buffers = new Set<ArrayBuffer>();
-  for (const feed of Object.values(feeds)) {
-    const buffer = transferableBuffer(feed.data);
-    if (buffer) buffers.add(buffer);
-  }
-  return [...buffers];
 }
 
 function runFailure(key: string, error: unknown): Error {

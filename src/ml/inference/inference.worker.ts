@@ -7,7 +7,7 @@ import { parentPort, type MessagePort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import type { LoadReply, SessionSettings, WorkerErrorKind, WorkerMessage, WorkerRequest } from './protocol';
 import { buildSignature } from './signature';
-import { transferableBuffer, type TensorOutputs, type TensorType } from './tensors';
+import { transferList, type TensorOutputs, type TensorType } from './tensors';
 
 function requirePort(): MessagePort {
   if (!parentPort) throw new Error('inference.worker must run in a worker thread');
@@ -82,15 +82,6 @@ async function run(key: string, feeds: Extract<WorkerRequest, { op: 'run' }>['fe
 }
 
 /** Output buffers are handed over rather than copied; each distinct ArrayBuffer once. */
-function transferList(outputs: TensorOutputs): ArrayBuffer[] {
-  const buffers = new Set<ArrayBuffer>();
-  for (const output of Object.values(outputs)) {
-    const buffer = transferableBuffer(output.data);
-    if (buffer) buffers.add(buffer);
-  }
-  return [...buffers];
-}
-
 function reply(message: WorkerMessage, transfer: ArrayBuffer[] = []): void {
   try {
     port.postMessage(message, transfer);

@@ -123,16 +123,6 @@ export class MicroBatcher {
     }
   }
 
-  /** Requests waiting to be dispatched. */
-  get queued(): number {
-    return this.queue.length;
-  }
-
-  /** Batches running now. */
-  get inFlight(): number {
-    return this.running;
-  }
-
   /**
    * Queues one request (one or more rows along the first dimension). Rejects with InvalidInputError
    * when it does not match the signature, QueueFullError when the queue is full, BatcherClosedError

@@ -108,6 +108,16 @@ export function transferableBuffer(data: TensorData): ArrayBuffer | undefined {
   return tagOf(buffer) === 'ArrayBuffer' ? (buffer as ArrayBuffer) : undefined;
 }
 
+/** The distinct transferable buffers of a set of tensors, for postMessage's transfer list. */
+export function transferList(tensors: Record<string, { data: TensorData }>): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const tensor of Object.values(tensors)) {
+    const buffer = transferableBuffer(tensor.data);
+    if (buffer) buffers.add(buffer);
+  }
+  return [...buffers];
+}
+
 function tagOf(value: unknown): string {
   return Object.prototype.toString.call(value).slice(8, -1);
 }

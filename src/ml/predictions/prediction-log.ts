@@ -116,10 +116,6 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
     return this.pendingIds.has(id);
   }
 
-  get depth(): number {
-    return this.pending.length;
-  }
-
   /** Writes everything queued so far; rejects when Postgres fails (the rows stay queued). */
   async flush(): Promise<void> {
     const target = this.pending[this.pending.length - 1];

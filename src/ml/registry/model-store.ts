@@ -93,30 +93,6 @@ export class ModelStore {
     }
   }
 
-  /** Files of the store (relative paths), the incoming folder excluded. */
-  async list(): Promise<string[]> {
-    const out: string[] = [];
-    const walk = async (dir: string): Promise<void> => {
-      let entries;
-      try {
-        entries = await readdir(dir, { withFileTypes: true });
-      } catch {
-        return;
-      }
-      for (const entry of entries) {
-        const full = join(dir, entry.name);
-        if (entry.isDirectory()) {
-          if (dir === this.root && entry.name === INCOMING_DIR) continue;
-          await walk(full);
-        } else {
-          out.push(relative(this.root, full).split(sep).join('/'));
-        }
-      }
-    };
-    await walk(this.root);
-    return out.sort();
-  }
-
   /** Removes incoming files older than `maxAgeMs` (left by a crash during an upload). */
   async sweepIncoming(maxAgeMs: number): Promise<void> {
     let names: string[];

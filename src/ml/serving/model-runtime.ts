@@ -70,10 +70,6 @@ export class ModelRuntime implements OnModuleDestroy {
     };
   }
 
-  get threads(): number {
-    return this.host.threads;
-  }
-
   get(versionId: string): LoadedVersion | undefined {
     return this.loaded.get(versionId);
   }
