@@ -253,17 +253,17 @@ export class MlService {
     if (route.local) return this.v2Local(route.local, request, name);
     const remote = route.remote!;
     if (remote.setting.protocol === 'v2') {
-      const started = performance.now();
-      try {
-        const answer = await remote.inferV2(
+      const answer = await this.tryRemote(route, () =>
+        remote.inferV2(
           {
             ...(request.id !== undefined ? { id: request.id } : {}),
             inputs: request.inputs,
             ...(request.outputs ? { outputs: request.outputs } : {}),
           },
           signal,
-        );
-        this.metrics.inference(name, route.arm.version, 'remote', (performance.now() - started) / 1000, true);
+        ),
+      );
+      if (answer) {
         return {
           model_name: name,
           model_version: route.arm.version,
@@ -271,11 +271,6 @@ export class MlService {
           parameters: { served_by: 'remote' },
           outputs: answer.outputs,
         };
-      } catch (error) {
-        if (!(error instanceof RemoteCallError)) throw error;
-        this.metrics.inference(name, route.arm.version, 'remote', (performance.now() - started) / 1000, false);
-        this.metrics.remoteFallback(name, route.arm.version, error.kind);
-        if (!route.fallback) throw this.noFallback(name, route.arm, error);
       }
     } else {
       this.metrics.remoteFallback(name, route.arm.version, 'protocol');
@@ -286,7 +281,7 @@ export class MlService {
         );
       }
     }
-    const answer = await this.v2Local(route.fallback, request, name);
+    const answer = await this.v2Local(route.fallback!, request, name);
     answer.parameters = { served_by: 'local', fallback: true, fallback_from: route.arm.version };
     return answer;
   }
@@ -317,22 +312,33 @@ export class MlService {
         served_by: 'local',
       };
     const remote = route.remote!;
+    const answered = await this.tryRemote(route, () =>
+      remote.predictRow({ symbol, features, input: route.model.input, mapping: route.model.mapping }, signal),
+    );
+    if (answered) return { ...answered, version: route.arm.version, served_by: 'remote' };
+    const fallback = route.fallback!;
+    const row = await this.runRow(fallback, route.model, features);
+    return { ...row, version: fallback.version, served_by: 'local', fallback_from: route.arm.version };
+  }
+
+  /**
+   * One call to the route's remote worker, timed in the inference metrics. A worker failure counts
+   * a fallback and resolves to undefined when the local fallback may serve, else throws 503.
+   */
+  private async tryRemote<T>(route: Route, call: () => Promise<T>): Promise<T | undefined> {
     const name = route.model.name;
+    const version = route.arm.version;
     const started = performance.now();
     try {
-      const row = await remote.predictRow(
-        { symbol, features, input: route.model.input, mapping: route.model.mapping },
-        signal,
-      );
-      this.metrics.inference(name, route.arm.version, 'remote', (performance.now() - started) / 1000, true);
-      return { ...row, version: route.arm.version, served_by: 'remote' };
+      const answer = await call();
+      this.metrics.inference(name, version, 'remote', (performance.now() - started) / 1000, true);
+      return answer;
     } catch (error) {
       if (!(error instanceof RemoteCallError)) throw error;
-      this.metrics.inference(name, route.arm.version, 'remote', (performance.now() - started) / 1000, false);
-      this.metrics.remoteFallback(name, route.arm.version, error.kind);
+      this.metrics.inference(name, version, 'remote', (performance.now() - started) / 1000, false);
+      this.metrics.remoteFallback(name, version, error.kind);
       if (!route.fallback) throw this.noFallback(name, route.arm, error);
-      const row = await this.runRow(route.fallback, route.model, features);
-      return { ...row, version: route.fallback.version, served_by: 'local', fallback_from: route.arm.version };
+      return undefined;
     }
   }
 
