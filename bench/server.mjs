@@ -101,7 +101,8 @@ export async function startServer(db, env = {}) {
       RATE_LIMIT_PER_HOUR: '100000000',
       ...env,
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    // BENCH_SERVER_STDOUT=1 shows the server's stdout (e.g. with BENCH_NODE_ARGS=--trace-gc).
+    stdio: ['ignore', process.env.BENCH_SERVER_STDOUT ? 'inherit' : 'ignore', 'inherit'],
   });
   const stop = async () => {
     if (child.exitCode === null) {

@@ -5,6 +5,7 @@ import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
 import { expressErrorHandler } from './common/errors/all-exceptions.filter';
 import { jsonBodyParser } from './common/http/body-parser';
+import { ConfluxExpressAdapter } from './common/http/express-adapter';
 import { requestIdMiddleware } from './common/http/request-id';
 import { createValidationPipe } from './common/http/validation';
 import { AppConfig } from './config/app-config';
@@ -39,6 +40,7 @@ function corsOrigins(value: string): string[] | boolean {
 export async function createApp(config: AppConfig, options: CreateAppOptions): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(
     AppModule.forRoot({ config, databaseUrl: options.databaseUrl, logDestination: options.logDestination }),
+    new ConfluxExpressAdapter(),
     { bodyParser: false, bufferLogs: true, abortOnError: false },
   );
   app.useLogger(app.get(NestPinoLogger));
