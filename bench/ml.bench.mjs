@@ -6,6 +6,7 @@
 //
 //   npm run bench:ml
 //   BENCH_SECONDS=5 npm run bench:ml
+//   BENCH_ROUNDS=5 npm run bench:ml     # rounds alternate between the two servers; medians (default 3)
 //   BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench:ml   # profile the servers
 import { performance } from 'node:perf_hooks';
 import ort from 'onnxruntime-node';
@@ -105,71 +106,119 @@ const raw = await rawInference();
 console.log(`raw onnxruntime, one row, ${RAW_RUNS} runs in this process (intra/inter-op threads 1, graph 'all'):`);
 console.log(`  p50 ${raw.p50.toFixed(3)} ms, p99 ${raw.p99.toFixed(3)} ms, mean ${raw.mean.toFixed(3)} ms`);
 
-const results = {};
-for (const batching of [false, true]) {
-  const server = await startServer(`conflux_bench_ml_${batching ? 'on' : 'off'}`, {
-    ML_BATCHING: String(batching),
-    ML_RECORD_PREDICTIONS: process.env.BENCH_RECORD_PREDICTIONS ?? 'true',
-    ...PASS_THROUGH,
-  });
-  try {
-    const headers = { 'x-api-key': server.key, 'content-type': 'application/json' };
-    // Warm up the route, the workers and the sessions.
-    await load(`${server.base}/predict`, 8, { headers, requests: predictRequests(64), duration: 2 });
-    const label = `micro-batching ${batching ? 'on ' : 'off'}`;
-    const seq = await sequentialLatency(server.base, headers);
-    results[`${batching}:seq`] = seq;
-    console.log(
-      `\n/predict, ${label}: ${SEQUENTIAL_RUNS} sequential requests on one connection: ` +
-        `p50 ${seq.p50.toFixed(3)} ms, p99 ${seq.p99.toFixed(3)} ms`,
-    );
-    console.log(`\n/predict, ${label} (${SECONDS} s per run)`);
-    console.log('  conns      rps    p50 ms    p99 ms  non-2xx  event-loop delay p99 ms');
-    for (const connections of [1, 64]) {
-      await eventLoopP99(server.base);
-      const r = await load(`${server.base}/predict`, connections, { headers, requests: predictRequests(64) });
-      const lag = await eventLoopP99(server.base);
-      results[`${batching}:${connections}`] = { rps: r.requests.average, p50: r.latency.p50, lag };
-      console.log(
-        `  ${String(connections).padStart(5)}${r.requests.average.toFixed(0).padStart(9)}${fmt(r.latency.p50)}` +
-          `${fmt(r.latency.p99)}${String(r.non2xx).padStart(9)}${fmt(lag, 2, 19)}`,
-      );
-    }
-    const items = Array.from({ length: BATCH_ITEMS }, (_, i) => ({
-      symbol: `SYM${i}`,
-      features: vectors[i % vectors.length],
-    }));
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const items = Array.from({ length: BATCH_ITEMS }, (_, i) => ({
+  symbol: `SYM${i}`,
+  features: vectors[i % vectors.length],
+}));
+
+/** One round of every measurement against one server. */
+async function measure(server) {
+  const headers = { 'x-api-key': server.key, 'content-type': 'application/json' };
+  const result = { seq: await sequentialLatency(server.base, headers) };
+  for (const connections of [1, 64]) {
     await eventLoopP99(server.base);
-    const b = await load(`${server.base}/api/ml/predict/batch`, 4, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ items }),
-    });
-    const batchLag = await eventLoopP99(server.base);
-    results[`${batching}:batch`] = { lag: batchLag };
-    console.log(
-      `  /api/ml/predict/batch of ${BATCH_ITEMS} at 4 conns: ${(b.requests.average * BATCH_ITEMS).toFixed(0)} predictions/s ` +
-        `(p50 ${b.latency.p50.toFixed(2)} ms per request, non-2xx ${b.non2xx}; event-loop delay p99 ${batchLag.toFixed(2)} ms)`,
-    );
-  } finally {
-    await server.stop();
+    const r = await load(`${server.base}/predict`, connections, { headers, requests: predictRequests(64) });
+    const lag = await eventLoopP99(server.base);
+    result[connections] = { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, lag };
   }
+  await eventLoopP99(server.base);
+  const b = await load(`${server.base}/api/ml/predict/batch`, 4, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ items }),
+  });
+  result.batch = {
+    predictions: b.requests.average * BATCH_ITEMS,
+    p50: b.latency.p50,
+    non2xx: b.non2xx,
+    lag: await eventLoopP99(server.base),
+  };
+  return result;
 }
 
-const off64 = results['false:64'];
-const on64 = results['true:64'];
-const on1 = results['true:seq'];
-const off1 = results['false:seq'];
-console.log(`\ntargets${Object.keys(PASS_THROUGH).length ? ` (with ${JSON.stringify(PASS_THROUGH)})` : ''}`);
-console.log(`  micro-batching / no batching RPS at 64 conns: ${(on64.rps / off64.rps).toFixed(2)}x (target >= 2x)`);
-console.log(
-  `  HTTP p50 over raw inference at 1 conn: ${(off1.p50 - raw.p50).toFixed(2)} ms batching off, ` +
-    `${(on1.p50 - raw.p50).toFixed(2)} ms batching on (target <= 1 ms)`,
-);
-console.log(
-  `  event-loop delay p99 (beyond the 10 ms sampling interval) at 64 conns: ${off64.lag.toFixed(2)} ms batching off, ${on64.lag.toFixed(2)} ms on (target <= 10 ms)`,
-);
-console.log(
-  `    the same during /api/ml/predict/batch (${BATCH_ITEMS} rows a request, 4 conns): ` +
-    `${results['false:batch'].lag.toFixed(2)} ms batching off, ${results['true:batch'].lag.toFixed(2)} ms on`,
-);
+// Both servers run for the whole benchmark and the rounds alternate between them, so that a
+// slow spell of this machine does not land on one mode only; the figures are medians.
+const servers = {};
+try {
+  for (const batching of [false, true]) {
+    const server = await startServer(`conflux_bench_ml_${batching ? 'on' : 'off'}`, {
+      ML_BATCHING: String(batching),
+      ML_RECORD_PREDICTIONS: process.env.BENCH_RECORD_PREDICTIONS ?? 'true',
+      ...PASS_THROUGH,
+    });
+    servers[batching] = server;
+    // Warm up the route, the workers and the sessions.
+    const headers = { 'x-api-key': server.key, 'content-type': 'application/json' };
+    await load(`${server.base}/predict`, 8, { headers, requests: predictRequests(64), duration: 2 });
+  }
+  const rounds = { false: [], true: [] };
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const batching of [false, true]) {
+      const r = await measure(servers[batching]);
+      rounds[batching].push(r);
+      console.log(
+        `round ${round}, batching ${batching ? 'on ' : 'off'}: sequential p50 ${r.seq.p50.toFixed(3)} ms; ` +
+          `1 conn ${r[1].rps.toFixed(0)} rps; 64 conns ${r[64].rps.toFixed(0)} rps, event-loop p99 ${r[64].lag.toFixed(2)} ms; ` +
+          `batch ${r.batch.predictions.toFixed(0)} predictions/s, event-loop p99 ${r.batch.lag.toFixed(2)} ms`,
+      );
+    }
+  }
+
+  const med = {};
+  for (const batching of [false, true]) {
+    const rs = rounds[batching];
+    const m = (get) => median(rs.map(get));
+    med[batching] = {
+      seq: { p50: m((r) => r.seq.p50), p99: m((r) => r.seq.p99) },
+      1: { rps: m((r) => r[1].rps), p50: m((r) => r[1].p50), p99: m((r) => r[1].p99), lag: m((r) => r[1].lag) },
+      64: { rps: m((r) => r[64].rps), p50: m((r) => r[64].p50), p99: m((r) => r[64].p99), lag: m((r) => r[64].lag) },
+      batch: { predictions: m((r) => r.batch.predictions), p50: m((r) => r.batch.p50), lag: m((r) => r.batch.lag) },
+      non2xx: rs.reduce((sum, r) => sum + r[1].non2xx + r[64].non2xx + r.batch.non2xx, 0),
+    };
+  }
+
+  console.log(`\nmedians of ${ROUNDS} rounds (${SECONDS} s per load run)`);
+  for (const batching of [false, true]) {
+    const r = med[batching];
+    const label = `micro-batching ${batching ? 'on ' : 'off'}`;
+    console.log(
+      `\n/predict, ${label}: ${SEQUENTIAL_RUNS} sequential requests on one connection: ` +
+        `p50 ${r.seq.p50.toFixed(3)} ms, p99 ${r.seq.p99.toFixed(3)} ms`,
+    );
+    console.log('  conns      rps    p50 ms    p99 ms  event-loop delay p99 ms');
+    for (const connections of [1, 64]) {
+      const c = r[connections];
+      console.log(
+        `  ${String(connections).padStart(5)}${c.rps.toFixed(0).padStart(9)}${fmt(c.p50)}${fmt(c.p99)}${fmt(c.lag, 2, 19)}`,
+      );
+    }
+    console.log(
+      `  /api/ml/predict/batch of ${BATCH_ITEMS} at 4 conns: ${r.batch.predictions.toFixed(0)} predictions/s ` +
+        `(p50 ${r.batch.p50.toFixed(2)} ms per request; event-loop delay p99 ${r.batch.lag.toFixed(2)} ms)`,
+    );
+    console.log(`  non-2xx answers over all rounds: ${r.non2xx}`);
+  }
+
+  const [off, on] = [med[false], med[true]];
+  console.log(`\ntargets${Object.keys(PASS_THROUGH).length ? ` (with ${JSON.stringify(PASS_THROUGH)})` : ''}`);
+  console.log(
+    `  micro-batching / no batching RPS at 64 conns: ${(on[64].rps / off[64].rps).toFixed(2)}x (target >= 2x; ` +
+      `per round ${rounds.true.map((r, i) => (r[64].rps / rounds.false[i][64].rps).toFixed(2)).join(', ')})`,
+  );
+  console.log(
+    `  HTTP p50 over raw inference at 1 conn: ${(off.seq.p50 - raw.p50).toFixed(2)} ms batching off, ` +
+      `${(on.seq.p50 - raw.p50).toFixed(2)} ms batching on (target <= 1 ms)`,
+  );
+  console.log(
+    `  event-loop delay p99 (beyond the 10 ms sampling interval) at 64 conns: ${off[64].lag.toFixed(2)} ms batching off, ` +
+      `${on[64].lag.toFixed(2)} ms on (target <= 10 ms)`,
+  );
+  console.log(
+    `    the same during /api/ml/predict/batch (${BATCH_ITEMS} rows a request, 4 conns): ` +
+      `${off.batch.lag.toFixed(2)} ms batching off, ${on.batch.lag.toFixed(2)} ms on`,
+  );
+} finally {
+  for (const server of Object.values(servers)) await server.stop();
+}
