@@ -76,7 +76,7 @@ export function load(url, connections, options = {}) {
 
 /**
  * Starts the built server (as start:prod does) on a fresh database `db` with rate limits out of the way, signs in the
- * admin and issues an API key. Returns { base, key, bearer, stop }.
+ * admin and issues an API key. Returns { base, key, bearer, stop, pid }.
  */
 export async function startServer(db, env = {}) {
   await adminQuery(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
@@ -117,7 +117,7 @@ export async function startServer(db, env = {}) {
     const bearer = { authorization: `Bearer ${access_token}` };
     const project = await postJson(base, '/projects', { name: 'bench' }, bearer);
     const { key } = await postJson(base, `/projects/${project.id}/api-keys`, { name: 'bench' }, bearer);
-    return { base, key, bearer, stop };
+    return { base, key, bearer, stop, pid: child.pid };
   } catch (error) {
     await stop();
     throw error;

@@ -6,7 +6,7 @@ import { AppModule } from './app.module';
 import { expressErrorHandler } from './common/errors/all-exceptions.filter';
 import { jsonBodyParser } from './common/http/body-parser';
 import { ConfluxExpressAdapter } from './common/http/express-adapter';
-import { requestIdMiddleware } from './common/http/request-id';
+import { requestFront, staticHeadersOf } from './common/http/request-front';
 import { createValidationPipe } from './common/http/validation';
 import { AppConfig } from './config/app-config';
 import { ShutdownService } from './lifecycle/shutdown.service';
@@ -48,10 +48,10 @@ export async function createApp(config: AppConfig, options: CreateAppOptions): P
   app.disable('x-powered-by');
   // Answers are API JSON, not cacheable pages: hashing every body for an ETag is wasted work.
   app.set('etag', false);
-  app.use(requestIdMiddleware);
-  app.use(app.get(HttpLogger).middleware);
-  app.use(app.get(HttpMetrics).middleware());
-  app.use(helmet({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false }));
+  // Request id, security headers, access log and HTTP metrics in one middleware; helmet's headers do
+  // not depend on the request (no content security policy), so they are captured once.
+  const securityHeaders = staticHeadersOf(helmet({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false }));
+  app.use(requestFront([app.get(HttpLogger), app.get(HttpMetrics)], securityHeaders));
   const origins = corsOrigins(config.CORS_ORIGINS);
   if (origins !== false) {
     app.enableCors({ origin: origins, exposedHeaders: ['X-Request-Id', 'Retry-After'], maxAge: 600 });

@@ -1,5 +1,6 @@
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Request, Response } from 'express';
 import pino, { DestinationStream, Level, Logger } from 'pino';
+import type { ResponseObserver } from '../common/http/request-front';
 import type { AppConfig } from '../config/app-config';
 import { REDACT_PATHS, REDACTED, serializeError, serializeRequest } from './redaction';
 
@@ -12,9 +13,9 @@ function levelFor(req: Request, res: Response): Level {
 }
 
 /**
- * The process logger and the request-logging middleware built on it. The middleware
- * is mounted first in the app (before body parsing), so that even requests refused
- * by the body parser leave a line with their request id.
+ * The process logger and the access log built on it. It observes the app's first
+ * middleware (before body parsing), so that even requests refused by the body parser
+ * leave a line with their request id.
  *
  * One line per request, written when the response closes: `request completed`, or
  * `request aborted` when the client went away first; 5xx at error, 4xx at warn,
@@ -22,9 +23,8 @@ function levelFor(req: Request, res: Response): Level {
  * per-request child logger is made: lines logged while serving a request name it with
  * an explicit `request_id`.
  */
-export class HttpLogger {
+export class HttpLogger implements ResponseObserver {
   readonly logger: Logger;
-  readonly middleware: RequestHandler;
 
   constructor(config: AppConfig, destination?: DestinationStream) {
     const options: pino.LoggerOptions = {
@@ -34,30 +34,26 @@ export class HttpLogger {
       redact: { paths: REDACT_PATHS, censor: REDACTED },
       serializers: { err: serializeError },
     };
-    const logger = destination ? pino(options, destination) : pino(options);
-    this.logger = logger;
-    this.middleware = (req: Request, res: Response, next: NextFunction) => {
-      const started = performance.now();
-      res.once('close', () => {
-        const level = levelFor(req, res);
-        if (!logger.isLevelEnabled(level)) return;
-        logger[level](
-          {
-            request_id: req.id,
-            req: serializeRequest({
-              id: req.id,
-              method: req.method,
-              url: req.originalUrl,
-              headers: req.headers,
-              remoteAddress: req.socket.remoteAddress,
-            }),
-            res: { statusCode: res.statusCode },
-            responseTime: Math.round(performance.now() - started),
-          },
-          res.writableFinished ? 'request completed' : 'request aborted',
-        );
-      });
-      next();
-    };
+    this.logger = destination ? pino(options, destination) : pino(options);
+  }
+
+  responseClosed(req: Request, res: Response, startedAt: number): void {
+    const level = levelFor(req, res);
+    if (!this.logger.isLevelEnabled(level)) return;
+    this.logger[level](
+      {
+        request_id: req.id,
+        req: serializeRequest({
+          id: req.id,
+          method: req.method,
+          url: req.originalUrl,
+          headers: req.headers,
+          remoteAddress: req.socket.remoteAddress,
+        }),
+        res: { statusCode: res.statusCode },
+        responseTime: Math.round(performance.now() - startedAt),
+      },
+      res.writableFinished ? 'request completed' : 'request aborted',
+    );
   }
 }

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Request, Response } from 'express';
 import type { Histogram } from 'prom-client';
+import type { ResponseObserver } from '../common/http/request-front';
 
 export const HTTP_DURATION = 'http_request_duration_seconds';
 
@@ -14,17 +15,16 @@ export function routeLabel(req: Request): string {
   return 'unmatched';
 }
 
+/** Request durations of every answered request (a response the client abandoned is not one). */
 @Injectable()
-export class HttpMetrics {
+export class HttpMetrics implements ResponseObserver {
   constructor(@InjectMetric(HTTP_DURATION) private readonly duration: Histogram<string>) {}
 
-  middleware(): RequestHandler {
-    return (req: Request, res: Response, next: NextFunction) => {
-      const end = this.duration.startTimer();
-      res.once('finish', () => {
-        end({ method: req.method, route: routeLabel(req), status_code: String(res.statusCode) });
-      });
-      next();
-    };
+  responseClosed(req: Request, res: Response, startedAt: number): void {
+    if (!res.writableFinished) return;
+    this.duration.observe(
+      { method: req.method, route: routeLabel(req), status_code: String(res.statusCode) },
+      (performance.now() - startedAt) / 1000,
+    );
   }
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { NextFunction, Request, Response } from 'express';
+import type { Request } from 'express';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 const VALID_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -10,15 +10,7 @@ export function resolveRequestId(header: string | string[] | undefined): string 
   return candidate !== undefined && VALID_REQUEST_ID.test(candidate) ? candidate : randomUUID();
 }
 
-/** First middleware of the app: every later log line and error body can rely on `req.id`. */
-export function requestIdMiddleware(req: Request, res: Response, next: NextFunction): void {
-  const id = resolveRequestId(req.headers[REQUEST_ID_HEADER]);
-  req.id = id;
-  res.setHeader('X-Request-Id', id);
-  next();
-}
-
-/** The request id set by requestIdMiddleware. */
+/** The request id set by the first middleware (requestFront). */
 export function requestIdOf(req: Request): string {
   const id: unknown = req.id;
   return typeof id === 'string' ? id : '';
