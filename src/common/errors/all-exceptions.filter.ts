@@ -68,22 +68,37 @@ function map(err: unknown, req: Request): Mapped | null {
   return null;
 }
 
-/** Writes the envelope for any error; used by the Nest filter and by the Express error handler. */
-export function sendError(exception: unknown, req: Request, res: Response): void {
-  if (exception instanceof ResponseAlreadySent) return;
-  let mapped = map(exception, req);
+/** The answer to an error: status, envelope body (without request_id) and headers. */
+export type ErrorAnswer = Mapped;
+
+/**
+ * The answer to any error, the same for every route. A 5xx is logged at error, with the error in full
+ * when it is unexpected (then answered with a bare 500).
+ */
+export function answerFor(exception: unknown, req: Request): ErrorAnswer {
+  const mapped = map(exception, req);
   if (!mapped) {
     logger.error({ err: exception, request_id: req.id }, 'Unhandled error');
-    mapped = { status: 500, body: { error: 'internal_error', message: 'Internal server error' }, headers: {} };
-  } else if (mapped.status >= 500) {
-    logger.error({ err: exception, request_id: req.id }, mapped.body.message);
+    return { status: 500, body: { error: 'internal_error', message: 'Internal server error' }, headers: {} };
   }
+  if (mapped.status >= 500) logger.error({ err: exception, request_id: req.id }, mapped.body.message);
+  return mapped;
+}
+
+/** Writes an answer as the envelope `{error, message, request_id, details?}` (ends a response already started). */
+export function sendAnswer(answer: ErrorAnswer, req: Request, res: Response): void {
   if (res.headersSent) {
     res.end();
     return;
   }
-  for (const [name, value] of Object.entries(mapped.headers)) res.setHeader(name, value);
-  res.status(mapped.status).json({ ...mapped.body, request_id: requestIdOf(req) } satisfies ErrorBody);
+  for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
+  res.status(answer.status).json({ ...answer.body, request_id: requestIdOf(req) } satisfies ErrorBody);
+}
+
+/** Writes the envelope for any error; used by the Nest filter and by the Express error handler. */
+export function sendError(exception: unknown, req: Request, res: Response): void {
+  if (exception instanceof ResponseAlreadySent) return;
+  sendAnswer(answerFor(exception, req), req, res);
 }
 
 /**
