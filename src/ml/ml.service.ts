@@ -66,12 +66,17 @@ export class MlService {
     private readonly records: PredictionRecords,
   ) {}
 
-  async predict(request: PredictRequestDto, principal: Principal, signal?: AbortSignal): Promise<PredictResponseDto> {
+  /** `gone` gives the signal of the client going away; asked for only when a remote worker is called. */
+  async predict(
+    request: PredictRequestDto,
+    principal: Principal,
+    gone?: () => AbortSignal,
+  ): Promise<PredictResponseDto> {
     const started = performance.now();
     const name = request.model ?? this.config.ML_DEFAULT_MODEL;
     this.checkFeatures(this.servedModel(name), request.features);
     const route = this.catalog.route(name, request.model_version, request.symbol || principalKey(principal));
-    const served = await this.serveRow(route, request.symbol, request.features, signal);
+    const served = await this.serveRow(route, request.symbol, request.features, gone);
     const latency = Math.round((performance.now() - started) * 1000) / 1000;
     const id = randomUUID();
     if (this.config.ML_RECORD_PREDICTIONS) {
@@ -117,7 +122,7 @@ export class MlService {
   async predictBatch(
     items: unknown[],
     principal: Principal,
-    signal?: AbortSignal,
+    gone?: () => AbortSignal,
   ): Promise<{ results: BatchItemResult[] }> {
     const limit = this.config.ML_PREDICT_BATCH_MAX_ITEMS;
     if (items.length > limit) {
@@ -132,7 +137,7 @@ export class MlService {
     const results = await Promise.all(
       items.map(async (item, index): Promise<BatchItemResult> => {
         try {
-          return await this.predict(validateBatchItem(PredictRequestDto, item, index), principal, signal);
+          return await this.predict(validateBatchItem(PredictRequestDto, item, index), principal, gone);
         } catch (error) {
           const mapped = inferenceFailure(error);
           if (mapped instanceof AppError) return { error: mapped.code, message: mapped.message };
@@ -304,7 +309,7 @@ export class MlService {
     }
   }
 
-  private async serveRow(route: Route, symbol: string, features: number[], signal?: AbortSignal): Promise<Served> {
+  private async serveRow(route: Route, symbol: string, features: number[], gone?: () => AbortSignal): Promise<Served> {
     if (route.local)
       return {
         ...(await this.runRow(route.local, route.model, features)),
@@ -313,7 +318,7 @@ export class MlService {
       };
     const remote = route.remote!;
     const answered = await this.tryRemote(route, () =>
-      remote.predictRow({ symbol, features, input: route.model.input, mapping: route.model.mapping }, signal),
+      remote.predictRow({ symbol, features, input: route.model.input, mapping: route.model.mapping }, gone?.()),
     );
     if (answered) return { ...answered, version: route.arm.version, served_by: 'remote' };
     const fallback = route.fallback!;

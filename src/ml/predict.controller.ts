@@ -4,7 +4,7 @@ import type { Response } from 'express';
 import { CurrentPrincipal } from '../common/auth/decorators';
 import type { Principal } from '../common/auth/principal';
 import { ApiAuthenticated } from '../common/http/api-docs.decorators';
-import { clientGone } from '../common/http/client-gone';
+import { clientGoneWhenAsked } from '../common/http/client-gone';
 import {
   FeedbackRequestDto,
   FeedbackResponseDto,
@@ -39,7 +39,7 @@ export class PredictController {
     @CurrentPrincipal() principal: Principal,
     @Res({ passthrough: true }) res: Response,
   ): Promise<PredictResponseDto> {
-    return this.ml.predict(body, principal, clientGone(res));
+    return this.ml.predict(body, principal, clientGoneWhenAsked(res));
   }
 
   @Post('api/ml/predict/batch')
@@ -51,7 +51,7 @@ export class PredictController {
     @CurrentPrincipal() principal: Principal,
     @Res({ passthrough: true }) res: Response,
   ): Promise<{ results: BatchItemResult[] }> {
-    return this.ml.predictBatch(body.items, principal, clientGone(res));
+    return this.ml.predictBatch(body.items, principal, clientGoneWhenAsked(res));
   }
 
   @Post('api/ml/feedback')
