@@ -16,7 +16,7 @@ import { InferenceHostClosedError, ModelLoadError } from './inference';
 import { PredictionLog } from './predictions/prediction-log';
 import { PredictionRecords } from './predictions/prediction-records';
 import type { MlModelVersionEntity } from './registry/entities';
-import { ModelRegistry, type RegistryModel } from './registry/model-registry';
+import { ModelRegistry, type RegistryModel, unknownVersion } from './registry/model-registry';
 import { fileDigest, ModelStore } from './registry/model-store';
 import {
   featureCount,
@@ -359,7 +359,7 @@ export class MlAdminService {
 
 function findVersion(entry: RegistryModel, version: string): MlModelVersionEntity {
   const row = entry.versions.find((v) => v.version === version);
-  if (!row) throw new AppError('model_not_found', `Model "${entry.model.name}" has no version "${version}"`);
+  if (!row) throw unknownVersion(entry.model.name, version);
   return row;
 }
 

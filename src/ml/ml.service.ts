@@ -74,7 +74,7 @@ export class MlService {
   ): Promise<PredictResponseDto> {
     const started = performance.now();
     const name = request.model ?? this.config.ML_DEFAULT_MODEL;
-    this.checkFeatures(this.servedModel(name), request.features);
+    this.checkFeatures(this.catalog.servedModel(name), request.features);
     const route = this.catalog.route(name, request.model_version, request.symbol || principalKey(principal));
     const served = await this.serveRow(route, request.symbol, request.features, gone);
     const latency = Math.round((performance.now() - started) * 1000) / 1000;
@@ -208,8 +208,8 @@ export class MlService {
   }
 
   v2ModelMetadata(name: string, version?: string): V2ModelMetadataDto {
-    const model = this.servedModel(name);
-    const target = version === undefined ? this.defaultVersion(model) : this.namedVersion(model, version);
+    const model = this.catalog.servedModel(name);
+    const target = version === undefined ? this.defaultVersion(model) : this.catalog.versionOf(model, version);
     const copy = target ? this.localCopyFor(model, target) : undefined;
     let inputs: V2TensorMetadataDto[];
     let outputs: V2TensorMetadataDto[];
@@ -229,10 +229,10 @@ export class MlService {
   }
 
   v2ModelReady(name: string, version?: string): boolean {
-    const model = this.servedModel(name);
+    const model = this.catalog.servedModel(name);
     const targets =
       version !== undefined
-        ? [this.namedVersion(model, version)]
+        ? [this.catalog.versionOf(model, version)]
         : model.arms.length > 0
           ? model.arms.map((a) => a.version)
           : model.production
@@ -404,18 +404,6 @@ export class MlService {
       this.metrics.inference(copy.model, copy.version, 'local', (performance.now() - started) / 1000, false);
       throw inferenceFailure(error);
     }
-  }
-
-  private servedModel(name: string): ServedModel {
-    const model = this.catalog.model(name);
-    if (!model) throw new AppError('model_not_found', `Model "${name}" is not registered`);
-    return model;
-  }
-
-  private namedVersion(model: ServedModel, version: string): MlModelVersionEntity {
-    const found = model.byVersion.get(version);
-    if (!found) throw new AppError('model_not_found', `Model "${model.name}" has no version "${version}"`);
-    return found;
   }
 
   private defaultVersion(model: ServedModel): MlModelVersionEntity | undefined {

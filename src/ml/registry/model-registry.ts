@@ -6,6 +6,16 @@ import { MlAbArmEntity, MlModelEntity, MlModelVersionEntity } from './entities';
 import type { InputSignature, OutputMapping, Stage } from './registry.types';
 
 /** A model with its versions (oldest first) and its A/B arms, as read in one go. */
+/** The answer for a model name the registry does not hold. */
+export function unknownModel(name: string): AppError {
+  return new AppError('model_not_found', `Model "${name}" is not registered`);
+}
+
+/** The answer for a version a model does not have. */
+export function unknownVersion(model: string, version: string): AppError {
+  return new AppError('model_not_found', `Model "${model}" has no version "${version}"`);
+}
+
 export interface RegistryModel {
   model: MlModelEntity;
   versions: MlModelVersionEntity[];
@@ -64,7 +74,7 @@ export class ModelRegistry {
 
   async get(name: string): Promise<RegistryModel> {
     const found = await this.find(name);
-    if (!found) throw new AppError('model_not_found', `Model "${name}" is not registered`);
+    if (!found) throw unknownModel(name);
     return found;
   }
 

@@ -4,7 +4,7 @@ import { AppConfig, parseMlRemoteWorkers } from '../../config/app-config';
 import { ModelLoadError } from '../inference';
 import { MlMetrics } from '../ml.metrics';
 import type { MlModelVersionEntity } from '../registry/entities';
-import { ModelRegistry, type RegistryModel } from '../registry/model-registry';
+import { ModelRegistry, type RegistryModel, unknownModel, unknownVersion } from '../registry/model-registry';
 import { ModelStore } from '../registry/model-store';
 import type { InputSignature, OutputMapping } from '../registry/registry.types';
 import { ShippedModel } from '../registry/shipped-model.bootstrap';
@@ -121,6 +121,20 @@ export class ModelCatalog implements OnModuleInit, OnModuleDestroy {
     return this.models.get(name);
   }
 
+  /** The served model of that name; throws the 404 answer when the registry does not hold it. */
+  servedModel(name: string): ServedModel {
+    const model = this.models.get(name);
+    if (!model) throw unknownModel(name);
+    return model;
+  }
+
+  /** One version of a served model; throws the 404 answer when the model has no such version. */
+  versionOf(model: ServedModel, version: string): MlModelVersionEntity {
+    const found = model.byVersion.get(version);
+    if (!found) throw unknownVersion(model.name, version);
+    return found;
+  }
+
   remote(model: string, version: string): RemoteWorker | undefined {
     return this.remotes.get(`${model}@${version}`);
   }
@@ -145,14 +159,11 @@ export class ModelCatalog implements OnModuleInit, OnModuleDestroy {
    * Throws the AppError to answer when the model or version is unknown or not served.
    */
   route(name: string, versionSpec: string | undefined, routingKey: string): Route {
-    const model = this.models.get(name);
-    if (!model) throw new AppError('model_not_found', `Model "${name}" is not registered`);
+    const model = this.servedModel(name);
     let arm: MlModelVersionEntity;
     const explicit = versionSpec !== undefined && versionSpec !== 'latest';
     if (explicit) {
-      const named = model.byVersion.get(versionSpec);
-      if (!named) throw new AppError('model_not_found', `Model "${name}" has no version "${versionSpec}"`);
-      arm = named;
+      arm = this.versionOf(model, versionSpec);
     } else if (model.arms.length > 0) {
       arm = pickArm(model.arms, abBucket(name, routingKey)).version;
     } else if (model.production) {
@@ -209,8 +220,7 @@ export class ModelCatalog implements OnModuleInit, OnModuleDestroy {
   async reload(name: string): Promise<{ version: string; load_ms: number }[]> {
     const entries = await this.registry.list();
     this.models = new Map(entries.map((entry) => [entry.model.name, served(entry)]));
-    const model = this.models.get(name);
-    if (!model) throw new AppError('model_not_found', `Model "${name}" is not registered`);
+    if (!this.models.has(name)) throw unknownModel(name);
     const targets = [...this.wanted().values()].filter((w) => w.model === name).map((w) => w.version);
     const copies: LoadedVersion[] = [];
     const failures: { version: string; error: string }[] = [];
