@@ -10,7 +10,7 @@ import {
   type ForecastRequestDto,
   type ForecastResponseDto,
 } from './dto/forecast.dto';
-import { imputeMissing, resolveSeasonLength } from './engines/prepare';
+import { detectSeasonLength, givenSeasonLength, imputeMissing } from './engines/prepare';
 import { LOCAL_ENGINE_NAMES, type LocalEngineName } from './engines/registry';
 import { isLocalEngine, runForecast, type ForecastOutcome, type ForecastTask } from './engines/run';
 import { ForecastPool } from './forecast-pool';
@@ -120,7 +120,6 @@ export class ForecastingService {
         },
       );
     }
-    const season = resolveSeasonLength(imputed.values, request.season_length, request.frequency);
     const requested = request.engine ?? 'auto';
     const skipped: { engine: string; reason: string }[] = [];
     let remote = false;
@@ -132,6 +131,8 @@ export class ForecastingService {
       else skipped.push({ engine: 'remote', reason: 'no remote forecasting worker is configured' });
     }
     const engine: LocalEngineName = isLocalEngine(requested) ? requested : 'auto';
+    // A period to detect is detected where the forecast runs (the worker pool for long series).
+    const seasonLength = givenSeasonLength(request.season_length, request.frequency);
     return {
       request,
       remote,
@@ -141,7 +142,7 @@ export class ForecastingService {
         values: imputed.values,
         horizon: request.horizon ?? DEFAULT_HORIZON,
         engine,
-        seasonLength: season.seasonLength,
+        seasonLength,
         quantiles: request.quantiles ?? DEFAULT_QUANTILES,
       },
     };
@@ -150,13 +151,15 @@ export class ForecastingService {
   private async viaRemote(prepared: Prepared, signal?: AbortSignal): Promise<ForecastResponseDto> {
     let started = process.hrtime.bigint();
     const { task, request } = prepared;
+    // A remote worker is sent the period, so one to detect is detected here.
+    const seasonLength = task.seasonLength ?? detectSeasonLength(task.values);
     try {
       const answer = await this.remote.forecast(
         {
           series: task.values as number[],
           horizon: task.horizon,
           metric: request.metric,
-          season_length: task.seasonLength,
+          season_length: seasonLength,
           frequency: request.frequency,
           quantiles: task.quantiles as number[],
         },
@@ -168,6 +171,7 @@ export class ForecastingService {
         model: answer.model ?? answer.engine,
         predictions: answer.predictions,
         quantiles: answer.quantiles,
+        seasonLength,
       });
     } catch (error) {
       if (!(error instanceof RemoteCallError)) throw error;
@@ -176,7 +180,7 @@ export class ForecastingService {
         ...prepared,
         remote: false,
         skipped: [...prepared.skipped, { engine: 'remote', reason: error.message }],
-        task: { ...task, engine: 'auto' },
+        task: { ...task, seasonLength, engine: 'auto' },
       };
       started = process.hrtime.bigint();
       const outcome =
@@ -239,14 +243,26 @@ export class ForecastingService {
     for (const skip of outcome.skipped) this.metrics.fallback('model', skip.engine);
     return this.body(
       { ...prepared, skipped: [...prepared.skipped, ...outcome.skipped] },
-      { engine: outcome.engine, model: outcome.model, predictions: outcome.predictions, quantiles: outcome.quantiles },
+      {
+        engine: outcome.engine,
+        model: outcome.model,
+        predictions: outcome.predictions,
+        quantiles: outcome.quantiles,
+        seasonLength: outcome.seasonLength,
+      },
       fallback,
     );
   }
 
   private body(
     prepared: Prepared,
-    result: { engine: string; model: string; predictions: number[]; quantiles?: Record<string, number[]> },
+    result: {
+      engine: string;
+      model: string;
+      predictions: number[];
+      quantiles?: Record<string, number[]>;
+      seasonLength: number;
+    },
     fallback = false,
   ): ForecastResponseDto {
     const { task, request } = prepared;
@@ -256,7 +272,7 @@ export class ForecastingService {
       predictions: result.predictions,
       lastValue: task.values[task.values.length - 1],
       model: result.model,
-      season_length: task.seasonLength,
+      season_length: result.seasonLength,
     };
     if (result.quantiles && Object.keys(result.quantiles).length > 0) response.quantiles = result.quantiles;
     if (request.metric !== undefined) response.metric = request.metric;

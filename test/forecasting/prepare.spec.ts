@@ -1,5 +1,5 @@
 import { combine } from '../../src/forecasting/engines/ensemble';
-import { detectSeasonLength, imputeMissing, resolveSeasonLength } from '../../src/forecasting/engines/prepare';
+import { detectSeasonLength, givenSeasonLength, imputeMissing } from '../../src/forecasting/engines/prepare';
 import { InsufficientDataError, type Engine } from '../../src/forecasting/engines/types';
 import { chunkByPoints } from '../../src/forecasting/forecast-pool';
 
@@ -14,10 +14,11 @@ describe('series preparation', () => {
 
   it('takes the season from the request, then the frequency, then the data', () => {
     const cycle = Array.from({ length: 96 }, (_, t) => 10 + Math.sin((2 * Math.PI * t) / 12) + 0.01 * t);
-    expect(resolveSeasonLength(cycle, 7, 'hourly')).toEqual({ seasonLength: 7, source: 'given' });
-    expect(resolveSeasonLength(cycle, undefined, 'hourly')).toEqual({ seasonLength: 24, source: 'frequency' });
-    expect(resolveSeasonLength(cycle, undefined, 'quarterly')).toEqual({ seasonLength: 4, source: 'frequency' });
-    expect(resolveSeasonLength(cycle)).toEqual({ seasonLength: 12, source: 'detected' });
+    expect(givenSeasonLength(7, 'hourly')).toBe(7);
+    expect(givenSeasonLength(undefined, 'hourly')).toBe(24);
+    expect(givenSeasonLength(undefined, 'quarterly')).toBe(4);
+    expect(givenSeasonLength()).toBeUndefined();
+    expect(detectSeasonLength(cycle)).toBe(12);
   });
 
   it('detects common periods and nothing in noise-free trends or short series', () => {

@@ -40,6 +40,18 @@ describe('the auto engine', () => {
   });
 });
 
+describe('the season of a task', () => {
+  it('is detected from the series when the task does not give one, and reported with the outcome', () => {
+    const values = seasonal(24 * 10, 24);
+    const detected = runForecast({ values, horizon: 24, engine: 'auto', quantiles: [] });
+    expect(detected.seasonLength).toBe(24);
+    expect(detected.engine).toBe('mstl');
+    const given = runForecast({ values, horizon: 24, engine: 'auto', seasonLength: 1, quantiles: [] });
+    expect(given.seasonLength).toBe(1);
+    expect(given.engine).not.toBe('mstl');
+  });
+});
+
 describe('the ensemble', () => {
   it('combines ETS, ARIMA, Theta and MSTL on seasonal series, ETS, ARIMA and optimised Theta otherwise', () => {
     const withSeason = ENGINES.ensemble(seasonal(96, 12), 6, { seasonLength: 12 });

@@ -53,21 +53,13 @@ export function imputeMissing(series: readonly (number | null)[]): ImputedSeries
   return { values, imputed };
 }
 
-export interface SeasonChoice {
-  readonly seasonLength: number;
-  /** Where it came from: the request, the frequency, or detection on the series. */
-  readonly source: 'given' | 'frequency' | 'detected';
-}
-
-/** `season_length` if given, else the frequency's usual period, else detected from the series. */
-export function resolveSeasonLength(
-  values: readonly number[],
-  seasonLength?: number,
-  frequency?: Frequency,
-): SeasonChoice {
-  if (seasonLength !== undefined) return { seasonLength, source: 'given' };
-  if (frequency !== undefined) return { seasonLength: FREQUENCY_SEASON[frequency], source: 'frequency' };
-  return { seasonLength: detectSeasonLength(values), source: 'detected' };
+/**
+ * `season_length` if given, else the frequency's usual period; undefined when neither is known and the
+ * period is to be detected from the series (detectSeasonLength, which runs where the forecast runs).
+ */
+export function givenSeasonLength(seasonLength?: number, frequency?: Frequency): number | undefined {
+  if (seasonLength !== undefined) return seasonLength;
+  return frequency !== undefined ? FREQUENCY_SEASON[frequency] : undefined;
 }
 
 /**

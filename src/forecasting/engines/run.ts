@@ -4,6 +4,7 @@
  * Runs the same on the event loop and on a worker thread.
  */
 import { qnorm } from './math';
+import { detectSeasonLength } from './prepare';
 import { ENGINES, LOCAL_ENGINE_NAMES, type LocalEngineName, fallbackChain, resolveAuto } from './registry';
 import { InsufficientDataError, type EngineForecast } from './types';
 
@@ -11,7 +12,8 @@ export interface ForecastTask {
   readonly values: readonly number[];
   readonly horizon: number;
   readonly engine: LocalEngineName;
-  readonly seasonLength: number;
+  /** Undefined: detected from the series here (off the event loop when the task runs on the pool). */
+  readonly seasonLength?: number;
   readonly quantiles: readonly number[];
 }
 
@@ -21,6 +23,8 @@ export interface ForecastOutcome {
   readonly model: string;
   readonly predictions: number[];
   readonly quantiles: Record<string, number[]>;
+  /** The seasonal period the engines used. */
+  readonly seasonLength: number;
   /** Engines that could not serve this series, in the order tried, with why. */
   readonly skipped: { engine: LocalEngineName; reason: string }[];
 }
@@ -36,11 +40,12 @@ export function quantileKey(level: number): string {
 
 export function runForecast(task: ForecastTask): ForecastOutcome {
   const skipped: { engine: LocalEngineName; reason: string }[] = [];
-  const requested = task.engine === 'auto' ? resolveAuto(task.values, task.seasonLength) : task.engine;
+  const seasonLength = task.seasonLength ?? detectSeasonLength(task.values);
+  const requested = task.engine === 'auto' ? resolveAuto(task.values, seasonLength) : task.engine;
   for (const name of fallbackChain(requested)) {
     let result: EngineForecast;
     try {
-      result = ENGINES[name](task.values, task.horizon, { seasonLength: task.seasonLength });
+      result = ENGINES[name](task.values, task.horizon, { seasonLength });
     } catch (error) {
       if (!(error instanceof InsufficientDataError)) throw error;
       skipped.push({ engine: name, reason: error.message });
@@ -55,6 +60,7 @@ export function runForecast(task: ForecastTask): ForecastOutcome {
       model: result.model,
       predictions: result.mean,
       quantiles: quantilesOf(result, task.quantiles),
+      seasonLength,
       skipped,
     };
   }
