@@ -1,5 +1,10 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
-import { RemoteCallError, RemoteWorkerClient, type RemoteBreakerState } from '../common/http/remote-worker-client';
+import {
+  parseJsonObject,
+  RemoteCallError,
+  RemoteWorkerClient,
+  type RemoteBreakerState,
+} from '../common/http/remote-worker-client';
 import { AppConfig } from '../config/app-config';
 import { ForecastingMetrics } from './forecasting.metrics';
 
@@ -73,14 +78,8 @@ function finiteArray(value: unknown, length: number): value is number[] {
 
 /** Accepts the worker's answer only when it is a well-formed forecast of the requested horizon. */
 function parseRemote(text: string, request: RemoteForecastRequest): RemoteForecastResult {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new RemoteCallError('malformed', 'the remote worker answered something that is not JSON');
-  }
-  const answer = parsed as Record<string, unknown> | null;
-  if (typeof answer !== 'object' || answer === null || !finiteArray(answer.predictions, request.horizon)) {
+  const answer = parseJsonObject(text);
+  if (!finiteArray(answer.predictions, request.horizon)) {
     throw new RemoteCallError('malformed', `the remote worker did not answer ${request.horizon} finite predictions`);
   }
   let quantiles: Record<string, number[]> | undefined;
