@@ -116,8 +116,14 @@ function flush(value: number): number {
 // ---------------------------------------------------------------------------------------------------------------
 // One-dimensional minimisation
 
-/** Brent's method (golden section with parabolic steps) for a minimum of f on [a, b]. */
-function brent(f: (x: number) => number, a: number, b: number, tolerance = 1e-6, maxIterations = 60): number {
+/** Brent's method (golden section with parabolic steps) for a minimum of f on [a, b]: the point and f there. */
+function brent(
+  f: (x: number) => number,
+  a: number,
+  b: number,
+  tolerance = 1e-6,
+  maxIterations = 60,
+): { x: number; fx: number } {
   const golden = 0.381966011250105;
   let x = a + golden * (b - a);
   let w = x;
@@ -178,7 +184,7 @@ function brent(f: (x: number) => number, a: number, b: number, tolerance = 1e-6,
       }
     }
   }
-  return x;
+  return { x, fx };
 }
 
 /** Global minimum over a grid of α values, refined by Brent's method between the best point's neighbours. */
@@ -196,7 +202,7 @@ function minimiseOnGrid(f: (alpha: number) => number, grid: readonly number[]): 
   const lo = grid[Math.max(0, bestIndex - 1)];
   const hi = grid[Math.min(grid.length - 1, bestIndex + 1)];
   const refined = brent(f, lo, hi);
-  return f(refined) < bestValue ? refined : grid[bestIndex];
+  return refined.fx < bestValue ? refined.x : grid[bestIndex];
 }
 
 // ---------------------------------------------------------------------------------------------------------------
