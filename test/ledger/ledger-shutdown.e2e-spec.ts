@@ -177,13 +177,11 @@ describe('usage ledger at shutdown', () => {
     pgProxy.stall();
     const recorded = await recordRequests(app, 'hang', 20);
     expect(await redis.xlen(streamKey(prefix))).toBe(recorded.length);
-    // A writer step saw them all (it refreshes the gauge first), then went into the insert that hangs.
-    expect(
-      await waitUntil(
-        async () => (await metricValue(app.url, 'conflux_ledger_buffer_depth')) === recorded.length,
-        5_000,
-      ),
-    ).toBe(true);
+    // A writer step saw entries (it refreshes the gauge first), then went into the insert that hangs. It
+    // may have started while they were still being recorded and seen only some: all stay in the stream.
+    expect(await waitUntil(async () => (await metricValue(app.url, 'conflux_ledger_buffer_depth')) > 0, 5_000)).toBe(
+      true,
+    );
     expect(await timedClose(app)).toBeLessThan(CLOSE_BOUND_MS);
     expect(app.logs.text).toContain(`${recorded.length} ledger entries remain in the Redis stream`);
     expect(await redis.xlen(streamKey(prefix))).toBe(recorded.length);
