@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { requestFront, type ResponseObserver, staticHeadersOf } from '../../src/common/http/request-front';
 
 const HELMET_OPTIONS = { contentSecurityPolicy: false, crossOriginEmbedderPolicy: false } as const;
+/** When the handler of /slow last ran. */
+let slowHandledAt = NaN;
 
 async function serve(first: RequestHandler): Promise<{ base: string; server: Server }> {
   const app = express();
@@ -14,7 +16,9 @@ async function serve(first: RequestHandler): Promise<{ base: string; server: Ser
   app.get('/ok', (_req, res) => {
     res.json({ ok: true });
   });
-  app.get('/slow', () => undefined); // never answers: the client gives up
+  app.get('/slow', () => {
+    slowHandledAt = performance.now(); // never answers: the client gives up
+  });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -30,14 +34,15 @@ function headersOf(res: Response): Record<string, string> {
 }
 
 describe('requestFront', () => {
-  const closed: { path: string; status: number; finished: boolean; elapsed: number }[] = [];
+  const closed: { path: string; status: number; finished: boolean; startedAt: number; closedAt: number }[] = [];
   const observer: ResponseObserver = {
     responseClosed: (req, res, startedAt) =>
       closed.push({
         path: req.path,
         status: res.statusCode,
         finished: res.writableFinished,
-        elapsed: performance.now() - startedAt,
+        startedAt,
+        closedAt: performance.now(),
       }),
   };
   let front: { base: string; server: Server };
@@ -78,7 +83,9 @@ describe('requestFront', () => {
     expect(closed).toHaveLength(2);
     expect(closed[0]).toMatchObject({ path: '/ok', status: 200, finished: true });
     expect(closed[1]).toMatchObject({ path: '/slow', finished: false });
-    expect(closed[1].elapsed).toBeGreaterThanOrEqual(90);
+    // startedAt is the request's arrival, before its handler; the observer is told after the client left.
+    expect(closed[1].startedAt).toBeLessThanOrEqual(slowHandledAt);
+    expect(closed[1].closedAt).toBeGreaterThan(slowHandledAt);
   });
 });
 
