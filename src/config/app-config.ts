@@ -584,6 +584,15 @@ export class AppConfig {
   @Max(1000)
   ML_BATCH_MAX_DELAY_MS = 2;
 
+  /**
+   * A request that finds no batch running goes at once (true), or waits up to ML_BATCH_MAX_DELAY_MS for
+   * companions like any other (false, as Triton's dynamic batcher does: fuller batches at low load, for up
+   * to the delay on every request).
+   */
+  @Transform(toBool)
+  @IsBoolean()
+  ML_BATCH_EAGER_WHEN_IDLE = true;
+
   @Transform(toInt)
   @IsInt()
   @Min(1)

@@ -65,7 +65,11 @@ describe('model serving: /predict, batch, V2, feedback', () => {
 
   beforeAll(async () => {
     store = tempStore();
-    app = await startApp({ env: mlEnv(store, { ML_PREDICT_BATCH_MAX_ITEMS: '100' }) });
+    // Every request waits for companions (up to the 2 ms delay), so concurrent requests share batches
+    // however fast the workers answer.
+    app = await startApp({
+      env: mlEnv(store, { ML_PREDICT_BATCH_MAX_ITEMS: '100', ML_BATCH_EAGER_WHEN_IDLE: 'false' }),
+    });
     api = new Api(app.url);
     admin = await signInAdmin(api);
     const project = await createProject(api, admin, 'bots');

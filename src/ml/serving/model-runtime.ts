@@ -104,6 +104,7 @@ export class ModelRuntime implements OnModuleDestroy {
         enabled: this.config.ML_BATCHING && signature.batchable,
         maxBatchSize: this.config.ML_BATCH_MAX_SIZE,
         maxDelayMs: this.config.ML_BATCH_MAX_DELAY_MS,
+        eagerWhenIdle: this.config.ML_BATCH_EAGER_WHEN_IDLE,
         maxQueueSize: this.config.ML_BATCH_MAX_QUEUE,
         maxConcurrentBatches: this.host.threads,
         onBatch: (batch) => this.metrics.batch(target.model, target.version, batch.rows),
