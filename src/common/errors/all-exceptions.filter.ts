@@ -6,14 +6,15 @@ import { ResponseAlreadySent } from './response-sent';
 
 const logger = new Logger('Errors');
 
-interface Mapped {
+/** The answer to an error: status, envelope body (without request_id) and headers. */
+export interface ErrorAnswer {
   status: number;
   body: Omit<ErrorBody, 'request_id'>;
   headers: Record<string, string>;
 }
 
 /** Nest's own HTTP exceptions: keep the status, take a readable message. */
-function fromHttpException(err: HttpException): Mapped {
+function fromHttpException(err: HttpException): ErrorAnswer {
   const status = err.getStatus();
   const response = err.getResponse();
   let message = err.message;
@@ -43,7 +44,7 @@ export function isDependencyUnavailable(err: unknown, depth = 0): boolean {
   return typeof message === 'string' && UNAVAILABLE_MESSAGE.test(message);
 }
 
-function map(err: unknown, req: Request): Mapped | null {
+function map(err: unknown, req: Request): ErrorAnswer | null {
   if (isDependencyUnavailable(err)) {
     return {
       status: 503,
@@ -52,7 +53,7 @@ function map(err: unknown, req: Request): Mapped | null {
     };
   }
   if (err instanceof AppError) {
-    const body: Mapped['body'] = { error: err.code, message: err.message };
+    const body: ErrorAnswer['body'] = { error: err.code, message: err.message };
     if (err.details !== undefined) body.details = err.details;
     return { status: err.status, body, headers: err.headers };
   }
@@ -68,9 +69,6 @@ function map(err: unknown, req: Request): Mapped | null {
   return null;
 }
 
-/** The answer to an error: status, envelope body (without request_id) and headers. */
-export type ErrorAnswer = Mapped;
-
 /**
  * The answer to any error, the same for every route. A 5xx is logged at error, with the error in full
  * when it is unexpected (then answered with a bare 500).
@@ -85,14 +83,22 @@ export function answerFor(exception: unknown, req: Request): ErrorAnswer {
   return mapped;
 }
 
-/** Writes an answer as the envelope `{error, message, request_id, details?}` (ends a response already started). */
-export function sendAnswer(answer: ErrorAnswer, req: Request, res: Response): void {
+/**
+ * Writes an answer with its status and headers: as the envelope `{error, message, request_id, details?}`,
+ * or as the body `shape` makes of it, plus `request_id` (ends a response already started).
+ */
+export function sendAnswer(
+  answer: ErrorAnswer,
+  req: Request,
+  res: Response,
+  shape: (answer: ErrorAnswer) => Record<string, unknown> = (a) => a.body,
+): void {
   if (res.headersSent) {
     res.end();
     return;
   }
   for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
-  res.status(answer.status).json({ ...answer.body, request_id: requestIdOf(req) } satisfies ErrorBody);
+  res.status(answer.status).json({ ...shape(answer), request_id: requestIdOf(req) });
 }
 
 /** Writes the envelope for any error; used by the Nest filter and by the Express error handler. */

@@ -2,7 +2,6 @@ import { ArgumentsHost, Catch, ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { answerFor, sendAnswer } from '../../common/errors/all-exceptions.filter';
 import { ResponseAlreadySent } from '../../common/errors/response-sent';
-import { requestIdOf } from '../../common/http/request-id';
 
 /** Failures that are about the caller, not the inference request: answered with the service's envelope. */
 const ENVELOPE_STATUSES = new Set([401, 403, 429]);
@@ -23,11 +22,7 @@ export class V2ErrorFilter implements ExceptionFilter {
     const req = http.getRequest<Request>();
     const res = http.getResponse<Response>();
     const answer = answerFor(exception, req);
-    if (ENVELOPE_STATUSES.has(answer.status) || res.headersSent) {
-      sendAnswer(answer, req, res);
-      return;
-    }
-    for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
-    res.status(answer.status).json({ error: answer.body.message, request_id: requestIdOf(req) });
+    if (ENVELOPE_STATUSES.has(answer.status)) sendAnswer(answer, req, res);
+    else sendAnswer(answer, req, res, (a) => ({ error: a.body.message }));
   }
 }
