@@ -4,7 +4,7 @@ import { AppConfig } from '../config/app-config';
 import { HttpLogger } from './http-logger.service';
 import { NestPinoLogger } from './nest-logger.service';
 
-/** JSON logs through pino: the request-logging middleware and Nest's logger, on one pino logger. */
+/** JSON logs through pino: the access log (HttpLogger) and Nest's logger, on one pino logger. */
 @Module({})
 export class LoggingModule {
   static forRoot(destination?: DestinationStream): DynamicModule {

@@ -440,7 +440,7 @@ export function autoArimaFit(y: readonly number[], m: number, options: AutoArima
   } else if (options.D !== undefined) D = options.D;
   else if (n <= 2 * period) D = 0;
   else D = nsdiffs(y, period, { maxD: options.maxSeasonalD ?? 1, reference });
-  let dx = D > 0 ? difference(y, period, D) : Float64Array.from(y);
+  let dx = difference(y, period, D);
   const d = options.d ?? ndiffs(dx, { maxD: options.maxD ?? 2, reference });
   if (d > 0) dx = difference(dx, 1, d);
   if (dx.length === 0) throw new InsufficientDataError(`not enough data for ${d} + ${D}×${period} differences`);

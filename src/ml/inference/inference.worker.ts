@@ -81,7 +81,6 @@ async function run(key: string, feeds: Extract<WorkerRequest, { op: 'run' }>['fe
   return outputs;
 }
 
-/** Output buffers are handed over rather than copied; each distinct ArrayBuffer once. */
 function reply(message: WorkerMessage, transfer: ArrayBuffer[] = []): void {
   try {
     port.postMessage(message, transfer);
@@ -106,6 +105,7 @@ async function handle(request: Exclude<WorkerRequest, { op: 'exit' }>): Promise<
         return;
       case 'run': {
         const outputs = await run(request.key, request.feeds);
+        // Output buffers are moved to the main thread, not copied.
         reply({ op: 'reply', id: request.id, ok: true, value: outputs }, transferList(outputs));
         return;
       }

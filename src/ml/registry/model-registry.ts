@@ -5,7 +5,6 @@ import { AppError } from '../../common/errors/app-error';
 import { MlAbArmEntity, MlModelEntity, MlModelVersionEntity } from './entities';
 import type { InputSignature, OutputMapping, Stage } from './registry.types';
 
-/** A model with its versions (oldest first) and its A/B arms, as read in one go. */
 /** The answer for a model name the registry does not hold. */
 export function unknownModel(name: string): AppError {
   return new AppError('model_not_found', `Model "${name}" is not registered`);
@@ -16,6 +15,7 @@ export function unknownVersion(model: string, version: string): AppError {
   return new AppError('model_not_found', `Model "${model}" has no version "${version}"`);
 }
 
+/** A model with its versions (oldest first) and its A/B arms, as read in one go. */
 export interface RegistryModel {
   model: MlModelEntity;
   versions: MlModelVersionEntity[];
