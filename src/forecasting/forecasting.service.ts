@@ -51,12 +51,8 @@ export class ForecastingService {
     const prepared = this.prepare(request);
     if (prepared.remote) return this.viaRemote(prepared, signal);
     const started = process.hrtime.bigint();
-    if (prepared.task.values.length <= this.config.FORECAST_INLINE_MAX_POINTS) {
-      const outcome = runForecast(prepared.task);
-      return this.respond(prepared, outcome, seconds(started));
-    }
-    const [result] = await this.pool.run([prepared.task], signal);
-    return this.respond(prepared, unwrap(result), seconds(started));
+    const outcome = await this.runOne(prepared.task, signal);
+    return this.respond(prepared, outcome, seconds(started));
   }
 
   async forecastBatch(items: unknown[], signal?: AbortSignal): Promise<{ results: BatchResult[] }> {
@@ -183,12 +179,15 @@ export class ForecastingService {
         task: { ...task, seasonLength, engine: 'auto' },
       };
       started = process.hrtime.bigint();
-      const outcome =
-        task.values.length <= this.config.FORECAST_INLINE_MAX_POINTS
-          ? runForecast(local.task)
-          : unwrap((await this.pool.run([local.task], signal))[0]);
+      const outcome = await this.runOne(local.task, signal);
       return this.respond(local, outcome, seconds(started), true);
     }
+  }
+
+  /** One forecast: inline when the series is short, else on the worker pool. */
+  private async runOne(task: ForecastTask, signal?: AbortSignal): Promise<ForecastOutcome> {
+    if (task.values.length <= this.config.FORECAST_INLINE_MAX_POINTS) return runForecast(task);
+    return unwrap((await this.pool.run([task], signal))[0]);
   }
 
   private async runLocal(
