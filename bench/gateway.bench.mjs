@@ -137,7 +137,7 @@ async function main() {
   const { default: autocannon } = await import('autocannon');
   const { default: pg } = await import('pg');
   const { default: Redis } = await import('ioredis');
-  const { ADMIN, ADMIN_URL, freePort, productionCommand, REDIS_URL } = await import('./server.mjs');
+  const { ADMIN, ADMIN_URL, freePort, NODE_ARGS, productionCommand, REDIS_URL } = await import('./server.mjs');
 
   const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
   const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? Math.min(2, SECONDS));
@@ -146,8 +146,6 @@ async function main() {
   const PROFILE = process.env.BENCH_PROFILE === '1';
   /** Also measure the bare NestJS floor (see runNestFloor). */
   const FLOOR = process.env.BENCH_FLOOR !== '0';
-  /** Extra node flags for Conflux, e.g. BENCH_NODE_ARGS=--max-semi-space-size=64 (for experiments). */
-  const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const DB = 'conflux_gateway_bench';
   const REDIS_PREFIX = `bench-gw:${Date.now()}:`;
   const TARGETS = { addedMeanMsAt1: 0.5, rpsRatioAt50: 0.2 };

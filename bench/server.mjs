@@ -10,7 +10,7 @@ export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379'
 export const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 export const ADMIN = { email: 'bench@conflux.local', password: 'bench-password-123' };
 /** Extra node flags for the server, before those of start:prod (e.g. --cpu-prof for a profile). */
-const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+export const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 /**
  * The node flags and entry point of `npm run start:prod` (package.json), so that every
