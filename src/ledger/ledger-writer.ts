@@ -3,7 +3,7 @@ import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { Counter, Gauge } from 'prom-client';
 import { withTimeout } from '../common/with-timeout';
 import { AppConfig } from '../config/app-config';
-import { LedgerBuffer, LedgerBufferUnavailable } from './ledger-buffer';
+import { LedgerBuffer, LedgerBufferUnavailable } from './ledger.buffer';
 import {
   LEDGER_BUFFER_DEPTH,
   LEDGER_ROWS_WRITTEN,

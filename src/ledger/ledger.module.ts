@@ -2,7 +2,7 @@ import { Logger, Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { AppConfig } from '../config/app-config';
 import { RedisService } from '../redis/redis.service';
-import { LedgerBuffer } from './ledger-buffer';
+import { LedgerBuffer } from './ledger.buffer';
 import { LEDGER_METRIC_PROVIDERS } from './ledger.metrics';
 import { LedgerRepository } from './ledger.repository';
 import { LedgerService } from './ledger.service';

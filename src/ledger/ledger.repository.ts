@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { LedgerEntry } from './dto/ledger-entry';
-import type { RejectedEntry } from './ledger-buffer';
+import type { RejectedEntry } from './ledger.buffer';
 
 /** Columns written, in the order of each VALUES tuple. */
 const COLUMNS = [

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { LedgerEntry } from './dto/ledger-entry';
-import { LedgerBuffer } from './ledger-buffer';
+import { LedgerBuffer } from './ledger.buffer';
 import { normalizeLedgerEntry } from './ledger-entry.rules';
 
 export { LedgerEntryError } from './ledger-entry.rules';

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { LedgerEntry } from './dto/ledger-entry';
-import { LedgerBatch, LedgerBuffer, LedgerBufferStats, LedgerHandOff, RejectedEntry } from './ledger-buffer';
+import { LedgerBatch, LedgerBuffer, LedgerBufferStats, LedgerHandOff, RejectedEntry } from './ledger.buffer';
 
 interface Held {
   entry: LedgerEntry;

@@ -10,7 +10,7 @@ import {
   LedgerBufferUnavailable,
   LedgerHandOff,
   RejectedEntry,
-} from './ledger-buffer';
+} from './ledger.buffer';
 import { normalizeLedgerEntry } from './ledger-entry.rules';
 import {
   compareIds,
