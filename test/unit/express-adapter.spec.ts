@@ -43,7 +43,7 @@ describe('ConfluxExpressAdapter', () => {
 
   it('hands Express requests and responses that already have its prototypes', async () => {
     seen.length = 0;
-    const express = app.getHttpAdapter().getInstance<Express>();
+    const express = app.getHttpAdapter().getInstance() as Express;
     const res = await fetch(`${base}/status`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ path: '/status' });
