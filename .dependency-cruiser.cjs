@@ -7,7 +7,7 @@
  * - `common/` and `config/` depend on no feature module.
  */
 const FEATURES =
-  'auth|health|metrics|quota|redis|database|lifecycle|logging|ledger|providers|routing|llm|forecasting|ml';
+  'auth|health|metrics|quota|rate-limit|redis|database|lifecycle|logging|ledger|providers|routing|llm|forecasting|ml';
 
 module.exports = {
   forbidden: [
@@ -25,6 +25,13 @@ module.exports = {
           `^src/(${FEATURES})/dto/`,
         ],
       },
+    },
+    {
+      name: 'rate-limit-below-auth-below-quota',
+      severity: 'error',
+      comment: 'Layering: rate-limit < auth < quota. Rate limiting knows neither; auth does not know budgets.',
+      from: { path: '^src/(rate-limit|auth)/' },
+      to: { path: '^src/(auth|quota)/', pathNot: '^src/$1/' },
     },
     {
       name: 'app-reaches-modules-through-their-front',

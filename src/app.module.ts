@@ -15,9 +15,9 @@ import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { MlModule } from './ml/ml.module';
-import { RateLimitGuard } from './quota/rate-limit.guard';
-import { QuotaApiModule } from './quota/quota-api.module';
 import { QuotaModule } from './quota/quota.module';
+import { RateLimitGuard } from './rate-limit/rate-limit.guard';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RedisModule } from './redis/redis.module';
 import { RoutingModule } from './routing/routing.module';
 import { ProvidersModule } from './providers/providers.module';
@@ -47,9 +47,9 @@ export class AppModule {
         }),
         RedisModule,
         MetricsModule,
-        QuotaModule,
+        RateLimitModule,
         AuthModule,
-        QuotaApiModule,
+        QuotaModule,
         LedgerModule,
         ProvidersModule,
         RoutingModule,

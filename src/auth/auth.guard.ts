@@ -4,7 +4,7 @@ import type { Request } from 'express';
 import { IS_PUBLIC, REQUIRED_ROLE, USER_ONLY } from '../common/auth/decorators';
 import type { Principal, Role } from '../common/auth/principal';
 import { AppError } from '../common/errors/app-error';
-import { AuthFailuresService } from '../quota/auth-failures.service';
+import { AuthFailuresService } from '../rate-limit/auth-failures.service';
 import { ApiKeysService } from './api-keys.service';
 import { looksLikeApiKey } from './secrets';
 import { SessionsService } from './sessions.service';

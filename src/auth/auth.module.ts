@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config';
-import { QuotaModule } from '../quota/quota.module';
+import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { AdminUsersController } from './admin-users.controller';
 import { ApiKeysController } from './api-keys.controller';
 import { ApiKeysService } from './api-keys.service';
@@ -21,7 +21,7 @@ import { UsersService } from './users.service';
  */
 @Module({
   imports: [
-    QuotaModule,
+    RateLimitModule,
     TypeOrmModule.forFeature(AUTH_ENTITIES),
     JwtModule.registerAsync({ inject: [AppConfig], useFactory: buildJwtOptions }),
   ],

@@ -1,7 +1,7 @@
 import { Controller, Get, HttpCode, Res, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
-import { NoRateLimit } from '../common/http/no-rate-limit';
+import { NoRateLimit } from '../rate-limit/rate-limit.guard';
 import type { Response } from 'express';
 import { Public } from '../common/auth/decorators';
 import { AppError } from '../common/errors/app-error';

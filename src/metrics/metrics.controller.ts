@@ -1,6 +1,6 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { NoRateLimit } from '../common/http/no-rate-limit';
+import { NoRateLimit } from '../rate-limit/rate-limit.guard';
 import { PrometheusController } from '@willsoto/nestjs-prometheus';
 import type { Response } from 'express';
 import { Public } from '../common/auth/decorators';

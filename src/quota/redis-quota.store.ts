@@ -16,7 +16,7 @@ import { QuotaKeys } from './quota-keys';
 import { OutageFallback } from './quota-outage';
 import { BALANCES_SCRIPT, RELEASE_SCRIPT, RESERVE_SCRIPT, SETTLE_SCRIPT } from './quota.scripts';
 import { budgetWindowsAt, budgetWindowsOf, MINUTE_MS, minuteWindowAt, WINDOW_GRACE_MS } from './quota-windows';
-import { RedisCircuit, RedisTimeout } from './redis-circuit';
+import { RedisCircuit, RedisTimeout } from '../common/upstream/redis-circuit';
 
 export interface RedisQuotaStoreOptions {
   prefix: string;

@@ -1,8 +1,8 @@
-import { startApp, TEST_ADMIN, TestApp } from './support/app';
-import { createUser, signInAdmin, TestUser } from './support/fixtures';
-import { Api, ApiResponse, expectEnvelope } from './support/http';
-import { delay, testRedisUrl, uniqueRedisPrefix } from './support/services';
-import { proxiedUrl, TcpProxy } from './support/tcp-proxy';
+import { startApp, TEST_ADMIN, TestApp } from '../support/app';
+import { createUser, signInAdmin, TestUser } from '../support/fixtures';
+import { Api, ApiResponse, expectEnvelope } from '../support/http';
+import { delay, testRedisUrl, uniqueRedisPrefix } from '../support/services';
+import { proxiedUrl, TcpProxy } from '../support/tcp-proxy';
 
 const LIMIT = 5;
 const REMAINING = 'x-ratelimit-remaining-minute';

@@ -1,4 +1,4 @@
-import { ExecutionContext, Injectable } from '@nestjs/common';
+import { ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import {
   InjectThrottlerOptions,
@@ -11,18 +11,21 @@ import type { Request, Response } from 'express';
 import { AppError } from '../common/errors/app-error';
 import { RateLimitStore } from './rate-limit.store';
 
-/** @nestjs/throttler's metadata key for @SkipThrottle({ [name]: true }). */
-const THROTTLER_SKIP = 'THROTTLER:SKIP';
+const NO_RATE_LIMIT = 'conflux:no-rate-limit';
+
+/** Exempts probes and scrapes from the global rate limits (every window). */
+export const NoRateLimit = (): MethodDecorator & ClassDecorator => SetMetadata(NO_RATE_LIMIT, true);
 
 /**
  * Global rate limit per API key, else per user, else per client IP. Runs after
  * authentication so that the caller is known. 429 carries Retry-After.
  *
  * The windows (minute, hour) come from ThrottlerModule, routes opt out with
- * @SkipThrottle and answers carry the usual X-RateLimit-{Limit,Remaining,Reset}-<window>
+ * @NoRateLimit and answers carry the usual X-RateLimit-{Limit,Remaining,Reset}-<window>
  * headers, but every window of a request is counted in one round trip to the store,
  * where ThrottlerGuard makes one per window, one after the other. So a request refused
- * by one window still counts in the others.
+ * by one window still counts in the others. (So ThrottlerGuard's own storage, the
+ * module's default, is never used.)
  */
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {
@@ -37,19 +40,16 @@ export class RateLimitGuard extends ThrottlerGuard {
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
-    const active = this.throttlers.filter(
-      (t) => this.reflector.getAllAndOverride<boolean>(THROTTLER_SKIP + (t.name ?? 'default'), targets) !== true,
-    );
-    if (active.length === 0) return true;
+    if (this.reflector.getAllAndOverride<boolean>(NO_RATE_LIMIT, targets)) return true;
     const req = context.switchToHttp().getRequest<Request>();
     const tracker = await this.getTracker(req as unknown as Record<string, unknown>);
-    const windows = active.map((t) => ({
+    const windows = this.throttlers.map((t) => ({
       key: this.generateKey(context, tracker, t.name ?? 'default'),
       windowMs: Number(t.ttl),
     }));
     const states = await this.store.hitAll(windows);
     const res = context.switchToHttp().getResponse<Response>();
-    for (const [i, throttler] of active.entries()) {
+    for (const [i, throttler] of this.throttlers.entries()) {
       const limit = Number(throttler.limit);
       const { hits, resetMs } = states[i];
       const seconds = Math.max(1, Math.ceil(resetMs / 1000));

@@ -1,7 +1,7 @@
 import Redis from 'ioredis';
-import { MemoryRateLimitStore } from '../../src/quota/memory-rate-limit.store';
-import type { RateLimitStore } from '../../src/quota/rate-limit.store';
-import { RedisRateLimitStore } from '../../src/quota/redis-rate-limit.store';
+import { MemoryRateLimitStore } from '../../src/rate-limit/memory-rate-limit.store';
+import type { RateLimitStore } from '../../src/rate-limit/rate-limit.store';
+import { RedisRateLimitStore } from '../../src/rate-limit/redis-rate-limit.store';
 import { testRedisUrl, uniqueRedisPrefix } from '../support/services';
 
 const MINUTE = 60_000;

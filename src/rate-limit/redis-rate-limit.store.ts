@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { MemoryRateLimitStore } from './memory-rate-limit.store';
 import { RateLimitHit, RateLimitStore, RateLimitWindow } from './rate-limit.store';
-import { RedisCircuit } from './redis-circuit';
+import { RedisCircuit } from '../common/upstream/redis-circuit';
 
 /**
  * For each key KEYS[i] with window ARGV[i] ms: INCR, and PEXPIRE on the first hit, in
