@@ -1,5 +1,11 @@
 import type { ChatMessage, ContentPart, FinishReason, TokenUsage } from '../../providers/dto/chat';
+import { parseStrategy } from '../../routing/routing.api';
+import type { ChatExchange } from '../chat-reply';
+import type { OpenStream } from '../chat.usecase';
 import type { MessagesRequestDto } from '../dto/messages.dto';
+import type { RequestContext } from '../request-context';
+import type { SseFrame } from '../sse';
+import { hasImages } from './openai-format';
 
 type Block = Record<string, unknown>;
 
@@ -27,7 +33,32 @@ export function canonicalFromAnthropic(req: MessagesRequestDto): ChatMessage[] {
   return messages;
 }
 
-export function anthropicStopReason(reason: FinishReason): string {
+/**
+ * A Messages request, routed to any provider kind: answered with an Anthropic message, or
+ * its SSE event stream (ending with an error event when cut).
+ */
+export function anthropicChat(body: MessagesRequestDto, ctx: RequestContext): ChatExchange {
+  const messages = canonicalFromAnthropic(body);
+  const id = `msg_${ctx.requestId.replace(/[^A-Za-z0-9]/g, '')}`;
+  return {
+    command: {
+      ...ctx,
+      endpoint: '/v1/messages',
+      model: body.model,
+      strategy: parseStrategy(ctx.strategyHeader),
+      messages,
+      maxTokens: body.max_tokens,
+      temperature: body.temperature,
+      topP: body.top_p,
+      stop: body.stop_sequences,
+      vision: hasImages(messages),
+    },
+    body: (outcome) => message(id, outcome.candidate.model.name, outcome.text, outcome.finish, outcome.usage),
+    frames: body.stream ? (stream) => messageFrames(id, stream) : undefined,
+  };
+}
+
+function stopReason(reason: FinishReason): string {
   switch (reason) {
     case 'length':
       return 'max_tokens';
@@ -40,67 +71,65 @@ export function anthropicStopReason(reason: FinishReason): string {
   }
 }
 
-export function anthropicMessage(
-  id: string,
-  model: string,
-  text: string,
-  finish: FinishReason,
-  usage: TokenUsage,
-): object {
+function message(id: string, model: string, text: string, finish: FinishReason, usage: TokenUsage): object {
   return {
     id,
     type: 'message',
     role: 'assistant',
     model,
     content: [{ type: 'text', text }],
-    stop_reason: anthropicStopReason(finish),
+    stop_reason: stopReason(finish),
     stop_sequence: null,
     usage: { input_tokens: usage.input_tokens, output_tokens: usage.output_tokens },
   };
 }
 
-/** The opening events of an Anthropic stream. */
-export function anthropicStreamStart(id: string, model: string, inputTokens: number): [string, object][] {
-  return [
-    [
-      'message_start',
-      {
-        type: 'message_start',
-        message: {
-          id,
-          type: 'message',
-          role: 'assistant',
-          model,
-          content: [],
-          stop_reason: null,
-          stop_sequence: null,
-          usage: { input_tokens: inputTokens, output_tokens: 0 },
-        },
+async function* messageFrames(id: string, stream: OpenStream): AsyncGenerator<SseFrame, void, undefined> {
+  yield {
+    event: 'message_start',
+    data: {
+      type: 'message_start',
+      message: {
+        id,
+        type: 'message',
+        role: 'assistant',
+        model: stream.candidate.model.name,
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { input_tokens: stream.inputTokens, output_tokens: 0 },
       },
-    ],
-    ['content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }],
-  ];
-}
-
-export function anthropicDelta(text: string): [string, object] {
-  return ['content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } }];
-}
-
-export function anthropicStreamEnd(finish: FinishReason, usage: TokenUsage): [string, object][] {
-  return [
-    ['content_block_stop', { type: 'content_block_stop', index: 0 }],
-    [
-      'message_delta',
-      {
+    },
+  };
+  yield {
+    event: 'content_block_start',
+    data: { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
+  };
+  try {
+    let finish: FinishReason = 'stop';
+    for await (const event of stream.events) {
+      if (event.type === 'delta') {
+        yield {
+          event: 'content_block_delta',
+          data: { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: event.text } },
+        };
+      } else if (event.type === 'finish') finish = event.finish_reason;
+    }
+    const { usage } = await stream.settled;
+    yield { event: 'content_block_stop', data: { type: 'content_block_stop', index: 0 } };
+    yield {
+      event: 'message_delta',
+      data: {
         type: 'message_delta',
-        delta: { stop_reason: anthropicStopReason(finish), stop_sequence: null },
+        delta: { stop_reason: stopReason(finish), stop_sequence: null },
         usage: { output_tokens: usage.output_tokens },
       },
-    ],
-    ['message_stop', { type: 'message_stop' }],
-  ];
-}
-
-export function anthropicError(message: string): [string, object] {
-  return ['error', { type: 'error', error: { type: 'api_error', message } }];
+    };
+    yield { event: 'message_stop', data: { type: 'message_stop' } };
+  } catch {
+    yield {
+      event: 'error',
+      data: { type: 'error', error: { type: 'api_error', message: 'The upstream stream failed before completion' } },
+    };
+  }
 }
