@@ -6,7 +6,7 @@ import { CallerGuard } from './caller.guard';
 import { replyChat } from './chat-reply';
 import { ChatUseCase } from './chat.usecase';
 import { MessagesRequestDto } from './dto/messages.dto';
-import { anthropicChat } from './formats/anthropic-format';
+import { anthropicChat } from './formats/anthropic.format';
 import { IdempotencyGuard } from './idempotency.guard';
 import { RequestContext } from './request-context';
 

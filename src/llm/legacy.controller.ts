@@ -10,7 +10,7 @@ import { replyChat } from './chat-reply';
 import { ChatUseCase } from './chat.usecase';
 import { EstimateRequestDto, LegacyChatDto, RouteRequestDto, TextGenerateDto } from './dto/legacy.dto';
 import { EstimateUseCase } from './estimate.usecase';
-import { estimateBody, legacyChat, providerList, routedRequest, textGenerate } from './formats/legacy-format';
+import { estimateBody, legacyChat, providerList, routedRequest, textGenerate } from './formats/legacy.format';
 import { IdempotencyGuard } from './idempotency.guard';
 import { LlmStats } from './llm-stats';
 import { RequestContext } from './request-context';

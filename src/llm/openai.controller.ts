@@ -9,7 +9,7 @@ import { replyChat } from './chat-reply';
 import { ChatUseCase } from './chat.usecase';
 import { ChatCompletionRequestDto, EmbeddingsRequestDto } from './dto/chat-completions.dto';
 import { EmbeddingsUseCase } from './embeddings.usecase';
-import { embeddingList, modelList, openAiChat } from './formats/openai-format';
+import { embeddingList, modelList, openAiChat } from './formats/openai.format';
 import { IdempotencyGuard } from './idempotency.guard';
 import { RequestContext } from './request-context';
 import { sendJson } from './sse';

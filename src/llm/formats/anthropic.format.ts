@@ -5,7 +5,7 @@ import type { OpenStream } from '../chat.usecase';
 import type { MessagesRequestDto } from '../dto/messages.dto';
 import type { RequestContext } from '../request-context';
 import type { SseFrame } from '../sse';
-import { hasImages } from './openai-format';
+import { hasImages } from './openai.format';
 
 type Block = Record<string, unknown>;
 
