@@ -2,12 +2,17 @@
  * Module boundaries, checked by `npm run lint`:
  * - no cycles;
  * - a feature module is reached from outside only through its `*.module.ts`,
- *   `*.service.ts`, `*.guard.ts`, `*.health.ts` and `dto/` — never its entities,
- *   repositories, controllers or internals;
+ *   `*.service.ts`, `*.guard.ts`, `*.health.ts`, `dto/` and its public `<module>.api.ts`
+ *   (types and pure functions it shares) — never its entities, repositories,
+ *   controllers or internals;
  * - `common/` and `config/` depend on no feature module.
  */
 const FEATURES =
-  'auth|health|metrics|quota|rate-limit|redis|database|lifecycle|logging|ledger|providers|routing|llm|forecasting|ml';
+  'auth|health|metrics|quota|rate-limit|redis|database|lifecycle|logging|ledger|providers|routing|metering|llm|forecasting|ml';
+/** `<module>/<module>` for each feature: its public file is `<module>.api.ts`. */
+const PUBLIC_API_FILES = FEATURES.split('|')
+  .map((name) => `${name}/${name}`)
+  .join('|');
 
 module.exports = {
   forbidden: [
@@ -15,7 +20,8 @@ module.exports = {
     {
       name: 'feature-internals-are-private',
       severity: 'error',
-      comment: 'Reach another module only through its module, service, guard, health indicator or DTOs.',
+      comment:
+        'Reach another module only through its module, service, guard, health indicator, DTOs or <module>.api.ts.',
       from: { path: `^src/(${FEATURES})/` },
       to: {
         path: `^src/(${FEATURES})/`,
@@ -23,6 +29,7 @@ module.exports = {
           '^src/$1/',
           `^src/(${FEATURES})/[^/]+\\.(module|service|guard|health)\\.ts$`,
           `^src/(${FEATURES})/dto/`,
+          `^src/(${PUBLIC_API_FILES})\\.api\\.ts$`,
         ],
       },
     },

@@ -9,10 +9,13 @@ import { UpstreamError } from '../providers/dto/upstream-error';
 import { ProvidersService } from '../providers/providers.service';
 import type { Reservation } from '../quota/dto/quota';
 import { QuotaService } from '../quota/quota.service';
-import { Candidate, Cost, RoutingService, Strategy } from '../routing/routing.service';
+import type { Cost } from '../metering/metering.api';
+import { MeteringService } from '../metering/metering.service';
+import type { Candidate, Strategy } from '../routing/routing.api';
+import { RoutingService } from '../routing/routing.service';
 import type { Caller } from './caller';
-import { GatewayMetrics } from './gateway.metrics';
-import { GatewayStats } from './gateway-stats';
+import { LlmMetrics } from './llm.metrics';
+import { LlmStats } from './llm-stats';
 
 /** Output tokens reserved when a request does not set max_tokens. */
 export const DEFAULT_MAX_TOKENS = 1024;
@@ -93,11 +96,12 @@ export class ChatUseCase {
 
   constructor(
     private readonly routing: RoutingService,
+    private readonly metering: MeteringService,
     private readonly providers: ProvidersService,
     private readonly quota: QuotaService,
     private readonly ledger: LedgerService,
-    private readonly stats: GatewayStats,
-    private readonly metrics: GatewayMetrics,
+    private readonly stats: LlmStats,
+    private readonly metrics: LlmMetrics,
     private readonly config: AppConfig,
   ) {}
 
@@ -231,7 +235,7 @@ export class ChatUseCase {
       const cost = await this.bill(cmd, prep, candidate, attempt, usage, latencyMs, errorClass).catch(
         (err: unknown) => {
           this.logger.error({ err }, 'billing a stream failed');
-          return this.routing.cost(candidate.model, usage.input_tokens, usage.output_tokens);
+          return this.metering.cost(candidate.model, usage.input_tokens, usage.output_tokens);
         },
       );
       run.settle({ usage, cost, finish });
@@ -241,7 +245,7 @@ export class ChatUseCase {
   private async prepare(cmd: ChatCommand): Promise<Prepared> {
     const started = Date.now();
     const estimateModel = cmd.model === 'auto' ? 'gpt-4o' : cmd.model;
-    const inputTokens = this.routing.countChatTokens(cmd.messages, estimateModel);
+    const inputTokens = this.metering.countChatTokens(cmd.messages, estimateModel);
     const maxTokens = cmd.maxTokens ?? DEFAULT_MAX_TOKENS;
     let plan;
     try {
@@ -259,7 +263,7 @@ export class ChatUseCase {
     }
     // The hold covers the dearest candidate, whichever ends up serving.
     const worst = Math.max(
-      ...plan.candidates.map((c) => this.routing.cost(c.model, inputTokens, maxTokens).micro_credits),
+      ...plan.candidates.map((c) => this.metering.cost(c.model, inputTokens, maxTokens).micro_credits),
     );
     let reservation: Reservation;
     try {
@@ -296,7 +300,7 @@ export class ChatUseCase {
   }
 
   private countedUsage(inputTokens: number, text: string, candidate: Candidate): TokenUsage {
-    return { input_tokens: inputTokens, output_tokens: this.routing.countTextTokens(text, candidate.model.name) };
+    return { input_tokens: inputTokens, output_tokens: this.metering.countTextTokens(text, candidate.model.name) };
   }
 
   /**
@@ -315,7 +319,7 @@ export class ChatUseCase {
     errorClass: string | null,
     settle: 'before_answer' | 'after_answer' = 'before_answer',
   ): Promise<Cost> {
-    const cost = this.routing.cost(candidate.model, usage.input_tokens, usage.output_tokens);
+    const cost = this.metering.cost(candidate.model, usage.input_tokens, usage.output_tokens);
     // The ledger row and the settle leave in the same tick: one write to Redis for both.
     this.recordAttempt(cmd, candidate, attempt, usage, cost.micro_credits, latencyMs, errorClass);
     const settled = this.quota.settle(prep.reservation, cost.micro_credits, usage.input_tokens + usage.output_tokens);

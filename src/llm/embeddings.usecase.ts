@@ -5,7 +5,9 @@ import { LedgerService } from '../ledger/ledger.service';
 import { UpstreamError } from '../providers/dto/upstream-error';
 import { ProvidersService } from '../providers/providers.service';
 import { QuotaService } from '../quota/quota.service';
-import { Candidate, RoutingService } from '../routing/routing.service';
+import { MeteringService } from '../metering/metering.service';
+import type { Candidate } from '../routing/routing.api';
+import { RoutingService } from '../routing/routing.service';
 import { ledgerRow } from './ledger-row';
 import type { Caller } from './caller';
 
@@ -32,6 +34,7 @@ export class EmbeddingsUseCase {
 
   constructor(
     private readonly routing: RoutingService,
+    private readonly metering: MeteringService,
     private readonly providers: ProvidersService,
     private readonly quota: QuotaService,
     private readonly ledger: LedgerService,
@@ -40,7 +43,7 @@ export class EmbeddingsUseCase {
 
   async execute(cmd: EmbeddingsCommand): Promise<EmbeddingsOutcome> {
     const estimateModel = cmd.model === 'auto' ? 'text-embedding-3-small' : cmd.model;
-    const inputTokens = cmd.inputs.reduce((n, text) => n + this.routing.countTextTokens(text, estimateModel), 0);
+    const inputTokens = cmd.inputs.reduce((n, text) => n + this.metering.countTextTokens(text, estimateModel), 0);
     const plan = this.routing.plan({
       model: cmd.model,
       strategy: 'cost_optimized',
@@ -49,7 +52,7 @@ export class EmbeddingsUseCase {
       outputTokens: 0,
       vision: false,
     });
-    const worst = Math.max(...plan.candidates.map((c) => this.routing.cost(c.model, inputTokens, 0).micro_credits));
+    const worst = Math.max(...plan.candidates.map((c) => this.metering.cost(c.model, inputTokens, 0).micro_credits));
     const reservation = await this.quota.reserve({
       request_id: cmd.requestId,
       project_id: cmd.caller.projectId,
@@ -67,7 +70,7 @@ export class EmbeddingsUseCase {
           { signal: cmd.signal, deadline: Date.now() + this.config.GATEWAY_DEADLINE_MS },
         );
         const used = result.usage?.input_tokens ?? inputTokens;
-        const cost = this.routing.cost(candidate.model, used, 0);
+        const cost = this.metering.cost(candidate.model, used, 0);
         await this.quota.settle(reservation, cost.micro_credits, used);
         this.record(cmd, candidate, index + 1, used, cost.micro_credits, performance.now() - started, null);
         return { vectors: result.vectors, inputTokens: used, candidate, attempts: index + 1 };

@@ -24,7 +24,7 @@ function scopeOf(req: Request): string {
  * A guard (after authentication, which scopes the key), not an interceptor: a request
  * without the header costs one header lookup, where Nest's interceptor chain costs
  * ~50 µs of RxJS and async-context plumbing on every request. The JSON answer is caught
- * as it is sent (the gateway's handlers write their responses themselves, and errors
+ * as it is sent (the gateway's answers leave through res.json, in sendJson, and errors
  * are written by the exception filter): a success is stored before it goes out, so an
  * immediate duplicate already replays; an error gives the key up.
  */

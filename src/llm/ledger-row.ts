@@ -1,6 +1,6 @@
 import type { LedgerEntry } from '../ledger/dto/ledger-entry';
 import type { TokenUsage } from '../providers/dto/chat';
-import { usdString } from '../routing/routing.service';
+import { usdString } from '../metering/metering.api';
 import type { Caller } from './caller';
 
 /** What identifies a request in its ledger rows. */

@@ -1,31 +1,34 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { LedgerModule } from '../ledger/ledger.module';
+import { MeteringModule } from '../metering/metering.module';
 import { ProvidersModule } from '../providers/providers.module';
 import { QuotaModule } from '../quota/quota.module';
 import { RoutingModule } from '../routing/routing.module';
 import { AnthropicController } from './anthropic.controller';
-import { CallerService } from './caller.service';
+import { CallerGuard } from './caller.guard';
 import { ChatUseCase } from './chat.usecase';
 import { EmbeddingsUseCase } from './embeddings.usecase';
-import { GatewayStats } from './gateway-stats';
-import { GATEWAY_METRIC_PROVIDERS, GatewayMetrics } from './gateway.metrics';
+import { EstimateUseCase } from './estimate.usecase';
 import { IdempotencyGuard } from './idempotency.guard';
 import { IdempotencyService } from './idempotency.service';
 import { LegacyController } from './legacy.controller';
+import { LlmStats } from './llm-stats';
+import { LLM_METRIC_PROVIDERS, LlmMetrics } from './llm.metrics';
 import { OpenAiController } from './openai.controller';
 
 /** The gateway API: OpenAI- and Anthropic-compatible endpoints and the legacy contracts. */
 @Module({
-  imports: [AuthModule, ProvidersModule, RoutingModule, QuotaModule, LedgerModule],
+  imports: [AuthModule, ProvidersModule, RoutingModule, MeteringModule, QuotaModule, LedgerModule],
   controllers: [OpenAiController, AnthropicController, LegacyController],
   providers: [
     ChatUseCase,
     EmbeddingsUseCase,
-    CallerService,
-    GatewayStats,
-    GatewayMetrics,
-    ...GATEWAY_METRIC_PROVIDERS,
+    EstimateUseCase,
+    CallerGuard,
+    LlmStats,
+    LlmMetrics,
+    ...LLM_METRIC_PROVIDERS,
     IdempotencyService,
     IdempotencyGuard,
   ],

@@ -1,42 +1,72 @@
 import type { Response } from 'express';
+import type { Candidate } from '../routing/routing.api';
 
-/** Server-sent events on an Express response, respecting backpressure. */
-export class SseWriter {
-  constructor(private readonly res: Response) {}
+/** What served a request: named in its response headers. */
+export interface Served {
+  candidate: Candidate;
+  attempts: number;
+}
 
-  open(headers: Record<string, string>): void {
-    this.res.status(200);
-    for (const [name, value] of Object.entries(headers)) this.res.setHeader(name, value);
-    this.res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
-    this.res.setHeader('Cache-Control', 'no-cache, no-transform');
-    this.res.setHeader('Connection', 'keep-alive');
-    this.res.setHeader('X-Accel-Buffering', 'no');
-    this.res.flushHeaders();
-  }
+/** One server-sent event: its data (JSON unless a string) and, for dialects that name events, its name. */
+export interface SseFrame {
+  data: object | string;
+  event?: string;
+}
 
-  get closed(): boolean {
-    return this.res.writableEnded || this.res.destroyed;
-  }
+function setRouteHeaders(res: Response, served: Served): void {
+  res.setHeader('X-Conflux-Provider', served.candidate.instanceId);
+  res.setHeader('X-Conflux-Model', served.candidate.model.name);
+  res.setHeader('X-Conflux-Attempts', String(served.attempts));
+}
 
-  /** Writes `data:` (and `event:` when named); waits when the client reads slowly. */
-  async send(data: object | string, event?: string): Promise<void> {
-    if (this.closed) return;
-    const payload = typeof data === 'string' ? data : JSON.stringify(data);
-    const frame = `${event ? `event: ${event}\n` : ''}data: ${payload}\n\n`;
-    if (!this.res.write(frame)) {
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          this.res.off('drain', done);
-          this.res.off('close', done);
-          resolve();
-        };
-        this.res.once('drain', done);
-        this.res.once('close', done);
-      });
+/**
+ * A JSON answer with its route headers. Through res.json, where IdempotencyGuard stores the
+ * answer of an idempotent request.
+ */
+export function sendJson(res: Response, served: Served, body: object): void {
+  setRouteHeaders(res, served);
+  res.status(200).json(body);
+}
+
+/**
+ * An SSE answer with its route headers, written as the frames come and as fast as the client
+ * reads. A client that goes away ends the frames early (their generators' finally blocks run).
+ */
+export async function sendStream(res: Response, served: Served, frames: AsyncIterable<SseFrame>): Promise<void> {
+  res.status(200);
+  setRouteHeaders(res, served);
+  res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-cache, no-transform');
+  res.setHeader('Connection', 'keep-alive');
+  res.setHeader('X-Accel-Buffering', 'no');
+  res.flushHeaders();
+  try {
+    for await (const frame of frames) {
+      if (closed(res)) break;
+      await send(res, frame);
     }
+  } finally {
+    if (!closed(res)) res.end();
   }
+}
 
-  end(): void {
-    if (!this.closed) this.res.end();
+function closed(res: Response): boolean {
+  return res.writableEnded || res.destroyed;
+}
+
+/** Writes `data:` (and `event:` when named); waits when the client reads slowly. */
+async function send(res: Response, frame: SseFrame): Promise<void> {
+  const payload = typeof frame.data === 'string' ? frame.data : JSON.stringify(frame.data);
+  const text = `${frame.event ? `event: ${frame.event}\n` : ''}data: ${payload}\n\n`;
+  if (!res.write(text)) {
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        res.off('drain', done);
+        res.off('close', done);
+        resolve();
+      };
+      res.once('drain', done);
+      res.once('close', done);
+    });
   }
 }

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { ProvidersModule } from '../providers/providers.module';
 import { RoutingService } from './routing.service';
 
-/** Model catalog, pricing and routing strategies. */
+/** Model catalog and routing strategies. */
 @Module({
   imports: [ProvidersModule],
   providers: [RoutingService],

@@ -5,16 +5,7 @@ import type { Modality } from '../config/gateway-config';
 import { ProvidersService } from '../providers/providers.service';
 import { mergeCatalog, ModelEntry } from './catalog';
 import { LatencyTracker } from './latency-tracker';
-import { costOf, Cost } from './pricing';
 import { Candidate, Strategy, STRATEGY_FUNCTIONS } from './strategies';
-import { countChatTokens, countTextTokens, warmTokenizer } from './tokenizer';
-import type { ChatMessage } from '../providers/dto/chat';
-
-export type { ModelEntry } from './catalog';
-export type { Cost } from './pricing';
-export { MICRO_PER_CREDIT, usdString } from './pricing';
-export type { Candidate, Strategy } from './strategies';
-export { STRATEGIES } from './strategies';
 
 export interface RouteRequest {
   /** A model name, an alias, or `auto`. */
@@ -44,7 +35,7 @@ export interface ModelListing {
 const MAX_CANDIDATES = 4;
 
 /**
- * The model catalog, pricing and routing decisions. Strategies are pure functions
+ * The model catalog and routing decisions. Strategies are pure functions
  * over candidates (see strategies.ts); this service builds the candidates from the
  * catalog and the provider instances, skipping instances whose breaker is open.
  */
@@ -57,7 +48,7 @@ export class RoutingService {
   private readonly latency = new LatencyTracker();
 
   constructor(
-    private readonly config: AppConfig,
+    config: AppConfig,
     private readonly providers: ProvidersService,
   ) {
     const { models, problems } = mergeCatalog(config.gateway.models);
@@ -78,7 +69,6 @@ export class RoutingService {
       }
     }
     if (problems.length > 0) throw new ConfigError(problems.map((p) => `PROVIDERS_FILE ${p}`));
-    warmTokenizer();
   }
 
   /** The catalog entry for a name or alias. */
@@ -95,19 +85,6 @@ export class RoutingService {
 
   catalog(): readonly ModelEntry[] {
     return this.models;
-  }
-
-  cost(model: ModelEntry, inputTokens: number, outputTokens: number): Cost {
-    return costOf(model, inputTokens, outputTokens, this.config.CREDITS_PER_USD);
-  }
-
-  /** Estimated prompt tokens of a chat (real BPE tokenizer); the provider's usage is what is billed. */
-  countChatTokens(messages: readonly ChatMessage[], model: string): number {
-    return countChatTokens(messages, model);
-  }
-
-  countTextTokens(text: string, model: string): number {
-    return countTextTokens(text, model);
   }
 
   /** Records how long a call took, for latency_optimized and balanced. */

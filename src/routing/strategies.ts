@@ -1,7 +1,5 @@
+import { AppError } from '../common/errors/app-error';
 import type { ModelEntry } from './catalog';
-
-export const STRATEGIES = ['cost_optimized', 'latency_optimized', 'quality_optimized', 'balanced'] as const;
-export type Strategy = (typeof STRATEGIES)[number];
 
 /** One (model, instance) pair that could serve a request. */
 export interface Candidate {
@@ -85,9 +83,24 @@ export function balanced(candidates: readonly Candidate[], ctx: StrategyContext)
   return [...candidates].sort((a, b) => score(b) - score(a) || byName(a, b));
 }
 
-export const STRATEGY_FUNCTIONS: Record<Strategy, (c: readonly Candidate[], ctx: StrategyContext) => Candidate[]> = {
+type StrategyFunction = (candidates: readonly Candidate[], ctx: StrategyContext) => Candidate[];
+
+/** The routing strategies by name: the one place they are listed. */
+export const STRATEGY_FUNCTIONS = {
   cost_optimized: costOptimized,
   latency_optimized: latencyOptimized,
   quality_optimized: qualityOptimized,
   balanced,
-};
+} as const satisfies Record<string, StrategyFunction>;
+
+export type Strategy = keyof typeof STRATEGY_FUNCTIONS;
+export const STRATEGIES = Object.keys(STRATEGY_FUNCTIONS) as readonly Strategy[];
+
+/** A strategy named by a client (header, body field); `fallback` when none is named. */
+export function parseStrategy(value: string | undefined, fallback: Strategy = 'balanced'): Strategy {
+  if (value === undefined || value === '') return fallback;
+  if (!(STRATEGIES as readonly string[]).includes(value)) {
+    throw new AppError('validation_failed', `Unknown strategy ${value}: use one of ${STRATEGIES.join(', ')}`);
+  }
+  return value as Strategy;
+}

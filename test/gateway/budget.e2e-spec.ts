@@ -1,4 +1,4 @@
-import { countChatTokens } from '../../src/routing/tokenizer';
+import { countChatTokens } from '../../src/metering/tokenizer';
 import { FakeUpstream, startFakeUpstream } from '../support/fake-upstreams';
 import { uniqueRedisPrefix } from '../support/services';
 import { Gateway, ledgerRows, NO_RETRY, startGateway, waitForLedger } from './gateway-support';

@@ -2,10 +2,10 @@ import { loadConfig } from '../../src/config/app-config';
 import { ConfigError } from '../../src/config/app-config';
 import type { ProvidersService } from '../../src/providers/providers.service';
 import { BUILT_IN_MODELS, mergeCatalog, ModelEntry } from '../../src/routing/catalog';
-import { costOf, usdString } from '../../src/routing/pricing';
+import { costOf, usdString } from '../../src/metering/pricing';
 import { RoutingService } from '../../src/routing/routing.service';
 import { balanced, Candidate, costOptimized, latencyOptimized, qualityOptimized } from '../../src/routing/strategies';
-import { countChatTokens, countTextTokens } from '../../src/routing/tokenizer';
+import { countChatTokens, countTextTokens } from '../../src/metering/tokenizer';
 
 const model = (name: string): ModelEntry => {
   const found = BUILT_IN_MODELS.find((m) => m.name === name);

@@ -18,6 +18,7 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
+import { STRATEGIES } from '../../routing/routing.api';
 import { IsMessageContent } from './message-content.validator';
 
 export class ChatMessageDto {
@@ -118,11 +119,11 @@ export class ChatCompletionRequestDto {
   user?: string;
 
   @ApiPropertyOptional({
-    enum: ['cost_optimized', 'latency_optimized', 'quality_optimized', 'balanced'],
+    enum: [...STRATEGIES],
     description: 'Routing strategy for `auto` (also the X-Conflux-Strategy header)',
   })
   @IsOptional()
-  @IsIn(['cost_optimized', 'latency_optimized', 'quality_optimized', 'balanced'])
+  @IsIn([...STRATEGIES])
   conflux_strategy?: string;
 }
 

@@ -14,8 +14,9 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
+import { STRATEGIES } from '../../routing/routing.api';
 
-const STRATEGY_VALUES = ['cost_optimized', 'latency_optimized', 'quality_optimized', 'balanced'];
+const STRATEGY_VALUES = [...STRATEGIES];
 
 export class EstimateRequestDto {
   @ApiPropertyOptional({ minimum: 0 })

@@ -1,5 +1,3 @@
-import type { ModelEntry } from './catalog';
-
 /** 1 credit = 1 000 000 micro-credits; every amount is kept as an integer of these. */
 export const MICRO_PER_CREDIT = 1_000_000;
 
@@ -9,12 +7,18 @@ export interface Cost {
   usd: number;
 }
 
+/** A model's prices in USD per 1M tokens (a catalog entry has them). */
+export interface Prices {
+  input_usd_per_1m: number;
+  output_usd_per_1m: number;
+}
+
 /**
  * Cost of a call in integer micro-credits. With prices in USD per 1M tokens and
  * `creditsPerUsd` credits per dollar, one token costs price × creditsPerUsd
  * micro-credits: the arithmetic is exact for prices with cents.
  */
-export function costOf(model: ModelEntry, inputTokens: number, outputTokens: number, creditsPerUsd: number): Cost {
+export function costOf(model: Prices, inputTokens: number, outputTokens: number, creditsPerUsd: number): Cost {
   const micro = Math.round(
     inputTokens * model.input_usd_per_1m * creditsPerUsd + outputTokens * model.output_usd_per_1m * creditsPerUsd,
   );

@@ -12,7 +12,7 @@ interface ProviderStats {
 
 /** Counters behind GET /stats (this instance, since it started; Prometheus has the fleet view). */
 @Injectable()
-export class GatewayStats {
+export class LlmStats {
   private readonly startedAt = new Date();
   private readonly byProvider = new Map<string, ProviderStats>();
 

@@ -7,7 +7,7 @@ const TOKENS = 'conflux_llm_tokens_total';
 const CREDITS = 'conflux_llm_credits_total';
 const FALLBACKS = 'conflux_llm_fallbacks_total';
 
-export const GATEWAY_METRIC_PROVIDERS = [
+export const LLM_METRIC_PROVIDERS = [
   makeCounterProvider({
     name: TOKENS,
     help: 'Tokens billed, by provider instance, model and direction (input or output)',
@@ -25,9 +25,9 @@ export const GATEWAY_METRIC_PROVIDERS = [
   }),
 ];
 
-/** Gateway-level metrics (upstream call metrics live in the providers module). */
+/** Billing and fallback metrics of the gateway (upstream call metrics live in the providers module). */
 @Injectable()
-export class GatewayMetrics {
+export class LlmMetrics {
   constructor(
     @InjectMetric(TOKENS) private readonly tokens: Counter<string>,
     @InjectMetric(CREDITS) private readonly credits: Counter<string>,

@@ -1,0 +1,58 @@
+import { Injectable } from '@nestjs/common';
+import type { Cost } from '../metering/metering.api';
+import { MeteringService } from '../metering/metering.service';
+import type { Candidate, Strategy } from '../routing/routing.api';
+import { RoutingService } from '../routing/routing.service';
+import { DEFAULT_MAX_TOKENS } from './chat.usecase';
+
+export interface EstimateQuery {
+  /** A model, an alias or `auto`. */
+  model: string;
+  strategy: Strategy;
+  modality: 'chat' | 'embeddings' | 'vision';
+  /** Counted from `prompt` when absent. */
+  inputTokens?: number;
+  prompt?: string;
+  /** DEFAULT_MAX_TOKENS for chat, 0 for embeddings, when absent. */
+  outputTokens?: number;
+}
+
+export interface QuotedCandidate {
+  candidate: Candidate;
+  cost: Cost;
+}
+
+export interface Quote {
+  inputTokens: number;
+  outputTokens: number;
+  primary: QuotedCandidate;
+  fallbacks: QuotedCandidate[];
+}
+
+/** What a request would cost: the plan it would get and the price of each candidate, without calling anything. */
+@Injectable()
+export class EstimateUseCase {
+  constructor(
+    private readonly routing: RoutingService,
+    private readonly metering: MeteringService,
+  ) {}
+
+  quote(query: EstimateQuery): Quote {
+    const estimateModel = query.model === 'auto' ? 'gpt-4o' : query.model;
+    const inputTokens = query.inputTokens ?? this.metering.countTextTokens(query.prompt ?? '', estimateModel);
+    const outputTokens = query.outputTokens ?? (query.modality === 'embeddings' ? 0 : DEFAULT_MAX_TOKENS);
+    const plan = this.routing.plan({
+      model: query.model,
+      strategy: query.strategy,
+      modality: query.modality === 'embeddings' ? 'embeddings' : 'chat',
+      inputTokens,
+      outputTokens,
+      vision: query.modality === 'vision',
+    });
+    const [primary, ...fallbacks] = plan.candidates.map((candidate) => ({
+      candidate,
+      cost: this.metering.cost(candidate.model, inputTokens, outputTokens),
+    }));
+    return { inputTokens, outputTokens, primary, fallbacks };
+  }
+}
