@@ -11,7 +11,6 @@ import { parseJson } from './kinds/wire';
 import type { ProviderMetrics } from './providers.metrics';
 import { decodeChatStream } from './streaming/chat-stream';
 
-const CONNECT_TIMEOUT_MS = 10_000;
 const STREAM_ACCEPT: Record<StreamFraming, string> = {
   sse: 'text/event-stream',
   ndjson: 'application/x-ndjson',
@@ -63,7 +62,6 @@ export class ProviderInstance {
       headers: this.mapper.headers(declaration.api_key),
       secrets: declaration.api_key ? [declaration.api_key] : [],
       errorMessage: (body) => this.mapper.errorMessage(body),
-      connectTimeoutMs: Math.min(declaration.timeout_ms, CONNECT_TIMEOUT_MS),
       timeoutMs: declaration.timeout_ms,
       breaker: declaration.breaker,
       retry: {

@@ -6,7 +6,7 @@ import {
   makeHistogramProvider,
 } from '@willsoto/nestjs-prometheus';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { BreakerState } from '../common/upstream/breaker';
+import { BREAKER_GAUGE, type BreakerState } from '../common/upstream/breaker';
 import type { AttemptOutcome } from '../common/upstream/upstream-endpoint';
 
 export const UPSTREAM_REQUESTS = 'conflux_upstream_requests_total';
@@ -56,8 +56,6 @@ export const providerMetricProviders = [
   makeGaugeProvider({ ...DEFINITIONS.probe, labelNames: [...DEFINITIONS.probe.labelNames] }),
 ];
 
-const BREAKER_VALUES: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
-
 /**
  * The providers module's metrics. Labels are instance ids and declared model names only,
  * never URLs or secrets.
@@ -99,7 +97,7 @@ export class ProviderMetrics {
   }
 
   breakerState(provider: string, state: BreakerState): void {
-    this.breaker.set({ provider }, BREAKER_VALUES[state]);
+    this.breaker.set({ provider }, BREAKER_GAUGE[state]);
   }
 
   probed(provider: string, up: boolean): void {

@@ -3,6 +3,9 @@ import { UpstreamError } from './upstream-error';
 
 export type BreakerState = 'closed' | 'half_open' | 'open';
 
+/** A breaker state as the value of a breaker-state gauge. */
+export const BREAKER_GAUGE: Readonly<Record<BreakerState, number>> = { closed: 0, half_open: 1, open: 2 };
+
 /** When a breaker opens and for how long (the shape of a breaker's settings in the configuration). */
 export interface BreakerSettings {
   /** Percentage of failed calls in the rolling window that opens the breaker. */

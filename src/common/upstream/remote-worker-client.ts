@@ -35,7 +35,6 @@ export class RemoteWorkerClient {
       baseUrl: options.url,
       headers: options.token ? { authorization: `Bearer ${options.token}` } : {},
       secrets: options.token ? [options.token] : [],
-      connectTimeoutMs: options.timeoutMs,
       timeoutMs: options.timeoutMs,
       breaker: options.breaker,
       onState: options.onState,

@@ -4,6 +4,9 @@ import { type RetrySettings, withRetries } from './retry';
 import { UpstreamClient, type UpstreamClientOptions } from './upstream-client';
 import { UpstreamError, type UpstreamErrorClass } from './upstream-error';
 
+/** Connecting never takes longer than this, whatever the attempt's timeout. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
 /** What one attempt came to: the outcome label of the upstream metrics. */
 export type AttemptOutcome = 'success' | UpstreamErrorClass;
 
@@ -20,7 +23,7 @@ export interface RetryPolicy {
   random?: () => number;
 }
 
-export interface UpstreamEndpointOptions extends UpstreamClientOptions {
+export interface UpstreamEndpointOptions extends Omit<UpstreamClientOptions, 'connectTimeoutMs'> {
   /** Breaker name (logs and opossum's events). */
   name: string;
   /** Bound of one attempt: up to its answer, and for a stream every gap between chunks. */
@@ -51,7 +54,10 @@ export class UpstreamEndpoint {
   private readonly breaker: UpstreamBreaker;
 
   constructor(private readonly options: UpstreamEndpointOptions) {
-    this.client = new UpstreamClient(options);
+    this.client = new UpstreamClient({
+      ...options,
+      connectTimeoutMs: Math.min(options.timeoutMs, CONNECT_TIMEOUT_MS),
+    });
     this.breaker = new UpstreamBreaker(options.name, options.breaker, options.onState);
     options.onState('closed');
   }
