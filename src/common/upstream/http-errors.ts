@@ -50,7 +50,7 @@ export function httpError(
   headers: IncomingHttpHeaders,
   upstreamMessage: string | undefined,
   secrets: readonly string[],
-  subject = 'the upstream',
+  subject: string,
 ): UpstreamError {
   const errorClass = classOfStatus(status);
   const message = sanitizeMessage(upstreamMessage || `${subject} answered HTTP ${status}`, secrets);
