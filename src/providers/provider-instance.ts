@@ -1,4 +1,4 @@
-import { CallControl, type CallOptions } from '../common/upstream/call-control';
+import type { CallOptions } from '../common/upstream/call-control';
 import { type Attempt, type AttemptRecorder, UpstreamEndpoint } from '../common/upstream/upstream-endpoint';
 import { UpstreamError } from '../common/upstream/upstream-error';
 import type { ProviderDeclaration } from '../config/gateway-config';
@@ -143,11 +143,10 @@ export class ProviderInstance {
   async probe(): Promise<void> {
     if (this.probing || this.closing.signal.aborted) return;
     this.probing = true;
-    const control = new CallControl(this.closing.signal, this.declaration.timeout_ms);
     const started = performance.now();
     let status: Omit<ProbeStatus, 'at'>;
     try {
-      const answer = await this.endpoint.client.probe(this.mapper.modelsRequest(), control);
+      const answer = await this.endpoint.probe(this.mapper.modelsRequest(), this.closing.signal);
       const reachable = this.mapper.probeReachable(answer.status);
       const listed = answer.status >= 200 && answer.status < 300;
       status = {
@@ -158,7 +157,6 @@ export class ProviderInstance {
     } catch {
       status = { reachable: false, latencyMs: null, models: null };
     } finally {
-      control.dispose();
       this.probing = false;
     }
     if (this.closing.signal.aborted) return;

@@ -1,7 +1,7 @@
 import { type BreakerPass, type BreakerSettings, type BreakerState, UpstreamBreaker } from './breaker';
 import { type CallOptions, CallControl } from './call-control';
 import { type RetrySettings, withRetries } from './retry';
-import { UpstreamClient, type UpstreamClientOptions } from './upstream-client';
+import { type ProbeAnswer, UpstreamClient, type UpstreamClientOptions, type UpstreamRequest } from './upstream-client';
 import { UpstreamError, type UpstreamErrorClass } from './upstream-error';
 
 /** Connecting never takes longer than this, whatever the attempt's timeout. */
@@ -128,6 +128,16 @@ export class UpstreamEndpoint {
         return (await (ended ??= end(failure))) ?? failure;
       },
     };
+  }
+
+  /** A status probe within the endpoint's timeout: any HTTP answer is returned; no retry, no breaker. */
+  async probe(req: UpstreamRequest, signal?: AbortSignal): Promise<ProbeAnswer> {
+    const control = new CallControl(signal, this.options.timeoutMs, this.options.subject);
+    try {
+      return await this.client.probe(req, control);
+    } finally {
+      control.dispose();
+    }
   }
 
   /** Stops the breaker and closes the connections. */
