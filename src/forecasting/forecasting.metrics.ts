@@ -6,6 +6,7 @@ import {
   makeHistogramProvider,
 } from '@willsoto/nestjs-prometheus';
 import { Counter, Gauge, Histogram } from 'prom-client';
+import { BREAKER_GAUGE, type BreakerState } from '../common/upstream/breaker';
 
 export const FORECAST_DURATION = 'conflux_forecast_duration_seconds';
 export const FORECAST_SERIES_LENGTH = 'conflux_forecast_series_length';
@@ -37,8 +38,6 @@ export const FORECASTING_METRIC_PROVIDERS = [
   }),
 ];
 
-const BREAKER_VALUES = { closed: 0, half_open: 1, open: 2 } as const;
-
 @Injectable()
 export class ForecastingMetrics {
   constructor(
@@ -57,7 +56,7 @@ export class ForecastingMetrics {
     this.fallbacks.inc({ kind, reason });
   }
 
-  remoteBreaker(state: keyof typeof BREAKER_VALUES): void {
-    this.breaker.set(BREAKER_VALUES[state]);
+  remoteBreaker(state: BreakerState): void {
+    this.breaker.set(BREAKER_GAUGE[state]);
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppError } from '../common/errors/app-error';
-import { RemoteCallError } from '../common/http/remote-worker-client';
+import { UpstreamError } from '../common/upstream/upstream-error';
 import { validateBatchItem } from '../common/http/validation';
 import { AppConfig } from '../config/app-config';
 import {
@@ -170,8 +170,8 @@ export class ForecastingService {
         seasonLength,
       });
     } catch (error) {
-      if (!(error instanceof RemoteCallError)) throw error;
-      this.metrics.fallback('remote', error.kind);
+      if (!(error instanceof UpstreamError)) throw error;
+      this.metrics.fallback('remote', error.errorClass);
       const local: Prepared = {
         ...prepared,
         remote: false,

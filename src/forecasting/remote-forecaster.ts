@@ -1,10 +1,7 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
-import {
-  parseJsonObject,
-  RemoteCallError,
-  RemoteWorkerClient,
-  type RemoteBreakerState,
-} from '../common/http/remote-worker-client';
+import type { BreakerState } from '../common/upstream/breaker';
+import { parseJsonObject, RemoteWorkerClient } from '../common/upstream/remote-worker-client';
+import { UpstreamError } from '../common/upstream/upstream-error';
 import { AppConfig } from '../config/app-config';
 import { ForecastingMetrics } from './forecasting.metrics';
 
@@ -26,7 +23,7 @@ export interface RemoteForecastResult {
 
 /**
  * The remote forecasting worker (a GPU server speaking the same /forecast contract), behind its own
- * opossum breaker (RemoteWorkerClient): each call has a deadline (the request is aborted when it passes),
+ * breaker (RemoteWorkerClient): each call has a deadline (the request is aborted when it passes),
  * failures and timeouts count against the worker, its refusals of a request (4xx) do not. While the
  * breaker is open calls fail fast and the caller serves locally.
  */
@@ -42,10 +39,10 @@ export class RemoteForecaster implements OnModuleDestroy {
       timeoutMs: config.FORECAST_REMOTE_TIMEOUT_MS,
       token: config.FORECAST_REMOTE_TOKEN,
       breaker: {
-        errorThresholdPercentage: config.FORECAST_REMOTE_ERROR_THRESHOLD_PERCENTAGE,
-        volumeThreshold: config.FORECAST_REMOTE_VOLUME_THRESHOLD,
-        resetTimeoutMs: config.FORECAST_REMOTE_RESET_TIMEOUT_MS,
-        rollingWindowMs: config.FORECAST_REMOTE_WINDOW_MS,
+        error_threshold_percentage: config.FORECAST_REMOTE_ERROR_THRESHOLD_PERCENTAGE,
+        volume_threshold: config.FORECAST_REMOTE_VOLUME_THRESHOLD,
+        reset_timeout_ms: config.FORECAST_REMOTE_RESET_TIMEOUT_MS,
+        rolling_window_ms: config.FORECAST_REMOTE_WINDOW_MS,
       },
       onState: (state) => metrics.remoteBreaker(state),
     });
@@ -55,13 +52,13 @@ export class RemoteForecaster implements OnModuleDestroy {
     return this.client !== undefined;
   }
 
-  get state(): RemoteBreakerState | undefined {
+  get state(): BreakerState | undefined {
     return this.client?.state;
   }
 
-  /** Throws RemoteCallError when the worker is not usable for this request. */
+  /** Throws UpstreamError when the worker is not usable for this request. */
   async forecast(body: RemoteForecastRequest, signal?: AbortSignal): Promise<RemoteForecastResult> {
-    if (!this.client) throw new RemoteCallError('network', 'no remote forecasting worker is configured');
+    if (!this.client) throw new UpstreamError('network', 'no remote forecasting worker is configured');
     return this.client.post('/forecast', body, (text) => parseRemote(text, body), signal);
   }
 
@@ -80,7 +77,7 @@ function finiteArray(value: unknown, length: number): value is number[] {
 function parseRemote(text: string, request: RemoteForecastRequest): RemoteForecastResult {
   const answer = parseJsonObject(text);
   if (!finiteArray(answer.predictions, request.horizon)) {
-    throw new RemoteCallError('malformed', `the remote worker did not answer ${request.horizon} finite predictions`);
+    throw new UpstreamError('malformed', `the remote worker did not answer ${request.horizon} finite predictions`);
   }
   let quantiles: Record<string, number[]> | undefined;
   if (typeof answer.quantiles === 'object' && answer.quantiles !== null) {

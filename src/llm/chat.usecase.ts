@@ -5,7 +5,7 @@ import type { LedgerEntry } from '../ledger/dto/ledger-entry';
 import { ledgerRow } from './ledger-row';
 import { LedgerService } from '../ledger/ledger.service';
 import type { ChatMessage, ChatRequest, ChatStreamEvent, FinishReason, TokenUsage } from '../providers/dto/chat';
-import { UpstreamError } from '../providers/dto/upstream-error';
+import { UpstreamError } from '../common/upstream/upstream-error';
 import { ProvidersService } from '../providers/providers.service';
 import type { Reservation } from '../quota/dto/quota';
 import { QuotaService } from '../quota/quota.service';

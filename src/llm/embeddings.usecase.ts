@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AppError } from '../common/errors/app-error';
 import { AppConfig } from '../config/app-config';
 import { LedgerService } from '../ledger/ledger.service';
-import { UpstreamError } from '../providers/dto/upstream-error';
+import { UpstreamError } from '../common/upstream/upstream-error';
 import { ProvidersService } from '../providers/providers.service';
 import { QuotaService } from '../quota/quota.service';
 import { MeteringService } from '../metering/metering.service';

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Principal } from '../common/auth/principal';
 import { AppError } from '../common/errors/app-error';
-import { RemoteCallError } from '../common/http/remote-worker-client';
+import { UpstreamError } from '../common/upstream/upstream-error';
 import { validateBatchItem } from '../common/http/validation';
 import { AppConfig } from '../config/app-config';
 import { ShutdownService } from '../lifecycle/shutdown.service';
@@ -339,15 +339,15 @@ export class MlService {
       this.metrics.inference(name, version, 'remote', (performance.now() - started) / 1000, true);
       return answer;
     } catch (error) {
-      if (!(error instanceof RemoteCallError)) throw error;
+      if (!(error instanceof UpstreamError)) throw error;
       this.metrics.inference(name, version, 'remote', (performance.now() - started) / 1000, false);
-      this.metrics.remoteFallback(name, version, error.kind);
+      this.metrics.remoteFallback(name, version, error.errorClass);
       if (!route.fallback) throw this.noFallback(name, route.arm, error);
       return undefined;
     }
   }
 
-  private noFallback(name: string, arm: MlModelVersionEntity, error: RemoteCallError): AppError {
+  private noFallback(name: string, arm: MlModelVersionEntity, error: UpstreamError): AppError {
     return new AppError(
       'service_unavailable',
       `The remote worker of ${name}@${arm.version} cannot answer (${error.message}) and no local fallback is loaded`,

@@ -1,38 +1,20 @@
+import type { CallOptions } from '../common/upstream/call-control';
+import { type Attempt, type AttemptRecorder, UpstreamEndpoint } from '../common/upstream/upstream-endpoint';
+import { UpstreamError } from '../common/upstream/upstream-error';
 import type { ProviderDeclaration } from '../config/gateway-config';
-import type {
-  CallOptions,
-  ChatRequest,
-  ChatResult,
-  ChatStreamEvent,
-  EmbeddingRequest,
-  EmbeddingResult,
-} from './dto/chat';
+import type { ChatRequest, ChatResult, ChatStreamEvent, EmbeddingRequest, EmbeddingResult } from './dto/chat';
 import type { ProviderInstanceInfo } from './dto/provider-info';
-import { UpstreamError } from './dto/upstream-error';
 import { mapperFor } from './kinds';
 import type { KindMapper, StreamFraming, WireRequest } from './kinds/kind-mapper';
 import { parseWith } from './kinds/parse';
+import { parseJson } from './kinds/wire';
 import type { ProviderMetrics } from './providers.metrics';
-import { type BreakerPass, InstanceBreaker } from './resilience/breaker';
-import { withRetries } from './resilience/retry';
 import { decodeChatStream } from './streaming/chat-stream';
-import { CallControl } from './transport/call-control';
-import { UpstreamClient } from './transport/upstream-client';
 
-const CONNECT_TIMEOUT_MS = 10_000;
 const STREAM_ACCEPT: Record<StreamFraming, string> = {
   sse: 'text/event-stream',
   ndjson: 'application/x-ndjson',
 };
-
-/** One attempt: admitted by the breaker, bounded by its own CallControl, ended exactly once. */
-interface Attempt {
-  readonly control: CallControl;
-  /** Ends the attempt as a success: settles the breaker, records the metrics. */
-  succeed(): Promise<void>;
-  /** Ends the attempt as a failure; returns the failure as an UpstreamError, to throw. */
-  fail(error: unknown): Promise<UpstreamError>;
-}
 
 interface OpenStream {
   attempt: Attempt;
@@ -53,14 +35,13 @@ export interface ProviderInstanceOptions {
 }
 
 /**
- * One declared upstream instance: the kind's mapper for translation, one transport, one breaker
- * and the retry policy around every call, plus the cached result of the background probe.
+ * One declared upstream instance: the kind's mapper for translation and one UpstreamEndpoint
+ * (transport, breaker, retry policy) for every call, plus the cached result of the background probe.
  */
 export class ProviderInstance {
   readonly id: string;
   private readonly mapper: KindMapper;
-  private readonly client: UpstreamClient;
-  private readonly breaker: InstanceBreaker;
+  private readonly endpoint: UpstreamEndpoint;
   private readonly closing = new AbortController();
   private probing = false;
   private closed?: Promise<void>;
@@ -69,22 +50,28 @@ export class ProviderInstance {
   constructor(
     private readonly declaration: ProviderDeclaration,
     private readonly metrics: ProviderMetrics,
-    private readonly options: ProviderInstanceOptions = {},
+    options: ProviderInstanceOptions = {},
   ) {
     this.id = declaration.id;
     this.mapper = mapperFor(declaration.kind);
-    this.client = new UpstreamClient({
+    this.endpoint = new UpstreamEndpoint({
+      name: declaration.id,
+      subject: 'the upstream',
       baseUrl: declaration.base_url,
       apiRoot: (path) => this.mapper.apiRoot(path),
       headers: this.mapper.headers(declaration.api_key),
       secrets: declaration.api_key ? [declaration.api_key] : [],
       errorMessage: (body) => this.mapper.errorMessage(body),
-      connectTimeoutMs: Math.min(declaration.timeout_ms, CONNECT_TIMEOUT_MS),
+      timeoutMs: declaration.timeout_ms,
+      breaker: declaration.breaker,
+      retry: {
+        settings: declaration.retry,
+        maxRetryAfterMs: Math.max(declaration.timeout_ms, declaration.retry.max_delay_ms),
+        onRetry: () => metrics.retried(declaration.id),
+        random: options.random,
+      },
+      onState: (state) => metrics.breakerState(declaration.id, state),
     });
-    this.breaker = new InstanceBreaker(declaration.id, declaration.breaker, (state) =>
-      metrics.breakerState(declaration.id, state),
-    );
-    metrics.breakerState(declaration.id, 'closed');
   }
 
   info(): ProviderInstanceInfo {
@@ -93,7 +80,7 @@ export class ProviderInstance {
       kind: this.declaration.kind,
       base_url: publicUrl(this.declaration.base_url),
       models: [...this.declaration.models],
-      breaker: this.breaker.state,
+      breaker: this.endpoint.state,
       reachable: this.lastProbe.reachable,
       probe_latency_ms: this.lastProbe.latencyMs,
       last_probe_at: this.lastProbe.at,
@@ -106,13 +93,13 @@ export class ProviderInstance {
   }
 
   get available(): boolean {
-    return this.breaker.state !== 'open';
+    return this.endpoint.state !== 'open';
   }
 
   async chat(req: ChatRequest, opts: CallOptions = {}): Promise<ChatResult> {
     try {
       const wire = this.mapper.chatRequest(req, false);
-      return await this.retrying(opts, () =>
+      return await this.endpoint.retrying(opts, () =>
         this.exchange(req.model, opts, wire, (body) => this.mapper.chatResult(body, req.model)),
       );
     } catch (err) {
@@ -127,7 +114,7 @@ export class ProviderInstance {
         throw new UpstreamError('http_4xx', `${this.declaration.kind} instances serve no embeddings`);
       }
       const wire = embedRequest(req);
-      return await this.retrying(opts, () =>
+      return await this.endpoint.retrying(opts, () =>
         this.exchange(req.model, opts, wire, (body) => embedResult(body, req.model)),
       );
     } catch (err) {
@@ -142,7 +129,7 @@ export class ProviderInstance {
   async *chatStream(req: ChatRequest, opts: CallOptions = {}): AsyncGenerator<ChatStreamEvent, void, undefined> {
     try {
       const wire = this.mapper.chatRequest(req, true);
-      const opened = await this.retrying(opts, () => this.openStream(req.model, wire, opts));
+      const opened = await this.endpoint.retrying(opts, () => this.openStream(req.model, wire, opts));
       yield* this.relay(opened);
     } catch (err) {
       throw this.tag(err);
@@ -156,11 +143,10 @@ export class ProviderInstance {
   async probe(): Promise<void> {
     if (this.probing || this.closing.signal.aborted) return;
     this.probing = true;
-    const control = new CallControl(this.closing.signal, this.declaration.timeout_ms);
     const started = performance.now();
     let status: Omit<ProbeStatus, 'at'>;
     try {
-      const answer = await this.client.probe(this.mapper.modelsRequest(), control);
+      const answer = await this.endpoint.probe(this.mapper.modelsRequest(), this.closing.signal);
       const reachable = this.mapper.probeReachable(answer.status);
       const listed = answer.status >= 200 && answer.status < 300;
       status = {
@@ -171,7 +157,6 @@ export class ProviderInstance {
     } catch {
       status = { reachable: false, latencyMs: null, models: null };
     } finally {
-      control.dispose();
       this.probing = false;
     }
     if (this.closing.signal.aborted) return;
@@ -183,43 +168,28 @@ export class ProviderInstance {
   close(): Promise<void> {
     if (!this.closed) {
       this.closing.abort();
-      this.breaker.shutdown();
-      this.closed = this.client.close();
+      this.closed = this.endpoint.close();
     }
     return this.closed;
   }
 
-  private retrying<T>(opts: CallOptions, attempt: () => Promise<T>): Promise<T> {
-    return withRetries(
-      this.declaration.retry,
-      opts,
-      {
-        onRetry: () => this.metrics.retried(this.id),
-        random: this.options.random,
-        maxRetryAfterMs: Math.max(this.declaration.timeout_ms, this.declaration.retry.max_delay_ms),
-      },
-      attempt,
-    );
-  }
-
   /** One JSON attempt. */
-  private async exchange<T>(model: string, opts: CallOptions, wire: WireRequest, parse: (body: unknown) => T) {
-    const attempt = this.begin(model, opts);
-    try {
-      const body = await this.client.json(wire, attempt.control);
-      const result = parseWith(() => parse(body));
-      await attempt.succeed();
-      return result;
-    } catch (err) {
-      throw await attempt.fail(err);
-    }
+  private exchange<T>(model: string, opts: CallOptions, wire: WireRequest, parse: (body: unknown) => T): Promise<T> {
+    return this.endpoint.call(
+      opts,
+      async (control) => {
+        const body = parseJson(await this.endpoint.client.text(wire, control), 'response body');
+        return parseWith(() => parse(body));
+      },
+      this.recorder(model),
+    );
   }
 
   /** One stream attempt, up to its first event (so that failures before it may be retried). */
   private async openStream(model: string, wire: WireRequest, opts: CallOptions): Promise<OpenStream> {
-    const attempt = this.begin(model, opts);
+    const attempt = this.endpoint.begin(opts, this.recorder(model));
     try {
-      const chunks = await this.client.stream(wire, attempt.control, STREAM_ACCEPT[this.mapper.framing]);
+      const chunks = await this.endpoint.client.stream(wire, attempt.control, STREAM_ACCEPT[this.mapper.framing]);
       const events = decodeChatStream(chunks, this.mapper);
       return { attempt, events, first: await events.next() };
     } catch (err) {
@@ -246,41 +216,10 @@ export class ProviderInstance {
     }
   }
 
-  private begin(model: string, opts: CallOptions): Attempt {
+  /** Records each attempt in the metrics, by declared model (anything else is 'undeclared'). */
+  private recorder(model: string): AttemptRecorder {
     const label = this.serves(model) ? model : 'undeclared';
-    const now = Date.now();
-    if (opts.deadline !== undefined && opts.deadline <= now) {
-      throw new UpstreamError('timeout', 'the deadline passed before the call');
-    }
-    let pass: BreakerPass;
-    try {
-      pass = this.breaker.admit();
-    } catch (err) {
-      this.metrics.attempt(this.id, label, 'breaker_open');
-      throw err;
-    }
-    const timeoutMs = Math.min(this.declaration.timeout_ms, (opts.deadline ?? Infinity) - now);
-    const control = new CallControl(opts.signal, Math.max(1, timeoutMs));
-    const started = performance.now();
-    let ended: Promise<UpstreamError | undefined> | undefined;
-    const end = async (failure?: UpstreamError): Promise<UpstreamError | undefined> => {
-      if (failure) control.abort('cancelled'); // releases anything still attached to the request
-      control.dispose();
-      this.metrics.attempt(this.id, label, failure?.errorClass ?? 'success', (performance.now() - started) / 1000);
-      await pass.settle(failure);
-      return failure;
-    };
-    return {
-      control,
-      succeed: async () => {
-        await (ended ??= end());
-      },
-      // A second end keeps the first outcome (the breaker and the metrics count an attempt once).
-      fail: async (error: unknown) => {
-        const failure = control.failure(error);
-        return (await (ended ??= end(failure))) ?? failure;
-      },
-    };
+    return (outcome, seconds) => this.metrics.attempt(this.id, label, outcome, seconds);
   }
 
   private modelList(body: unknown): string[] | null {

@@ -6,8 +6,8 @@ import {
   makeHistogramProvider,
 } from '@willsoto/nestjs-prometheus';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { BreakerState } from './dto/provider-info';
-import type { UpstreamErrorClass } from './dto/upstream-error';
+import { BREAKER_GAUGE, type BreakerState } from '../common/upstream/breaker';
+import type { AttemptOutcome } from '../common/upstream/upstream-endpoint';
 
 export const UPSTREAM_REQUESTS = 'conflux_upstream_requests_total';
 export const UPSTREAM_DURATION = 'conflux_upstream_request_duration_seconds';
@@ -56,10 +56,6 @@ export const providerMetricProviders = [
   makeGaugeProvider({ ...DEFINITIONS.probe, labelNames: [...DEFINITIONS.probe.labelNames] }),
 ];
 
-const BREAKER_VALUES: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
-
-export type Outcome = 'success' | UpstreamErrorClass;
-
 /**
  * The providers module's metrics. Labels are instance ids and declared model names only,
  * never URLs or secrets.
@@ -91,7 +87,7 @@ export class ProviderMetrics {
     );
   }
 
-  attempt(provider: string, model: string, outcome: Outcome, seconds?: number): void {
+  attempt(provider: string, model: string, outcome: AttemptOutcome, seconds?: number): void {
     this.requests.inc({ provider, model, outcome });
     if (seconds !== undefined) this.duration.observe({ provider, model }, seconds);
   }
@@ -101,7 +97,7 @@ export class ProviderMetrics {
   }
 
   breakerState(provider: string, state: BreakerState): void {
-    this.breaker.set({ provider }, BREAKER_VALUES[state]);
+    this.breaker.set({ provider }, BREAKER_GAUGE[state]);
   }
 
   probed(provider: string, up: boolean): void {

@@ -1,13 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import type { CallOptions } from '../common/upstream/call-control';
 import { AppConfig } from '../config/app-config';
-import type {
-  CallOptions,
-  ChatRequest,
-  ChatResult,
-  ChatStreamEvent,
-  EmbeddingRequest,
-  EmbeddingResult,
-} from './dto/chat';
+import type { ChatRequest, ChatResult, ChatStreamEvent, EmbeddingRequest, EmbeddingResult } from './dto/chat';
 import type { ProviderInstanceInfo } from './dto/provider-info';
 import { ProviderInstance } from './provider-instance';
 import { ProviderMetrics } from './providers.metrics';
@@ -15,7 +9,7 @@ import { ProviderMetrics } from './providers.metrics';
 /**
  * The upstream instances declared in PROVIDERS_FILE: their cached status, and bounded,
  * retried, circuit-broken calls to one of them. Choosing an instance is the router's job.
- * Failures are always UpstreamError (see dto/upstream-error.ts).
+ * Failures are always UpstreamError (see common/upstream/upstream-error.ts).
  */
 @Injectable()
 export class ProvidersService implements OnApplicationBootstrap, OnApplicationShutdown {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Registry } from 'prom-client';
 import type { BreakerSettings, ProviderDeclaration, RetrySettings } from '../../src/config/gateway-config';
 import type { ChatStreamEvent } from '../../src/providers/dto/chat';
-import { UpstreamError } from '../../src/providers/dto/upstream-error';
+import { UpstreamError } from '../../src/common/upstream/upstream-error';
 import { ProviderInstance, type ProviderInstanceOptions } from '../../src/providers/provider-instance';
 import { ProviderMetrics } from '../../src/providers/providers.metrics';
 import type { FakeUpstream } from '../support/fake-upstreams';

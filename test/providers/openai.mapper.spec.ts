@@ -1,5 +1,5 @@
 import type { ChatRequest } from '../../src/providers/dto/chat';
-import { UpstreamError } from '../../src/providers/dto/upstream-error';
+import { UpstreamError } from '../../src/common/upstream/upstream-error';
 import {
   openaiChatRequest,
   openaiChatResult,

@@ -1,9 +1,6 @@
-import {
-  parseJsonObject,
-  RemoteCallError,
-  RemoteWorkerClient,
-  type RemoteBreakerState,
-} from '../../common/http/remote-worker-client';
+import type { BreakerState } from '../../common/upstream/breaker';
+import { parseJsonObject, RemoteWorkerClient } from '../../common/upstream/remote-worker-client';
+import { UpstreamError } from '../../common/upstream/upstream-error';
 import type { MlRemoteWorkerSetting } from '../../config/app-config';
 import { DIRECTIONS, type InputSignature, type OutputMapping } from '../registry/registry.types';
 import type { V2OutputTensor } from '../v2/v2-tensors';
@@ -21,7 +18,7 @@ export interface RemoteV2Answer {
 
 /**
  * One model version served by a remote HTTP worker (a GPU box speaking the V2 protocol or the /predict
- * contract), behind its own opossum breaker (RemoteWorkerClient). Each call has a deadline (the request is
+ * contract), behind its own breaker (RemoteWorkerClient). Each call has a deadline (the request is
  * aborted when it passes); failures, timeouts and malformed answers count against the worker, its
  * refusals of a request (4xx) do not. While the breaker is open calls fail at once and the caller serves
  * the fallback.
@@ -33,7 +30,7 @@ export class RemoteWorker {
   constructor(
     readonly setting: MlRemoteWorkerSetting,
     token: string | undefined,
-    onState: (state: RemoteBreakerState) => void,
+    onState: (state: BreakerState) => void,
   ) {
     this.id = `${setting.model}@${setting.version}`;
     this.client = new RemoteWorkerClient({
@@ -41,17 +38,12 @@ export class RemoteWorker {
       url: setting.url,
       timeoutMs: setting.timeout_ms,
       token,
-      breaker: {
-        errorThresholdPercentage: setting.breaker.error_threshold_percentage,
-        volumeThreshold: setting.breaker.volume_threshold,
-        resetTimeoutMs: setting.breaker.reset_timeout_ms,
-        rollingWindowMs: setting.breaker.rolling_window_ms,
-      },
+      breaker: setting.breaker,
       onState,
     });
   }
 
-  get state(): RemoteBreakerState {
+  get state(): BreakerState {
     return this.client.state;
   }
 
@@ -81,7 +73,7 @@ export class RemoteWorker {
 
   /** Forwards a V2 inference request (the worker must speak V2). */
   async inferV2(body: Record<string, unknown>, signal?: AbortSignal): Promise<RemoteV2Answer> {
-    if (this.setting.protocol !== 'v2') throw new RemoteCallError('http_4xx', 'the remote worker does not speak V2');
+    if (this.setting.protocol !== 'v2') throw new UpstreamError('http_4xx', 'the remote worker does not speak V2');
     return this.client.post(this.inferPath(), body, parseV2Answer, signal);
   }
 
@@ -113,7 +105,7 @@ function parsePredictAnswer(text: string): RemoteRow {
       finite(prediction.expected_return)
     )
   ) {
-    throw new RemoteCallError(
+    throw new UpstreamError(
       'malformed',
       'the remote worker did not answer a prediction {direction, confidence, expected_return}',
     );
@@ -129,7 +121,7 @@ function parseV2Answer(text: string): RemoteV2Answer {
   const answer = parseJsonObject(text);
   const outputs = answer.outputs;
   if (!Array.isArray(outputs) || outputs.length === 0)
-    throw new RemoteCallError('malformed', 'the remote worker answered no outputs');
+    throw new UpstreamError('malformed', 'the remote worker answered no outputs');
   const parsed: V2OutputTensor[] = outputs.map((o: unknown) => {
     const t = o as Record<string, unknown> | null;
     const shape = t?.shape;
@@ -141,11 +133,11 @@ function parseV2Answer(text: string): RemoteV2Answer {
       !shape.every((d) => Number.isInteger(d) && (d as number) >= 0) ||
       !Array.isArray(data)
     ) {
-      throw new RemoteCallError('malformed', 'the remote worker answered a malformed output tensor');
+      throw new UpstreamError('malformed', 'the remote worker answered a malformed output tensor');
     }
     const flat = (data as unknown[]).flat(Infinity);
     const size = (shape as number[]).reduce((a, b) => a * b, 1);
-    if (flat.length !== size) throw new RemoteCallError('malformed', `output "${t.name}" does not hold ${size} values`);
+    if (flat.length !== size) throw new UpstreamError('malformed', `output "${t.name}" does not hold ${size} values`);
     return {
       name: t.name,
       datatype: t.datatype,
@@ -163,14 +155,14 @@ function rowFromV2(answer: RemoteV2Answer, mapping: OutputMapping): RemoteRow {
   const probabilities = answer.outputs.find((o) => o.name === mapping.probabilities);
   const values = probabilities?.data;
   if (!values || values.length !== mapping.labels.length || !values.every(finite)) {
-    throw new RemoteCallError('malformed', `the remote worker did not answer ${mapping.labels.length} probabilities`);
+    throw new UpstreamError('malformed', `the remote worker did not answer ${mapping.labels.length} probabilities`);
   }
   let best = 0;
   for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
   let expected: number | null = null;
   if (mapping.expected_return) {
     const er = answer.outputs.find((o) => o.name === mapping.expected_return)?.data[0];
-    if (!finite(er)) throw new RemoteCallError('malformed', 'the remote worker did not answer an expected return');
+    if (!finite(er)) throw new UpstreamError('malformed', 'the remote worker did not answer an expected return');
     expected = er;
   }
   return { direction: mapping.labels[best], confidence: values[best], expected_return: expected };

@@ -66,11 +66,3 @@ export interface EmbeddingResult {
   vectors: number[][];
   usage?: { input_tokens: number };
 }
-
-/** Per-call options: every upstream call is bounded and abortable. */
-export interface CallOptions {
-  /** Aborts this call only (client gone, deadline reached). */
-  signal?: AbortSignal;
-  /** Absolute time (ms since epoch) after which no retry is attempted. */
-  deadline?: number;
-}

@@ -1,6 +1,6 @@
-export type ProviderKind = 'openai' | 'anthropic' | 'ollama';
+import type { BreakerState } from '../../common/upstream/breaker';
 
-export type BreakerState = 'closed' | 'half_open' | 'open';
+export type ProviderKind = 'openai' | 'anthropic' | 'ollama';
 
 /** What the gateway knows of one upstream instance (cached; never blocks a request). */
 export interface ProviderInstanceInfo {

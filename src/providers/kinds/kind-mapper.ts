@@ -1,11 +1,8 @@
+import type { UpstreamRequest } from '../../common/upstream/upstream-client';
 import type { ChatRequest, ChatResult, EmbeddingRequest, EmbeddingResult, FinishReason } from '../dto/chat';
 
 /** One HTTP exchange with an upstream, relative to its API root (no I/O here). */
-export interface WireRequest {
-  method: 'GET' | 'POST';
-  path: string;
-  body?: unknown;
-}
+export type WireRequest = UpstreamRequest;
 
 /**
  * What one stream chunk means, before the shared assembler turns it into ChatStreamEvents.

@@ -1,4 +1,4 @@
-import { UpstreamError } from '../dto/upstream-error';
+import { UpstreamError } from '../../common/upstream/upstream-error';
 
 /** Runs a mapper's parser; anything but an UpstreamError it throws means the payload was unusable. */
 export function parseWith<T>(parse: () => T): T {

@@ -1,5 +1,5 @@
 import type { ContentPart } from '../dto/chat';
-import { UpstreamError, type UpstreamErrorClass } from '../dto/upstream-error';
+import { UpstreamError, type UpstreamErrorClass } from '../../common/upstream/upstream-error';
 
 /** Small, pure helpers the mappers share to read untrusted JSON without `any`. */
 

@@ -1,5 +1,5 @@
 import type { ChatStreamEvent } from '../dto/chat';
-import { UpstreamError } from '../dto/upstream-error';
+import { UpstreamError } from '../../common/upstream/upstream-error';
 import type { KindMapper } from '../kinds/kind-mapper';
 import { parseWith } from '../kinds/parse';
 import { frameDecoder } from './framing';

@@ -1,5 +1,5 @@
 import type { ChatMessage, ChatRequest, ChatResult, ContentPart, FinishReason } from '../../dto/chat';
-import { UpstreamError, type UpstreamErrorClass } from '../../dto/upstream-error';
+import { UpstreamError, type UpstreamErrorClass } from '../../../common/upstream/upstream-error';
 import type { KindMapper, WireRequest, WireStreamEvent } from '../kind-mapper';
 import {
   arrayAt,

@@ -6,7 +6,7 @@ import type {
   FinishReason,
   TokenUsage,
 } from '../../dto/chat';
-import { UpstreamError } from '../../dto/upstream-error';
+import { UpstreamError } from '../../../common/upstream/upstream-error';
 import type { KindMapper, WireRequest, WireStreamEvent } from '../kind-mapper';
 import {
   arrayAt,

@@ -1,4 +1,12 @@
-import { UpstreamError } from '../dto/upstream-error';
+import { UpstreamError } from './upstream-error';
+
+/** Per-call options: every upstream call is bounded and abortable. */
+export interface CallOptions {
+  /** Aborts this call only (client gone, deadline reached). */
+  signal?: AbortSignal;
+  /** Absolute time (ms since epoch) after which no retry is attempted. */
+  deadline?: number;
+}
 
 type CutReason = 'timeout' | 'cancelled';
 
@@ -20,9 +28,11 @@ export class CallControl {
   private cut?: CutReason;
   private readonly follow = (): void => this.local.abort(this.callerSignal?.reason);
 
+  /** `subject` names the far side in failure messages ("the upstream", "the remote worker"). */
   constructor(
     private readonly callerSignal: AbortSignal | undefined,
     private readonly timeoutMs: number,
+    private readonly subject = 'the upstream',
   ) {
     this.signal.addEventListener('abort', () => this.clearTimer(), { once: true });
     if (callerSignal?.aborted) this.follow();
@@ -52,15 +62,17 @@ export class CallControl {
   failure(err: unknown): UpstreamError {
     if (err instanceof UpstreamError) return err;
     if (this.cut === 'timeout') {
-      return new UpstreamError('timeout', `no answer within ${this.timeoutMs} ms`, { cause: err });
+      return new UpstreamError('timeout', `${this.subject} did not answer within ${this.timeoutMs} ms`, {
+        cause: err,
+      });
     }
     if (this.cut === 'cancelled') return new UpstreamError('aborted', 'the call was abandoned', { cause: err });
     if (this.callerSignal?.aborted) return new UpstreamError('aborted', 'the caller aborted the call', { cause: err });
     const code = errorCode(err);
     if (code !== undefined && TIMEOUT_CODES.has(code)) {
-      return new UpstreamError('timeout', 'the upstream stopped answering', { cause: err });
+      return new UpstreamError('timeout', `${this.subject} stopped answering`, { cause: err });
     }
-    return new UpstreamError('network', `network error${code ? ` (${code})` : ''}`, { cause: err });
+    return new UpstreamError('network', `${this.subject} is unreachable${code ? ` (${code})` : ''}`, { cause: err });
   }
 
   private clearTimer(): void {

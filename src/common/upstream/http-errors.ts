@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { UpstreamError, type UpstreamErrorClass } from '../dto/upstream-error';
+import { UpstreamError, type UpstreamErrorClass } from './upstream-error';
 
 const MAX_MESSAGE_CHARS = 500;
 
@@ -44,15 +44,16 @@ export function sanitizeMessage(message: string, secrets: readonly string[]): st
   return text.length > MAX_MESSAGE_CHARS ? `${text.slice(0, MAX_MESSAGE_CHARS)}…` : text;
 }
 
-/** The UpstreamError for a non-2xx answer. */
+/** The UpstreamError for a non-2xx answer; `subject` names the far side when it gave no message. */
 export function httpError(
   status: number,
   headers: IncomingHttpHeaders,
   upstreamMessage: string | undefined,
   secrets: readonly string[],
+  subject: string,
 ): UpstreamError {
   const errorClass = classOfStatus(status);
-  const message = sanitizeMessage(upstreamMessage || `upstream answered HTTP ${status}`, secrets);
+  const message = sanitizeMessage(upstreamMessage || `${subject} answered HTTP ${status}`, secrets);
   const retryAfterMs = errorClass === 'http_429' || status === 503 ? parseRetryAfter(headers) : undefined;
   return new UpstreamError(errorClass, message, { status, retryAfterMs });
 }

@@ -1,9 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { type Dispatcher, Pool } from 'undici';
-import type { WireRequest } from '../kinds/kind-mapper';
-import { parseJson } from '../kinds/wire';
 import type { CallControl } from './call-control';
 import { httpError } from './http-errors';
+import { UpstreamError } from './upstream-error';
 
 type ResponseBody = Dispatcher.ResponseData['body'];
 
@@ -14,17 +13,27 @@ const CLOSE_GRACE_MS = 1_000;
 const DRAIN_LIMIT = 64 * 1024;
 const DRAIN_TIMEOUT_MS = 1_000;
 
+/** One HTTP exchange, its path relative to the API root. */
+export interface UpstreamRequest {
+  method: 'GET' | 'POST';
+  path: string;
+  /** Sent as JSON. */
+  body?: unknown;
+}
+
 export interface UpstreamClientOptions {
   /** The declared base URL: origin plus optional path prefix. */
   baseUrl: string;
-  /** Maps the base URL's path to the API root the wire paths are relative to. */
-  apiRoot: (basePath: string) => string;
+  /** Maps the base URL's path to the API root the request paths are relative to (default: itself). */
+  apiRoot?: (basePath: string) => string;
   /** Sent with every request (authentication, API version). */
   headers: Record<string, string>;
   /** Values that must never appear in error messages. */
   secrets: string[];
-  /** The human message inside the kind's error bodies. */
-  errorMessage: (body: unknown) => string | undefined;
+  /** The human message inside the upstream's error bodies, if it has one. */
+  errorMessage?: (body: unknown) => string | undefined;
+  /** Names the upstream in failure messages ("the upstream", "the remote worker"). */
+  subject: string;
   connectTimeoutMs: number;
 }
 
@@ -34,9 +43,9 @@ export interface ProbeAnswer {
 }
 
 /**
- * HTTP to one upstream instance, written once for every kind: a keep-alive undici Pool, JSON
- * bodies, streamed bodies with an idle timeout, and every failure turned into an UpstreamError.
- * Each call is bounded and aborted through its CallControl.
+ * HTTP to one upstream (a provider instance of any kind, a remote worker): a keep-alive undici
+ * Pool, JSON bodies, streamed bodies with an idle timeout, and every failure turned into an
+ * UpstreamError. Each call is bounded and aborted through its CallControl.
  */
 export class UpstreamClient {
   private readonly pool: Pool;
@@ -44,7 +53,8 @@ export class UpstreamClient {
 
   constructor(private readonly options: UpstreamClientOptions) {
     const url = new URL(options.baseUrl);
-    this.root = options.apiRoot(url.pathname.replace(/\/+$/, ''));
+    const basePath = url.pathname.replace(/\/+$/, '');
+    this.root = options.apiRoot ? options.apiRoot(basePath) : basePath;
     this.pool = new Pool(url.origin, {
       connect: { timeout: options.connectTimeoutMs },
       keepAliveTimeout: 10_000,
@@ -52,13 +62,20 @@ export class UpstreamClient {
     });
   }
 
-  /** A JSON exchange; the whole of it (headers and body) within the control's timeout. */
-  async json(req: WireRequest, control: CallControl): Promise<unknown> {
+  /**
+   * A JSON exchange answered by the text of a 2xx body; the whole of it (head and body) within the
+   * control's timeout. A body longer than `limit` bytes is 'malformed'.
+   */
+  async text(req: UpstreamRequest, control: CallControl, limit = Infinity): Promise<string> {
     control.arm();
     try {
       const res = await this.send(req, control.signal, 'application/json');
       if (!isSuccess(res.statusCode)) throw await this.httpFailure(res.statusCode, res.headers, res.body);
-      return parseJson(await res.body.text(), 'response body');
+      const body = await readLimited(res.body, limit);
+      if (body.truncated) {
+        throw new UpstreamError('malformed', `${this.options.subject} answered more than ${limit} bytes`);
+      }
+      return body.text;
     } catch (err) {
       throw control.failure(err);
     }
@@ -68,7 +85,7 @@ export class UpstreamClient {
    * Opens a streamed exchange: resolves once a 2xx head arrived, with the body as text chunks.
    * The control's timeout bounds the wait for the head and then every gap between chunks.
    */
-  async stream(req: WireRequest, control: CallControl, accept: string): Promise<AsyncIterable<string>> {
+  async stream(req: UpstreamRequest, control: CallControl, accept: string): Promise<AsyncIterable<string>> {
     control.arm();
     try {
       const res = await this.send(req, control.signal, accept);
@@ -80,11 +97,11 @@ export class UpstreamClient {
   }
 
   /** A status probe: any HTTP answer is returned (the caller judges it); no retry, no breaker. */
-  async probe(req: WireRequest, control: CallControl): Promise<ProbeAnswer> {
+  async probe(req: UpstreamRequest, control: CallControl): Promise<ProbeAnswer> {
     control.arm();
     try {
       const res = await this.send(req, control.signal, 'application/json');
-      const text = await readLimited(res.body, PROBE_BODY_LIMIT);
+      const { text } = await readLimited(res.body, PROBE_BODY_LIMIT);
       return { status: res.statusCode, body: tryParse(text) };
     } catch (err) {
       throw control.failure(err);
@@ -105,7 +122,7 @@ export class UpstreamClient {
     }
   }
 
-  private send(req: WireRequest, signal: AbortSignal, accept: string) {
+  private send(req: UpstreamRequest, signal: AbortSignal, accept: string) {
     const hasBody = req.body !== undefined;
     return this.pool.request({
       method: req.method,
@@ -123,9 +140,9 @@ export class UpstreamClient {
 
   /** The UpstreamError for a non-2xx answer, with the message from its (bounded) error body. */
   private async httpFailure(status: number, headers: IncomingHttpHeaders, body: AsyncIterable<unknown>) {
-    const text = await readLimited(body, ERROR_BODY_LIMIT).catch(() => '');
-    const parsed = tryParse(text);
-    return httpError(status, headers, this.options.errorMessage(parsed), this.options.secrets);
+    const { text } = await readLimited(body, ERROR_BODY_LIMIT).catch(() => ({ text: '' }));
+    const message = this.options.errorMessage?.(tryParse(text));
+    return httpError(status, headers, message, this.options.secrets, this.options.subject);
   }
 }
 
@@ -141,17 +158,20 @@ function tryParse(text: string): unknown {
   }
 }
 
-/** Reads at most `limit` bytes of a body (the rest is dropped with the connection). */
-async function readLimited(body: AsyncIterable<unknown>, limit: number): Promise<string> {
+/**
+ * Reads at most `limit` bytes of a body (the rest is dropped with the connection); `truncated`
+ * when there was more.
+ */
+async function readLimited(body: AsyncIterable<unknown>, limit: number): Promise<{ text: string; truncated: boolean }> {
   const parts: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
     const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
     parts.push(buffer);
     size += buffer.length;
-    if (size >= limit) break;
+    if (size > limit) break;
   }
-  return Buffer.concat(parts).subarray(0, limit).toString('utf8');
+  return { text: Buffer.concat(parts).subarray(0, limit).toString('utf8'), truncated: size > limit };
 }
 
 /**

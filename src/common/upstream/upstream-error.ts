@@ -1,4 +1,7 @@
-/** Why an upstream call failed: recorded in the ledger and the metrics. */
+/**
+ * Why an upstream call (a provider instance, a remote worker) failed: recorded in the ledger, and
+ * the failure label of every upstream metric.
+ */
 export type UpstreamErrorClass =
   | 'timeout'
   | 'network'
@@ -44,7 +47,7 @@ export class UpstreamError extends Error {
     return this.errorClass !== 'http_4xx' && this.errorClass !== 'aborted';
   }
 
-  /** Counts against the instance's breaker (the client's own mistakes never do). */
+  /** Counts against the upstream's breaker (the client's own mistakes never do). */
   get countsAgainstUpstream(): boolean {
     return this.errorClass !== 'http_4xx' && this.errorClass !== 'aborted' && this.errorClass !== 'breaker_open';
   }

@@ -1,8 +1,8 @@
-import { UpstreamError } from '../../src/providers/dto/upstream-error';
-import { InstanceBreaker } from '../../src/providers/resilience/breaker';
-import { backoffDelay, isRetryable, withRetries } from '../../src/providers/resilience/retry';
-import { classOfStatus, parseRetryAfter, sanitizeMessage } from '../../src/providers/transport/http-errors';
-import { upstreamFailure, waitFor, thrown } from './helpers';
+import { UpstreamBreaker } from '../../src/common/upstream/breaker';
+import { classOfStatus, parseRetryAfter, sanitizeMessage } from '../../src/common/upstream/http-errors';
+import { backoffDelay, isRetryable, withRetries } from '../../src/common/upstream/retry';
+import { UpstreamError } from '../../src/common/upstream/upstream-error';
+import { upstreamFailure, waitFor, thrown } from '../providers/helpers';
 
 const settings = { max_attempts: 4, base_delay_ms: 100, max_delay_ms: 300 };
 
@@ -139,10 +139,10 @@ describe('HTTP error helpers', () => {
   });
 });
 
-describe('InstanceBreaker (opossum 9, fed with outcomes)', () => {
+describe('UpstreamBreaker (opossum 9, fed with outcomes)', () => {
   const states: string[] = [];
   const make = (volume = 2) =>
-    new InstanceBreaker(
+    new UpstreamBreaker(
       'unit',
       { error_threshold_percentage: 50, reset_timeout_ms: 30, volume_threshold: volume, rolling_window_ms: 10_000 },
       (s) => states.push(s),

@@ -1,9 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { RetrySettings } from '../../config/gateway-config';
-import type { CallOptions } from '../dto/chat';
-import { UpstreamError } from '../dto/upstream-error';
+import type { CallOptions } from './call-control';
+import { UpstreamError } from './upstream-error';
 
-/** Failures worth another attempt on the same instance. */
+/** How often and how patiently a call is retried (the shape of retry settings in the configuration). */
+export interface RetrySettings {
+  /** Attempts on the same upstream, the first included. */
+  max_attempts: number;
+  base_delay_ms: number;
+  max_delay_ms: number;
+}
+
+/** Failures worth another attempt on the same upstream. */
 export function isRetryable(error: UpstreamError): boolean {
   switch (error.errorClass) {
     case 'network':

@@ -1,7 +1,22 @@
 import CircuitBreaker from 'opossum';
-import type { BreakerSettings } from '../../config/gateway-config';
-import type { BreakerState } from '../dto/provider-info';
-import { UpstreamError } from '../dto/upstream-error';
+import { UpstreamError } from './upstream-error';
+
+export type BreakerState = 'closed' | 'half_open' | 'open';
+
+/** A breaker state as the value of a breaker-state gauge. */
+export const BREAKER_GAUGE: Readonly<Record<BreakerState, number>> = { closed: 0, half_open: 1, open: 2 };
+
+/** When a breaker opens and for how long (the shape of a breaker's settings in the configuration). */
+export interface BreakerSettings {
+  /** Percentage of failed calls in the rolling window that opens the breaker. */
+  error_threshold_percentage: number;
+  /** How long the breaker stays open before a half-open trial call. */
+  reset_timeout_ms: number;
+  /** Calls needed in the window before the breaker may open. */
+  volume_threshold: number;
+  /** Length of the rolling statistics window. */
+  rolling_window_ms: number;
+}
 
 type Outcome = { ok: true } | { ok: false; error: UpstreamError };
 
@@ -16,7 +31,8 @@ export interface BreakerPass {
 }
 
 /**
- * One opossum circuit per upstream instance, fed with outcomes rather than wrapping the call:
+ * One opossum circuit per upstream (a provider instance, a remote worker), fed with outcomes rather
+ * than wrapping the call:
  *
  * - Opossum decides when to open (error percentage over the rolling window, volume threshold)
  *   and when to go half-open (reset timer). Its own timeout is off (the transport bounds calls)
@@ -29,7 +45,7 @@ export interface BreakerPass {
  *   circuit stays half-open and the next call is the trial.
  * - While half-open exactly one trial call is admitted at a time; the others fail fast.
  */
-export class InstanceBreaker {
+export class UpstreamBreaker {
   private readonly circuit: CircuitBreaker<[Outcome], void>;
   private trialInFlight = false;
 
