@@ -4,7 +4,7 @@ import {
   RemoteWorkerClient,
   type RemoteBreakerState,
 } from '../../common/http/remote-worker-client';
-import type { MlRemoteWorkerSetting } from '../../config/app-config';
+import type { MlRemoteWorkerSetting } from '../../config/ml-workers';
 import { DIRECTIONS, type InputSignature, type OutputMapping } from '../registry/registry.types';
 import type { V2OutputTensor } from '../v2/v2-tensors';
 

@@ -1,5 +1,5 @@
 import CircuitBreaker from 'opossum';
-import type { BreakerSettings } from '../../config/gateway-config';
+import type { BreakerSettings } from '../../config/breaker-settings';
 import type { BreakerState } from '../dto/provider-info';
 import { UpstreamError } from '../dto/upstream-error';
 
