@@ -22,6 +22,7 @@ export type ProviderKindName = (typeof PROVIDER_KINDS)[number];
 
 const PROVIDER_ID = /^[a-z0-9][a-z0-9_.-]{0,62}$/i;
 
+/** How a provider instance's calls are retried; a key left out keeps its default. */
 export class RetrySettings {
   /** Attempts on this instance, the first included. */
   @IsIntIn(1, 10)

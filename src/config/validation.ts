@@ -1,4 +1,5 @@
-// class-transformer's @Type reads the declared types of nested settings; config loads before anything else.
+// class-transformer's @Type reads the declared types of nested settings through it, and the configuration is
+// also loaded without the Nest application (the migration CLI, tests).
 import 'reflect-metadata';
 import { type ClassConstructor, plainToInstance } from 'class-transformer';
 import {
