@@ -12,11 +12,11 @@ import {
   Min,
   MinLength,
   validateSync,
-  ValidateBy,
   ValidationError,
 } from 'class-validator';
-import { parse as parseYaml } from 'yaml';
-import { BreakerSettings, DEFAULT_BREAKER, GatewayConfig, loadGatewayConfig } from './gateway-config';
+import { BREAKER_BOUNDS } from './breaker-settings';
+import { GatewayConfig, loadGatewayConfig } from './gateway-config';
+import { MlRemoteWorkerSetting, parseMlRemoteWorkers } from './ml-workers';
 
 const toInt = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
@@ -46,162 +46,6 @@ export const SENSITIVE_CONFIG_KEYS: ReadonlySet<string> = new Set([
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-
-// ── ML remote workers (ML_REMOTE_WORKERS) ─────────────────────────────────────
-
-export const ML_REMOTE_PROTOCOLS = ['v2', 'predict'] as const;
-export type MlRemoteProtocol = (typeof ML_REMOTE_PROTOCOLS)[number];
-
-/** One model version served by a remote HTTP worker, as declared in ML_REMOTE_WORKERS. */
-export interface MlRemoteWorkerSetting {
-  /** Registry model name and version id this worker serves. */
-  model: string;
-  version: string;
-  /** Base URL; `/v2/models/<remote_model>/infer` or `/predict` is appended. */
-  url: string;
-  protocol: MlRemoteProtocol;
-  /** Model name at the worker (V2 protocol), default `model`. */
-  remote_model: string;
-  timeout_ms: number;
-  /** Local version that serves when the worker cannot; default: the production version. */
-  fallback_version?: string;
-  breaker: BreakerSettings;
-}
-
-const ML_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-
-/**
- * Parses ML_REMOTE_WORKERS: a JSON (or YAML) list of `{model, version, url, protocol, remote_model?,
- * timeout_ms?, fallback_version?, breaker?}`. Never throws; problems are listed.
- */
-export function parseMlRemoteWorkers(text: string | undefined): {
-  workers: MlRemoteWorkerSetting[];
-  problems: string[];
-} {
-  const problems: string[] = [];
-  if (text === undefined || text.trim() === '') return { workers: [], problems };
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch {
-    return { workers: [], problems: ['must be a JSON or YAML list'] };
-  }
-  if (!Array.isArray(raw)) return { workers: [], problems: ['must be a list of workers'] };
-  const workers: MlRemoteWorkerSetting[] = [];
-  const seen = new Set<string>();
-  raw.forEach((item: unknown, i) => {
-    const at = `[${i}]`;
-    if (typeof item !== 'object' || item === null || Array.isArray(item)) {
-      problems.push(`${at} must be a mapping`);
-      return;
-    }
-    const w = item as Record<string, unknown>;
-    const text = (key: string, required: boolean): string | undefined => {
-      const v = w[key];
-      if (v === undefined && !required) return undefined;
-      if (typeof v !== 'string' || !ML_NAME.test(v)) {
-        problems.push(`${at}.${key} must match ${ML_NAME.source}`);
-        return undefined;
-      }
-      return v;
-    };
-    const int = (
-      record: Record<string, unknown>,
-      key: string,
-      min: number,
-      max: number,
-      fallback: number,
-      path: string,
-    ) => {
-      const v = record[key];
-      if (v === undefined) return fallback;
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-        problems.push(`${path}.${key} must be an integer in ${min}..${max}`);
-        return fallback;
-      }
-      return v;
-    };
-    const model = text('model', true);
-    const version = text('version', true);
-    const remoteModel = text('remote_model', false);
-    const fallback = text('fallback_version', false);
-    let url: string | undefined;
-    if (typeof w.url !== 'string' || !/^https?:\/\/[^\s]+$/.test(w.url))
-      problems.push(`${at}.url must be an http(s) URL`);
-    else if (/^https?:\/\/[^/]*@/.test(w.url))
-      problems.push(`${at}.url must not carry credentials (use ML_REMOTE_TOKEN)`);
-    else url = w.url.replace(/\/+$/, '');
-    const protocol = w.protocol ?? 'v2';
-    if (!ML_REMOTE_PROTOCOLS.includes(protocol as MlRemoteProtocol)) {
-      problems.push(`${at}.protocol must be one of ${ML_REMOTE_PROTOCOLS.join(', ')}`);
-    }
-    const timeout = int(w, 'timeout_ms', 10, 600_000, 2000, at);
-    let breaker = { ...DEFAULT_BREAKER };
-    if (w.breaker !== undefined) {
-      if (typeof w.breaker !== 'object' || w.breaker === null || Array.isArray(w.breaker)) {
-        problems.push(`${at}.breaker must be a mapping`);
-      } else {
-        const b = w.breaker as Record<string, unknown>;
-        breaker = {
-          error_threshold_percentage: int(
-            b,
-            'error_threshold_percentage',
-            1,
-            100,
-            breaker.error_threshold_percentage,
-            `${at}.breaker`,
-          ),
-          volume_threshold: int(b, 'volume_threshold', 0, 1_000_000, breaker.volume_threshold, `${at}.breaker`),
-          reset_timeout_ms: int(b, 'reset_timeout_ms', 10, 3_600_000, breaker.reset_timeout_ms, `${at}.breaker`),
-          rolling_window_ms: int(b, 'rolling_window_ms', 100, 3_600_000, breaker.rolling_window_ms, `${at}.breaker`),
-        };
-      }
-    }
-    const known = new Set([
-      'model',
-      'version',
-      'url',
-      'protocol',
-      'remote_model',
-      'timeout_ms',
-      'fallback_version',
-      'breaker',
-    ]);
-    for (const key of Object.keys(w)) if (!known.has(key)) problems.push(`${at}.${key} is not a known setting`);
-    if (fallback !== undefined && fallback === version) {
-      problems.push(`${at}.fallback_version must be another version than the remote one`);
-    }
-    if (!model || !version || !url || !ML_REMOTE_PROTOCOLS.includes(protocol as MlRemoteProtocol)) return;
-    const id = `${model}@${version}`;
-    if (seen.has(id)) problems.push(`${at} declares ${id} a second time`);
-    seen.add(id);
-    workers.push({
-      model,
-      version,
-      url,
-      protocol: protocol as MlRemoteProtocol,
-      remote_model: remoteModel ?? model,
-      timeout_ms: timeout,
-      fallback_version: fallback,
-      breaker,
-    });
-  });
-  return { workers, problems };
-}
-
-function IsMlRemoteWorkers(): PropertyDecorator {
-  return ValidateBy({
-    name: 'isMlRemoteWorkers',
-    validator: {
-      validate: (value: unknown) =>
-        value === undefined || (typeof value === 'string' && parseMlRemoteWorkers(value).problems.length === 0),
-      defaultMessage: (args) =>
-        typeof args?.value === 'string'
-          ? parseMlRemoteWorkers(args.value).problems.join('; ')
-          : 'must be a JSON or YAML list',
-    },
-  });
-}
 
 export const ML_GRAPH_OPTIMIZATION_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
 
@@ -503,26 +347,32 @@ export class AppConfig {
   @Min(10)
   FORECAST_REMOTE_TIMEOUT_MS = 2000;
 
-  /** Remote breaker: failure percentage that opens it, minimum calls in the window, open time, window. */
+  /**
+   * Remote breaker: failure percentage that opens it, minimum calls in the window, open time, window
+   * (within the bounds of every breaker).
+   */
   @Transform(toInt)
   @IsInt()
-  @Min(1)
-  @Max(100)
+  @Min(BREAKER_BOUNDS.error_threshold_percentage.min)
+  @Max(BREAKER_BOUNDS.error_threshold_percentage.max)
   FORECAST_REMOTE_ERROR_THRESHOLD_PERCENTAGE = 50;
 
   @Transform(toInt)
   @IsInt()
-  @Min(1)
+  @Min(BREAKER_BOUNDS.volume_threshold.min)
+  @Max(BREAKER_BOUNDS.volume_threshold.max)
   FORECAST_REMOTE_VOLUME_THRESHOLD = 5;
 
   @Transform(toInt)
   @IsInt()
-  @Min(100)
+  @Min(BREAKER_BOUNDS.reset_timeout_ms.min)
+  @Max(BREAKER_BOUNDS.reset_timeout_ms.max)
   FORECAST_REMOTE_RESET_TIMEOUT_MS = 10_000;
 
   @Transform(toInt)
   @IsInt()
-  @Min(1000)
+  @Min(BREAKER_BOUNDS.rolling_window_ms.min)
+  @Max(BREAKER_BOUNDS.rolling_window_ms.max)
   FORECAST_REMOTE_WINDOW_MS = 10_000;
 
   // ── ML model serving ──────────────────────────────────────────────────────
@@ -648,10 +498,10 @@ export class AppConfig {
   @Min(0)
   ML_REGISTRY_REFRESH_MS = 15_000;
 
-  /** Model versions served by remote HTTP workers: a JSON or YAML list (see .env.example). */
+  /** Model versions served by remote HTTP workers: a JSON or YAML list (see .env.example), read into mlRemoteWorkers. */
   @Transform(emptyToUndefined)
   @IsOptional()
-  @IsMlRemoteWorkers()
+  @IsString()
   ML_REMOTE_WORKERS?: string = undefined;
 
   /** Bearer token sent to the remote ML workers. */
@@ -660,8 +510,13 @@ export class AppConfig {
   @IsString()
   ML_REMOTE_TOKEN?: string = undefined;
 
-  /** Upstream instances and catalog overrides read from PROVIDERS_FILE (not an environment variable). */
+  // ── Structured parts, each read once by loadConfig (not environment variables) ──
+
+  /** Upstream instances and catalog overrides read from PROVIDERS_FILE. */
   gateway: GatewayConfig = { providers: [], models: [] };
+
+  /** The remote ML workers declared in ML_REMOTE_WORKERS. */
+  mlRemoteWorkers: MlRemoteWorkerSetting[] = [];
 
   get isProduction(): boolean {
     return this.NODE_ENV === 'production';
@@ -703,9 +558,15 @@ function crossFieldProblems(config: AppConfig): string[] {
   return problems;
 }
 
-/** Reads and validates the configuration; throws a ConfigError naming every bad key. */
+/** Fields of AppConfig read from a structured part rather than from one environment variable. */
+const STRUCTURED_PARTS: ReadonlySet<string> = new Set(['gateway', 'mlRemoteWorkers']);
+
+/**
+ * Reads and validates the configuration: the environment variables, then each structured part
+ * (PROVIDERS_FILE, ML_REMOTE_WORKERS) once. Throws a ConfigError naming every bad key.
+ */
 export function loadConfig(env: Record<string, string | undefined>): AppConfig {
-  const known = Object.keys(new AppConfig()).filter((key) => key !== 'gateway');
+  const known = Object.keys(new AppConfig()).filter((key) => !STRUCTURED_PARTS.has(key));
   const source: Record<string, string> = {};
   for (const key of known) {
     const value = env[key];
@@ -716,9 +577,18 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   // Cross-key rules run too, but say nothing more about a key already reported.
   const bad = new Set(errors.map((e) => e.property));
   const crossField = crossFieldProblems(config).filter((p) => !bad.has(p.split(':')[0]));
+  // Whitelisting dropped the structured fields: they are set here, from their one parse.
+  const mlWorkers = parseMlRemoteWorkers(config.ML_REMOTE_WORKERS);
+  config.mlRemoteWorkers = mlWorkers.workers;
   const gateway = loadGatewayConfig(config.PROVIDERS_FILE, env);
   config.gateway = gateway.config;
-  const problems = [...errors.map(describe), ...crossField, ...gateway.problems];
+  const problems = [
+    ...errors.map(describe),
+    ...crossField,
+    // One line, and never the value: ML_REMOTE_WORKERS is secret (a worker URL may carry a token).
+    ...(mlWorkers.problems.length > 0 ? [`ML_REMOTE_WORKERS: ${mlWorkers.problems.join('; ')}`] : []),
+    ...gateway.problems,
+  ];
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

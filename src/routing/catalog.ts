@@ -1,4 +1,12 @@
-import type { Modality, ModelDeclaration } from '../config/gateway-config';
+import type { ModelDeclaration } from '../config/gateway-config';
+
+/** What a model can be asked for. */
+export const MODALITIES = ['chat', 'embeddings', 'vision'] as const;
+export type Modality = (typeof MODALITIES)[number];
+
+function areModalities(list: readonly string[]): list is Modality[] {
+  return list.every((value) => (MODALITIES as readonly string[]).includes(value));
+}
 
 /** One model the gateway can route to. Prices are USD per 1M tokens. */
 export interface ModelEntry {
@@ -56,18 +64,23 @@ function m(
 /**
  * The built-in catalog with the declared entries merged over it (by name). A new
  * model must carry both prices: a model with no price is an error, never priced by
- * a default. Returns problems naming the offending entry.
+ * a default; so is a modality the catalog does not know. Returns problems naming the
+ * offending entry.
  */
 export function mergeCatalog(declared: readonly ModelDeclaration[]): { models: ModelEntry[]; problems: string[] } {
   const byName = new Map(BUILT_IN_MODELS.map((entry) => [entry.name, { ...entry }]));
   const problems: string[] = [];
-  for (const decl of declared) {
+  declared.forEach((decl, i) => {
+    if (decl.modalities !== undefined && !areModalities(decl.modalities)) {
+      problems.push(`models[${i}].modalities: must be among ${MODALITIES.join(', ')}`);
+      return;
+    }
     const base = byName.get(decl.name);
     const input = decl.input_usd_per_1m ?? base?.input_usd_per_1m;
     const output = decl.output_usd_per_1m ?? base?.output_usd_per_1m;
     if (input === undefined || output === undefined) {
       problems.push(`models: ${decl.name} has no price (input_usd_per_1m and output_usd_per_1m are required)`);
-      continue;
+      return;
     }
     byName.set(decl.name, {
       name: decl.name,
@@ -78,7 +91,7 @@ export function mergeCatalog(declared: readonly ModelDeclaration[]): { models: M
       modalities: decl.modalities ?? base?.modalities ?? ['chat'],
       aliases: decl.aliases ?? base?.aliases ?? [],
     });
-  }
+  });
   const models = [...byName.values()];
   const names = new Map<string, string>();
   for (const model of models) {

@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { AppError } from '../common/errors/app-error';
 import { AppConfig, ConfigError } from '../config/app-config';
-import type { Modality } from '../config/gateway-config';
 import { ProvidersService } from '../providers/providers.service';
-import { mergeCatalog, ModelEntry } from './catalog';
+import { mergeCatalog, type Modality, ModelEntry } from './catalog';
 import { LatencyTracker } from './latency-tracker';
 import { Candidate, Strategy, STRATEGY_FUNCTIONS } from './strategies';
 

@@ -5,7 +5,7 @@
  */
 import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConfigError, loadConfig, parseMlRemoteWorkers } from '../../src/config/app-config';
+import { ConfigError, loadConfig } from '../../src/config/app-config';
 import { startApp, TestApp } from '../support/app';
 import { FakeMlWorker, startFakeMlWorker } from '../support/fake-ml-worker';
 import { createApiKey, createProject, signInAdmin } from '../support/fixtures';
@@ -281,7 +281,7 @@ describe('ML_REMOTE_WORKERS', () => {
     const config = loadConfig({
       ML_REMOTE_WORKERS: '- model: trading-signal\n  version: gpu-1\n  url: http://gpu:8000/\n',
     });
-    expect(parseMlRemoteWorkers(config.ML_REMOTE_WORKERS).workers).toEqual([
+    expect(config.mlRemoteWorkers).toEqual([
       {
         model: 'trading-signal',
         version: 'gpu-1',

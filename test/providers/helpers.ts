@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Registry } from 'prom-client';
-import type { BreakerSettings, ProviderDeclaration, RetrySettings } from '../../src/config/gateway-config';
+import type { BreakerSettings } from '../../src/config/breaker-settings';
+import type { ProviderDeclaration, RetrySettings } from '../../src/config/gateway-config';
 import type { ChatStreamEvent } from '../../src/providers/dto/chat';
 import { UpstreamError } from '../../src/common/upstream/upstream-error';
 import { ProviderInstance, type ProviderInstanceOptions } from '../../src/providers/provider-instance';

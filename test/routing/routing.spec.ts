@@ -57,6 +57,16 @@ describe('catalog', () => {
     expect(models.some((m) => m.name === 'my-model')).toBe(false);
     expect(problems).toEqual([expect.stringContaining('my-model has no price')]);
   });
+
+  it('refuses a declared modality it does not know', () => {
+    const { models, problems } = mergeCatalog([
+      { name: 'gpt-4', modalities: ['chat', 'vision'] },
+      { name: 'cheap', input_usd_per_1m: 0, output_usd_per_1m: 0, modalities: ['chat', 'smell'] },
+    ]);
+    expect(models.find((m) => m.name === 'gpt-4')?.modalities).toEqual(['chat', 'vision']);
+    expect(models.some((m) => m.name === 'cheap')).toBe(false);
+    expect(problems).toEqual(['models[1].modalities: must be among chat, embeddings, vision']);
+  });
 });
 
 describe('tokenizer', () => {

@@ -1,7 +1,7 @@
 import type { BreakerState } from '../../common/upstream/breaker';
 import { parseJsonObject, RemoteWorkerClient } from '../../common/upstream/remote-worker-client';
 import { UpstreamError } from '../../common/upstream/upstream-error';
-import type { MlRemoteWorkerSetting } from '../../config/app-config';
+import type { MlRemoteWorkerSetting } from '../../config/ml-workers';
 import { DIRECTIONS, type InputSignature, type OutputMapping } from '../registry/registry.types';
 import type { V2OutputTensor } from '../v2/v2-tensors';
 

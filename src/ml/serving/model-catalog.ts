@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { AppError } from '../../common/errors/app-error';
-import { AppConfig, parseMlRemoteWorkers } from '../../config/app-config';
+import { AppConfig } from '../../config/app-config';
 import { ModelLoadError } from '../inference';
 import { MlMetrics } from '../ml.metrics';
 import type { MlModelVersionEntity } from '../registry/entities';
@@ -65,7 +65,7 @@ export class ModelCatalog implements OnModuleInit, OnModuleDestroy {
     private readonly shipped: ShippedModel,
     private readonly metrics: MlMetrics,
   ) {
-    for (const setting of parseMlRemoteWorkers(config.ML_REMOTE_WORKERS).workers) {
+    for (const setting of config.mlRemoteWorkers) {
       const worker = new RemoteWorker(setting, config.ML_REMOTE_TOKEN, (state) =>
         this.metrics.remoteBreaker(setting.model, setting.version, state),
       );
