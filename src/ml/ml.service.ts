@@ -25,7 +25,7 @@ import { featureCount, type OutputMapping } from './registry/registry.types';
 import { inferenceFailure } from './serving/inference-errors';
 import { ModelCatalog, type Route, type ServedModel } from './serving/model-catalog';
 import { type LoadedVersion, ModelRuntime } from './serving/model-runtime';
-import { parseV2Request, toTensorInputs, toV2Outputs, v2Datatype, type V2InferRequest } from './v2/v2-tensors';
+import { parseV2Request, toTensorInputs, toV2Outputs, v2Datatype, type V2InferRequest } from './inference/v2-tensors';
 
 const FLOAT32_MAX = 3.4028234663852886e38;
 

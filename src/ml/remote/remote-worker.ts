@@ -6,7 +6,7 @@ import {
 } from '../../common/http/remote-worker-client';
 import type { MlRemoteWorkerSetting } from '../../config/app-config';
 import { DIRECTIONS, type InputSignature, type OutputMapping } from '../registry/registry.types';
-import type { V2OutputTensor } from '../v2/v2-tensors';
+import type { V2OutputTensor } from '../inference/v2-tensors';
 
 export interface RemoteRow {
   direction: string;
