@@ -64,6 +64,13 @@ module.exports = {
       from: { path: '^(src|migrations)/' },
       to: { path: '^test/' },
     },
+    {
+      name: 'not-to-tools',
+      severity: 'error',
+      comment: 'Tools (e.g. model training) may use the server code; the server never needs a tool.',
+      from: { path: '^(src|migrations)/' },
+      to: { path: '^tools/' },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

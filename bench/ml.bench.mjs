@@ -13,9 +13,9 @@ import ort from 'onnxruntime-node';
 import { Pool } from 'undici';
 import { load, SECONDS, startServer } from './server.mjs';
 
-const { loadEuStockMarkets } = await import('../dist/src/ml/training/dataset.js');
-const { signalFeatures, SIGNAL_MIN_HISTORY } = await import('../dist/src/ml/training/features.js');
-const { shippedSignalModelFiles } = await import('../dist/src/ml/training/shipped-model.js');
+const { loadEuStockMarkets } = await import('../dist/tools/train-signal/dataset.js');
+const { signalFeatures, SIGNAL_MIN_HISTORY } = await import('../dist/tools/train-signal/features.js');
+const { shippedSignalModelFiles } = await import('../dist/src/ml/shipped/shipped-model.js');
 
 const RAW_RUNS = Number(process.env.BENCH_RAW_RUNS ?? 5000);
 const BATCH_ITEMS = Number(process.env.BENCH_BATCH_ITEMS ?? 100);

@@ -32,7 +32,7 @@ interface ModelList {
 
 /** The version the shipped trading-signal model carries in its sidecar. */
 const SHIPPED_VERSION = (
-  JSON.parse(readFileSync(join(__dirname, '../src/ml/training/signal-model.json'), 'utf8')) as { version: string }
+  JSON.parse(readFileSync(join(__dirname, '../src/ml/shipped/signal-model.json'), 'utf8')) as { version: string }
 ).version;
 const FEATURES = [0.001, -0.002, 0.0005, 0.003, -0.001, 0.01, 0.02, 0.004, 0.006, 0.009, 0.011, 55];
 

@@ -13,9 +13,11 @@ import { ML_ENTITIES } from './registry/entities';
 import { ModelRegistry } from './registry/model-registry';
 import { ModelStore } from './registry/model-store';
 import { ShippedModel } from './registry/shipped-model.bootstrap';
+import { InferenceRunner } from './serving/inference-runner';
 import { ModelCatalog } from './serving/model-catalog';
 import { ModelRuntime } from './serving/model-runtime';
 import { V2Controller } from './v2/v2.controller';
+import { V2Service } from './v2/v2.service';
 
 function modelStore(config: AppConfig): ModelStore {
   return new ModelStore(config.MODEL_STORE_DIR);
@@ -47,9 +49,11 @@ function modelStore(config: AppConfig): ModelStore {
     ShippedModel,
     ModelRuntime,
     ModelCatalog,
+    InferenceRunner,
     PredictionLog,
     PredictionRecords,
     MlService,
+    V2Service,
     MlAdminService,
   ],
   exports: [MlService],

@@ -2,11 +2,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Principal } from '../common/auth/principal';
 import { AppError } from '../common/errors/app-error';
-import { UpstreamError } from '../common/upstream/upstream-error';
 import { validateBatchItem } from '../common/http/validation';
 import { AppConfig } from '../config/app-config';
-import { ShutdownService } from '../lifecycle/shutdown.service';
-import { VERSION } from '../version';
 import {
   type FeedbackRequestDto,
   type FeedbackResponseDto,
@@ -15,17 +12,15 @@ import {
   PredictRequestDto,
   type PredictResponseDto,
 } from './dto/predict.dto';
-import type { V2InferResponseDto, V2ModelMetadataDto, V2ServerMetadataDto, V2TensorMetadataDto } from './dto/v2.dto';
-import { BatcherClosedError, type BatchedResult, type TensorInputs, type TensorOutputs } from './inference';
-import { MlMetrics } from './ml.metrics';
+import type { TensorOutputs } from './inference';
 import { PredictionLog } from './predictions/prediction-log';
 import { PredictionRecords } from './predictions/prediction-records';
-import type { MlModelVersionEntity } from './registry/entities';
 import { featureCount, type OutputMapping } from './registry/registry.types';
+import { principalKey } from './serving/ab-router';
 import { inferenceFailure } from './serving/inference-errors';
+import { InferenceRunner } from './serving/inference-runner';
 import { ModelCatalog, type Route, type ServedModel } from './serving/model-catalog';
 import { type LoadedVersion, ModelRuntime } from './serving/model-runtime';
-import { parseV2Request, toTensorInputs, toV2Outputs, v2Datatype, type V2InferRequest } from './v2/v2-tensors';
 
 const FLOAT32_MAX = 3.4028234663852886e38;
 
@@ -41,15 +36,11 @@ interface Served {
 
 export type BatchItemResult = PredictResponseDto | PredictBatchItemErrorDto;
 
-/** The sticky A/B routing key of a caller without a symbol: its API key, else its user. */
-export function principalKey(principal: Principal): string {
-  return principal.kind === 'api_key' ? `key:${principal.keyId}` : `user:${principal.userId}`;
-}
-
 /**
- * Model serving: /predict (one row, or a batch of rows that the micro-batchers stack), the Open
- * Inference Protocol (V2) for the same models, outcome feedback, and health. Routing and loading are
- * the catalog's; the runtime runs the rows; the prediction log records them off the request path.
+ * Model serving: /predict (one row, or a batch of rows that the micro-batchers stack), outcome
+ * feedback, and health (the Open Inference Protocol for the same models is V2Service's). Routing and
+ * loading are the catalog's; the runner runs the rows; the prediction log records them off the
+ * request path.
  */
 @Injectable()
 export class MlService {
@@ -60,9 +51,8 @@ export class MlService {
     private readonly config: AppConfig,
     private readonly catalog: ModelCatalog,
     private readonly runtime: ModelRuntime,
+    private readonly runner: InferenceRunner,
     private readonly log: PredictionLog,
-    private readonly metrics: MlMetrics,
-    private readonly shutdown: ShutdownService,
     private readonly records: PredictionRecords,
   ) {}
 
@@ -193,104 +183,6 @@ export class MlService {
     };
   }
 
-  // ------------------------------------------------------------------ Open Inference Protocol (V2)
-
-  v2ServerMetadata(): V2ServerMetadataDto {
-    return { name: 'conflux', version: VERSION, extensions: [] };
-  }
-
-  v2Live(): boolean {
-    return true;
-  }
-
-  v2Ready(): boolean {
-    return !this.shutdown.isDraining && this.catalog.ready();
-  }
-
-  v2ModelMetadata(name: string, version?: string): V2ModelMetadataDto {
-    const model = this.catalog.servedModel(name);
-    const target = version === undefined ? this.defaultVersion(model) : this.catalog.versionOf(model, version);
-    const copy = target ? this.localCopyFor(model, target) : undefined;
-    let inputs: V2TensorMetadataDto[];
-    let outputs: V2TensorMetadataDto[];
-    if (copy) {
-      inputs = copy.signature.inputs.map((s) => ({ name: s.name, datatype: v2Datatype(s.type), shape: s.shape }));
-      outputs = copy.signature.outputs.map((s) => ({ name: s.name, datatype: v2Datatype(s.type), shape: s.shape }));
-    } else {
-      inputs = [{ name: model.input.name, datatype: v2Datatype(model.input.dtype), shape: model.input.shape }];
-      outputs = [{ name: model.mapping.probabilities, datatype: 'FP32', shape: [-1, model.mapping.labels.length] }];
-      if (model.mapping.expected_return)
-        outputs.push({ name: model.mapping.expected_return, datatype: 'FP32', shape: [-1, 1] });
-    }
-    const versions = model.entry.versions
-      .filter((v) => this.runtime.get(v.id) || this.catalog.remote(name, v.version))
-      .map((v) => v.version);
-    return { name, versions, platform: 'onnxruntime_onnx', inputs, outputs };
-  }
-
-  v2ModelReady(name: string, version?: string): boolean {
-    const model = this.catalog.servedModel(name);
-    const targets =
-      version !== undefined
-        ? [this.catalog.versionOf(model, version)]
-        : model.arms.length > 0
-          ? model.arms.map((a) => a.version)
-          : model.production
-            ? [model.production]
-            : [];
-    return (
-      targets.length > 0 &&
-      targets.every((v) => this.localCopyFor(model, v) !== undefined || this.remoteUsable(model, v))
-    );
-  }
-
-  async v2Infer(
-    name: string,
-    version: string | undefined,
-    body: unknown,
-    principal: Principal,
-    signal?: AbortSignal,
-  ): Promise<V2InferResponseDto> {
-    const request = parseV2Request(body);
-    const routingKey = request.parameters?.routing_key;
-    const key = typeof routingKey === 'string' && routingKey !== '' ? routingKey : principalKey(principal);
-    const route = this.catalog.route(name, version, key);
-    if (route.local) return this.v2Local(route.local, request, name);
-    const remote = route.remote!;
-    if (remote.setting.protocol === 'v2') {
-      const answer = await this.tryRemote(route, () =>
-        remote.inferV2(
-          {
-            ...(request.id !== undefined ? { id: request.id } : {}),
-            inputs: request.inputs,
-            ...(request.outputs ? { outputs: request.outputs } : {}),
-          },
-          signal,
-        ),
-      );
-      if (answer) {
-        return {
-          model_name: name,
-          model_version: route.arm.version,
-          ...(request.id !== undefined ? { id: request.id } : {}),
-          parameters: { served_by: 'remote' },
-          outputs: answer.outputs,
-        };
-      }
-    } else {
-      this.metrics.remoteFallback(name, route.arm.version, 'protocol');
-      if (!route.fallback) {
-        throw new AppError(
-          'service_unavailable',
-          `Version "${route.arm.version}" is served by a /predict worker and has no local fallback`,
-        );
-      }
-    }
-    const answer = await this.v2Local(route.fallback!, request, name);
-    answer.parameters = { served_by: 'local', fallback: true, fallback_from: route.arm.version };
-    return answer;
-  }
-
   // ------------------------------------------------------------------ internals
 
   private checkFeatures(model: ServedModel, features: number[]): void {
@@ -317,42 +209,13 @@ export class MlService {
         served_by: 'local',
       };
     const remote = route.remote!;
-    const answered = await this.tryRemote(route, () =>
+    const answered = await this.runner.tryRemote(route, () =>
       remote.predictRow({ symbol, features, input: route.model.input, mapping: route.model.mapping }, gone?.()),
     );
     if (answered) return { ...answered, version: route.arm.version, served_by: 'remote' };
     const fallback = route.fallback!;
     const row = await this.runRow(fallback, route.model, features);
     return { ...row, version: fallback.version, served_by: 'local', fallback_from: route.arm.version };
-  }
-
-  /**
-   * One call to the route's remote worker, timed in the inference metrics. A worker failure counts
-   * a fallback and resolves to undefined when the local fallback may serve, else throws 503.
-   */
-  private async tryRemote<T>(route: Route, call: () => Promise<T>): Promise<T | undefined> {
-    const name = route.model.name;
-    const version = route.arm.version;
-    const started = performance.now();
-    try {
-      const answer = await call();
-      this.metrics.inference(name, version, 'remote', (performance.now() - started) / 1000, true);
-      return answer;
-    } catch (error) {
-      if (!(error instanceof UpstreamError)) throw error;
-      this.metrics.inference(name, version, 'remote', (performance.now() - started) / 1000, false);
-      this.metrics.remoteFallback(name, version, error.errorClass);
-      if (!route.fallback) throw this.noFallback(name, route.arm, error);
-      return undefined;
-    }
-  }
-
-  private noFallback(name: string, arm: MlModelVersionEntity, error: UpstreamError): AppError {
-    return new AppError(
-      'service_unavailable',
-      `The remote worker of ${name}@${arm.version} cannot answer (${error.message}) and no local fallback is loaded`,
-      { headers: { 'Retry-After': '1' } },
-    );
   }
 
   /** One row through a loaded copy: stacked with concurrent rows by its micro-batcher. */
@@ -362,66 +225,8 @@ export class MlService {
     features: number[],
   ): Promise<{ direction: string; confidence: number; expected_return: number | null }> {
     const data = model.input.dtype === 'float64' ? Float64Array.from(features) : Float32Array.from(features);
-    const result = await this.run(copy, { [model.input.name]: { data, dims: [1, features.length] } });
+    const result = await this.runner.run(copy, { [model.input.name]: { data, dims: [1, features.length] } });
     return decodeRow(result.outputs, model.mapping);
-  }
-
-  private async v2Local(copy: LoadedVersion, request: V2InferRequest, name: string): Promise<V2InferResponseDto> {
-    const order = copy.signature.outputs.map((o) => o.name);
-    for (const wanted of request.outputs ?? []) {
-      if (!order.includes(wanted.name)) {
-        throw new AppError(
-          'validation_failed',
-          `Unknown output "${wanted.name}"; the model has ${order.map((n) => `"${n}"`).join(', ')}`,
-        );
-      }
-    }
-    const inputs = toTensorInputs(request, copy.signature);
-    const result = await this.run(copy, inputs);
-    return {
-      model_name: name,
-      model_version: copy.version,
-      ...(request.id !== undefined ? { id: request.id } : {}),
-      outputs: toV2Outputs(result.outputs, order, request.outputs),
-    };
-  }
-
-  /** Submits to the copy's batcher; a copy swapped out by a reload in between is replaced by the new one. */
-  private async run(copy: LoadedVersion, inputs: TensorInputs): Promise<BatchedResult> {
-    const started = performance.now();
-    try {
-      let result: BatchedResult;
-      try {
-        result = await this.runtime.submit(copy, inputs);
-      } catch (error) {
-        const current = this.runtime.get(copy.versionId);
-        if (!(error instanceof BatcherClosedError) || !current || current === copy) throw error;
-        result = await this.runtime.submit(current, inputs);
-      }
-      this.metrics.inference(copy.model, copy.version, 'local', (performance.now() - started) / 1000, true);
-      return result;
-    } catch (error) {
-      this.metrics.inference(copy.model, copy.version, 'local', (performance.now() - started) / 1000, false);
-      throw inferenceFailure(error);
-    }
-  }
-
-  private defaultVersion(model: ServedModel): MlModelVersionEntity | undefined {
-    return model.production ?? model.arms[0]?.version;
-  }
-
-  /** The loaded copy answering for a version: its own, or the fallback of its remote worker. */
-  private localCopyFor(model: ServedModel, version: MlModelVersionEntity): LoadedVersion | undefined {
-    const own = this.runtime.get(version.id);
-    if (own) return own;
-    const remote = this.catalog.remote(model.name, version.version);
-    const fallback = remote ? this.catalog.fallbackOf(model, version, remote) : undefined;
-    return fallback ? this.runtime.get(fallback.id) : undefined;
-  }
-
-  private remoteUsable(model: ServedModel, version: MlModelVersionEntity): boolean {
-    const remote = this.catalog.remote(model.name, version.version);
-    return remote !== undefined && remote.state !== 'open';
   }
 }
 

@@ -7,11 +7,11 @@ import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { Client } from 'pg';
-import { loadEuStockMarkets } from '../../src/ml/training/dataset';
-import { signalFeatures, SIGNAL_MIN_HISTORY } from '../../src/ml/training/features';
-import { predictSignal, type SignalModel } from '../../src/ml/training/model';
-import { exportSignalModelToOnnx, signalModelFromOnnx } from '../../src/ml/training/onnx-export';
-import { shippedSignalModelFiles } from '../../src/ml/training/shipped-model';
+import { shippedSignalModelFiles } from '../../src/ml/shipped/shipped-model';
+import { loadEuStockMarkets } from '../../tools/train-signal/dataset';
+import { signalFeatures, SIGNAL_MIN_HISTORY } from '../../tools/train-signal/features';
+import { predictSignal, type SignalModel } from '../../tools/train-signal/model';
+import { exportSignalModelToOnnx, signalModelFromOnnx } from '../../tools/train-signal/onnx-export';
 
 export interface Sidecar {
   name: string;

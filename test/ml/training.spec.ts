@@ -4,14 +4,9 @@ import { join } from 'node:path';
 
 import { Worker } from 'node:worker_threads';
 
-import {
-  buildSamples,
-  chronologicalSplit,
-  loadEuStockMarkets,
-  parsePriceCsv,
-  trainingDir,
-} from '../../src/ml/training/dataset';
-import { evaluateSignalModel } from '../../src/ml/training/evaluate';
+import { shippedModelDir, shippedSignalModelFiles } from '../../src/ml/shipped/shipped-model';
+import { buildSamples, chronologicalSplit, loadEuStockMarkets, parsePriceCsv } from '../../tools/train-signal/dataset';
+import { evaluateSignalModel } from '../../tools/train-signal/evaluate';
 import {
   SIGNAL_CLASSES,
   SIGNAL_FEATURE_COUNT,
@@ -19,17 +14,16 @@ import {
   SIGNAL_MIN_HISTORY,
   signalFeatures,
   signalLabel,
-} from '../../src/ml/training/features';
-import { predictSignal, trainSignalModel, type SignalModel, type TrainingSet } from '../../src/ml/training/model';
-import { decodeOnnxModel, exportSignalModelToOnnx, signalModelFromOnnx } from '../../src/ml/training/onnx-export';
-import { shippedSignalModelFiles } from '../../src/ml/training/shipped-model';
+} from '../../tools/train-signal/features';
+import { predictSignal, trainSignalModel, type SignalModel, type TrainingSet } from '../../tools/train-signal/model';
+import { decodeOnnxModel, exportSignalModelToOnnx, signalModelFromOnnx } from '../../tools/train-signal/onnx-export';
 import {
   SIGNAL_LABEL_THRESHOLD,
   SIGNAL_MODEL_FILE,
   SIGNAL_SIDECAR_FILE,
   trainShippedSignalModel,
   type SignalSidecar,
-} from '../../src/ml/training/train-signal';
+} from '../../tools/train-signal/train-signal';
 
 const TOL = 1e-5;
 
@@ -362,7 +356,7 @@ describe('ONNX export of a hand-made model', () => {
   });
 });
 
-describe('the shipped model (src/ml/training/signal-model.onnx)', () => {
+describe('the shipped model (src/ml/shipped/signal-model.onnx)', () => {
   const files = shippedSignalModelFiles();
   const onnxPath = files.onnx;
   const bytes = readFileSync(onnxPath);
@@ -382,8 +376,8 @@ describe('the shipped model (src/ml/training/signal-model.onnx)', () => {
   });
 
   it('is small and matches its sidecar', () => {
-    expect(onnxPath).toBe(join(trainingDir(), SIGNAL_MODEL_FILE));
-    expect(files.sidecar).toBe(join(trainingDir(), SIGNAL_SIDECAR_FILE));
+    expect(onnxPath).toBe(join(shippedModelDir(), SIGNAL_MODEL_FILE));
+    expect(files.sidecar).toBe(join(shippedModelDir(), SIGNAL_SIDECAR_FILE));
     expect(statSync(onnxPath).size).toBeLessThanOrEqual(1024 * 1024);
     expect(sidecar.name).toBe('trading-signal');
     expect(sidecar.file).toBe(SIGNAL_MODEL_FILE);

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { readFile } from 'node:fs/promises';
-import { SIGNAL_MODEL_NAME, shippedSignalModelFiles } from '../training/shipped-model';
+import { SIGNAL_MODEL_NAME, shippedSignalModelFiles } from '../shipped/shipped-model';
 import type { MlModelVersionEntity } from './entities';
 import { ModelRegistry } from './model-registry';
 import { fileDigest, ModelStore } from './model-store';
@@ -20,7 +20,7 @@ interface Sidecar {
 }
 
 /**
- * The trading-signal model that ships with the service (src/ml/training/signal-model.onnx and its
+ * The trading-signal model that ships with the service (src/ml/shipped/signal-model.onnx and its
  * sidecar): registered in production on first start when the registry has no model of that name, and
  * put back into the store when its artifact went missing.
  */

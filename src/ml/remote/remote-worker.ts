@@ -3,7 +3,7 @@ import { parseJsonObject, RemoteWorkerClient } from '../../common/upstream/remot
 import { UpstreamError } from '../../common/upstream/upstream-error';
 import type { MlRemoteWorkerSetting } from '../../config/ml-workers';
 import { DIRECTIONS, type InputSignature, type OutputMapping } from '../registry/registry.types';
-import type { V2OutputTensor } from '../v2/v2-tensors';
+import type { V2OutputTensor } from '../inference/v2-tensors';
 
 export interface RemoteRow {
   direction: string;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Principal } from '../../common/auth/principal';
 
 /**
  * The position of a routing key in [0, 1) for one model: the first 32 bits of
@@ -21,4 +22,9 @@ export function pickArm<T extends { weight: number }>(arms: readonly T[], bucket
     point -= arm.weight;
   }
   return arms[arms.length - 1];
+}
+
+/** The sticky A/B routing key of a caller without a symbol: its API key, else its user. */
+export function principalKey(principal: Principal): string {
+  return principal.kind === 'api_key' ? `key:${principal.keyId}` : `user:${principal.userId}`;
 }

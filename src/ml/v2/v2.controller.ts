@@ -19,8 +19,8 @@ import {
   V2ModelMetadataDto,
   V2ServerMetadataDto,
 } from '../dto/v2.dto';
-import { MlService } from '../ml.service';
 import { V2ErrorFilter } from './v2-error.filter';
+import { V2Service } from './v2.service';
 
 /** HTTP status of a health answer: 200 for true, a 4xx for false (as the protocol says). */
 function healthStatus(res: Response, ok: boolean): void {
@@ -37,20 +37,20 @@ function healthStatus(res: Response, ok: boolean): void {
 @ApiBadRequestResponse({ description: 'Protocol error body', type: V2ErrorDto })
 @Controller('v2')
 export class V2Controller {
-  constructor(private readonly ml: MlService) {}
+  constructor(private readonly v2: V2Service) {}
 
   @Get()
   @ApiOperation({ summary: 'Server metadata' })
   @ApiOkResponse({ type: V2ServerMetadataDto })
   server(): V2ServerMetadataDto {
-    return this.ml.v2ServerMetadata();
+    return this.v2.serverMetadata();
   }
 
   @Get('health/live')
   @ApiOperation({ summary: 'Server liveness: 200 when live' })
   @ApiOkResponse({ schema: { example: { live: true } } })
   live(@Res({ passthrough: true }) res: Response): { live: boolean } {
-    const live = this.ml.v2Live();
+    const live = this.v2.live();
     healthStatus(res, live);
     return { live };
   }
@@ -59,7 +59,7 @@ export class V2Controller {
   @ApiOperation({ summary: 'Server readiness: 200 when every served version is loaded, 400 otherwise' })
   @ApiOkResponse({ schema: { example: { ready: true } } })
   ready(@Res({ passthrough: true }) res: Response): { ready: boolean } {
-    const ready = this.ml.v2Ready();
+    const ready = this.v2.ready();
     healthStatus(res, ready);
     return { ready };
   }
@@ -69,7 +69,7 @@ export class V2Controller {
   @ApiOkResponse({ type: V2ModelMetadataDto })
   @ApiNotFoundResponse({ type: V2ErrorDto })
   metadata(@Param('name') name: string): V2ModelMetadataDto {
-    return this.ml.v2ModelMetadata(name);
+    return this.v2.modelMetadata(name);
   }
 
   @Get('models/:name/versions/:version')
@@ -77,7 +77,7 @@ export class V2Controller {
   @ApiOkResponse({ type: V2ModelMetadataDto })
   @ApiNotFoundResponse({ type: V2ErrorDto })
   versionMetadata(@Param('name') name: string, @Param('version') version: string): V2ModelMetadataDto {
-    return this.ml.v2ModelMetadata(name, version);
+    return this.v2.modelMetadata(name, version);
   }
 
   @Get('models/:name/ready')
@@ -85,7 +85,7 @@ export class V2Controller {
   @ApiOkResponse({ schema: { example: { name: 'trading-signal', ready: true } } })
   @ApiNotFoundResponse({ type: V2ErrorDto })
   modelReady(@Param('name') name: string, @Res({ passthrough: true }) res: Response): { name: string; ready: boolean } {
-    const ready = this.ml.v2ModelReady(name);
+    const ready = this.v2.modelReady(name);
     healthStatus(res, ready);
     return { name, ready };
   }
@@ -99,7 +99,7 @@ export class V2Controller {
     @Param('version') version: string,
     @Res({ passthrough: true }) res: Response,
   ): { name: string; version: string; ready: boolean } {
-    const ready = this.ml.v2ModelReady(name, version);
+    const ready = this.v2.modelReady(name, version);
     healthStatus(res, ready);
     return { name, version, ready };
   }
@@ -118,7 +118,7 @@ export class V2Controller {
     @CurrentPrincipal() principal: Principal,
     @Res({ passthrough: true }) res: Response,
   ): Promise<V2InferResponseDto> {
-    return this.ml.v2Infer(name, undefined, body, principal, clientGone(res));
+    return this.v2.infer(name, undefined, body, principal, clientGone(res));
   }
 
   @Post('models/:name/versions/:version/infer')
@@ -134,6 +134,6 @@ export class V2Controller {
     @CurrentPrincipal() principal: Principal,
     @Res({ passthrough: true }) res: Response,
   ): Promise<V2InferResponseDto> {
-    return this.ml.v2Infer(name, version, body, principal, clientGone(res));
+    return this.v2.infer(name, version, body, principal, clientGone(res));
   }
 }

@@ -3,9 +3,10 @@
  * indices (R's `EuStockMarkets`, see data/SOURCE.md), turned into (features, label, return)
  * samples and split chronologically.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
+import { projectRoot } from '../../src/ml/shipped/shipped-model';
 import { SIGNAL_MIN_HISTORY, signalFeatures, signalLabel } from './features';
 
 export interface PriceSeries {
@@ -33,26 +34,9 @@ export interface ChronologicalSplit {
   boundaries: { validationStart: number; testStart: number };
 }
 
-/**
- * The project root: the nearest folder at or above `from` (this file's folder, in src/ or dist/)
- * holding a package.json, else the nearest one at or above the working directory.
- */
-export function projectRoot(from: string = __dirname): string {
-  for (const start of [from, process.cwd()]) {
-    let dir = resolve(start);
-    for (;;) {
-      if (existsSync(join(dir, 'package.json'))) return dir;
-      const up = dirname(dir);
-      if (up === dir) break;
-      dir = up;
-    }
-  }
-  throw new Error(`no package.json above ${from} or ${process.cwd()}`);
-}
-
 /** Where the training files live in the source tree (also when running from dist/). */
 export function trainingDir(): string {
-  return join(projectRoot(), 'src', 'ml', 'training');
+  return join(projectRoot(), 'tools', 'train-signal');
 }
 
 export const EU_STOCK_MARKETS_CSV = 'data/eu-stock-markets.csv';

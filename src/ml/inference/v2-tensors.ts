@@ -3,13 +3,7 @@
  * inference layer's typed inputs, and turning outputs back into V2 tensors.
  */
 import { AppError } from '../../common/errors/app-error';
-import {
-  elementCount,
-  type ModelSignature,
-  type TensorInputs,
-  type TensorOutputs,
-  type TensorType,
-} from '../inference';
+import { elementCount, type ModelSignature, type TensorInputs, type TensorOutputs, type TensorType } from './tensors';
 
 const V2_TO_TENSOR: Record<string, TensorType> = {
   BOOL: 'bool',

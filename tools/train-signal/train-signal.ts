@@ -12,13 +12,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import {
-  buildSamples,
-  chronologicalSplit,
-  loadEuStockMarkets,
-  trainingDir,
-  type PriceSeries,
-  type SignalSample,
-} from './dataset';
+  SIGNAL_MODEL_FILE,
+  SIGNAL_MODEL_NAME,
+  SIGNAL_SIDECAR_FILE,
+  shippedModelDir,
+} from '../../src/ml/shipped/shipped-model';
+import { buildSamples, chronologicalSplit, loadEuStockMarkets, type PriceSeries, type SignalSample } from './dataset';
 import { classCounts, evaluateSignalModel, type SignalMetrics } from './evaluate';
 import { SIGNAL_CLASSES, SIGNAL_FEATURE_NAMES, SIGNAL_MIN_HISTORY } from './features';
 import {
@@ -37,9 +36,8 @@ import {
   PROBABILITIES_NAME,
   exportSignalModelToOnnx,
 } from './onnx-export';
-import { SIGNAL_MODEL_FILE, SIGNAL_MODEL_NAME, SIGNAL_SIDECAR_FILE } from './shipped-model';
 
-export { SIGNAL_MODEL_FILE, SIGNAL_MODEL_NAME, SIGNAL_SIDECAR_FILE } from './shipped-model';
+export { SIGNAL_MODEL_FILE, SIGNAL_MODEL_NAME, SIGNAL_SIDECAR_FILE } from '../../src/ml/shipped/shipped-model';
 
 /** |next-day return| at or below this is HOLD. */
 export const SIGNAL_LABEL_THRESHOLD = 0.004;
@@ -47,6 +45,12 @@ export const SIGNAL_LABEL_THRESHOLD = 0.004;
 /** The training settings of the shipped model (chosen by validation log loss). */
 export const SHIPPED_TRAIN_OPTIONS: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS, hidden: [8], weightDecay: 1e-3 };
 
+/**
+ * The data's provenance as the shipped model records it (its ONNX metadata holds `licence`, its sidecar
+ * all of it). The paths are where the data lived when that model was trained; the files are now in
+ * tools/train-signal/data/. Changing the text changes the ONNX bytes, hence the sha256 by which the
+ * registry knows the shipped model.
+ */
 export const TRAINING_DATA_DESCRIPTION = {
   dataset: 'EuStockMarkets (R datasets package, R 4.2.2, Debian package r-base-core 4.2.2.20221110-2)',
   description:
@@ -314,7 +318,7 @@ function formatMetrics(name: string, m: SignalMetrics): string {
 
 function parseArgs(argv: readonly string[]): { seed?: number; outDir: string; version?: string; dryRun: boolean } {
   const out: { seed?: number; outDir: string; version?: string; dryRun: boolean } = {
-    outDir: trainingDir(),
+    outDir: shippedModelDir(),
     dryRun: false,
   };
   for (let i = 0; i < argv.length; i++) {
