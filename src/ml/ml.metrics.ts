@@ -6,6 +6,7 @@ import {
   makeHistogramProvider,
 } from '@willsoto/nestjs-prometheus';
 import { Counter, Gauge, Histogram } from 'prom-client';
+import { BREAKER_GAUGE, type BreakerState } from '../common/upstream/breaker';
 
 export const ML_INFERENCE_DURATION = 'conflux_ml_inference_duration_seconds';
 export const ML_INFERENCES = 'conflux_ml_inferences_total';
@@ -72,9 +73,6 @@ export const ML_METRIC_PROVIDERS = [
   }),
 ];
 
-const BREAKER_VALUES = { closed: 0, half_open: 1, open: 2 } as const;
-export type BreakerState = keyof typeof BREAKER_VALUES;
-
 @Injectable()
 export class MlMetrics {
   constructor(
@@ -107,7 +105,7 @@ export class MlMetrics {
   }
 
   remoteBreaker(model: string, version: string, state: BreakerState): void {
-    this.breaker.set({ model, version }, BREAKER_VALUES[state]);
+    this.breaker.set({ model, version }, BREAKER_GAUGE[state]);
   }
 
   remoteFallback(model: string, version: string, reason: string): void {
