@@ -18,6 +18,17 @@ export interface BreakerSettings {
   rolling_window_ms: number;
 }
 
+/**
+ * Opening rules besides opossum's error percentage, for upstreams whose failures say more
+ * than a rate does (Redis: a refused connection is an outage, three timeouts in a row too).
+ */
+export interface BreakerPolicy {
+  /** Counted failures in a row that open the breaker, whatever the window's percentage. */
+  consecutiveFailuresToOpen?: number;
+  /** Failures that open the breaker at once. */
+  opensAtOnce?: (failure: UpstreamError) => boolean;
+}
+
 type Outcome = { ok: true } | { ok: false; error: UpstreamError };
 
 /** Failures that say nothing about the upstream's health (the client's 4xx, an abandoned call). */
@@ -44,12 +55,21 @@ export interface BreakerPass {
  *   opens it on any failure; so while half-open a neutral outcome is not reported at all: the
  *   circuit stays half-open and the next call is the trial.
  * - While half-open exactly one trial call is admitted at a time; the others fail fast.
+ * - An optional BreakerPolicy opens it sooner: after failures in a row, or at once.
+ * - Callers that keep their own fallback may instead read `state` and `record` each outcome
+ *   (no trial limit: while half-open every call is a trial, the first failure reopens it).
  */
 export class UpstreamBreaker {
   private readonly circuit: CircuitBreaker<[Outcome], void>;
   private trialInFlight = false;
+  private failuresInARow = 0;
 
-  constructor(name: string, settings: BreakerSettings, onStateChange: (state: BreakerState) => void) {
+  constructor(
+    name: string,
+    settings: BreakerSettings,
+    onStateChange: (state: BreakerState) => void,
+    private readonly policy: BreakerPolicy = {},
+  ) {
     this.circuit = new CircuitBreaker<[Outcome], void>(
       (outcome) => (outcome.ok ? Promise.resolve() : Promise.reject(outcome.error)),
       {
@@ -83,6 +103,11 @@ export class UpstreamBreaker {
     throw new UpstreamError('breaker_open', 'the circuit breaker is open: failing fast');
   }
 
+  /** Reports the outcome of a call made without a pass (the caller checked `state` itself). */
+  record(failure?: UpstreamError): void {
+    void this.report(failure === undefined ? { ok: true } : { ok: false, error: failure });
+  }
+
   shutdown(): void {
     this.circuit.shutdown();
   }
@@ -102,7 +127,23 @@ export class UpstreamBreaker {
   private async report(outcome: Outcome): Promise<void> {
     if (!outcome.ok && isNeutral(outcome.error) && !this.circuit.closed) return;
     if (this.circuit.isShutdown) return;
+    this.applyPolicy(outcome);
     // Rejected when the circuit opened meanwhile, or with the reported failure itself: nothing to do.
     await this.circuit.fire(outcome).catch(() => undefined);
+  }
+
+  /** Opens the circuit at once when the policy says so (before opossum hears of the outcome). */
+  private applyPolicy(outcome: Outcome): void {
+    if (outcome.ok || isNeutral(outcome.error)) {
+      this.failuresInARow = 0;
+      return;
+    }
+    this.failuresInARow += 1;
+    const { consecutiveFailuresToOpen, opensAtOnce } = this.policy;
+    const tooMany = consecutiveFailuresToOpen !== undefined && this.failuresInARow >= consecutiveFailuresToOpen;
+    if (this.circuit.closed && (tooMany || opensAtOnce?.(outcome.error) === true)) {
+      this.failuresInARow = 0;
+      this.circuit.open();
+    }
   }
 }
