@@ -1,6 +1,6 @@
 import type { Response } from 'express';
 import type { ChatCommand, ChatOutcome, ChatUseCase, OpenStream } from './chat.usecase';
-import { sendJson, sendStream, SseFrame } from './sse';
+import { sendJson, sendStream, SseFrame } from './reply';
 
 /** A chat request in one dialect: the command for ChatUseCase, and how that dialect answers. */
 export interface ChatExchange {

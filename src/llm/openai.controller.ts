@@ -12,7 +12,7 @@ import { EmbeddingsUseCase } from './embeddings.usecase';
 import { embeddingList, modelList, openAiChat } from './formats/openai.format';
 import { IdempotencyGuard } from './idempotency.guard';
 import { RequestContext } from './request-context';
-import { sendJson } from './sse';
+import { sendJson } from './reply';
 
 /** OpenAI-compatible API: chat completions (JSON and SSE), embeddings, models. */
 @ApiTags('llm')

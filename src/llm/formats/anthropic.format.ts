@@ -4,7 +4,7 @@ import type { ChatExchange } from '../chat-reply';
 import type { OpenStream } from '../chat.usecase';
 import type { MessagesRequestDto } from '../dto/messages.dto';
 import type { RequestContext } from '../request-context';
-import type { SseFrame } from '../sse';
+import type { SseFrame } from '../reply';
 import { hasImages } from './openai.format';
 
 type Block = Record<string, unknown>;

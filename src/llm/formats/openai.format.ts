@@ -6,7 +6,7 @@ import type { OpenStream } from '../chat.usecase';
 import type { ChatCompletionRequestDto, ChatMessageDto, EmbeddingsRequestDto } from '../dto/chat-completions.dto';
 import type { EmbeddingsOutcome } from '../embeddings.usecase';
 import type { RequestContext } from '../request-context';
-import type { SseFrame } from '../sse';
+import type { SseFrame } from '../reply';
 
 /**
  * A chat completion request: answered with a chat.completion, or an SSE stream of
