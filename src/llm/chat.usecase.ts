@@ -217,7 +217,7 @@ export class ChatUseCase {
         const event = current.value;
         if (event.type === 'delta') text += event.text;
         else if (event.type === 'usage') reported = event.usage;
-        else finish = event.finish_reason;
+        else if (event.type === 'finish') finish = event.finish_reason;
         yield event;
         current = await iterator.next();
       }

@@ -1,5 +1,5 @@
 import { getEncoding, type Tiktoken } from 'js-tiktoken';
-import type { ChatMessage } from '../providers/dto/chat';
+import type { ChatMessage, ContentPart } from '../providers/dto/chat';
 
 /** Tokens OpenAI adds per message and to prime the reply (the chat format's framing). */
 const PER_MESSAGE = 3;
@@ -34,12 +34,13 @@ export function countChatTokens(messages: readonly ChatMessage[], model: string)
   let total = REPLY_PRIMING;
   for (const message of messages) {
     total += PER_MESSAGE + countTextTokens(message.role, model);
+    if (message.content === null) continue;
     if (typeof message.content === 'string') {
       total += countTextTokens(message.content, model);
       continue;
     }
     for (const part of message.content) {
-      total += part.type === 'text' ? countTextTokens(part.text, model) : IMAGE_TOKENS;
+      total += part.type === 'image_url' ? IMAGE_TOKENS : countTextTokens(partText(part), model);
     }
   }
   return total;
@@ -49,4 +50,10 @@ export function countChatTokens(messages: readonly ChatMessage[], model: string)
 export function warmTokenizer(): void {
   encoding('o200k_base');
   encoding('cl100k_base');
+}
+
+/** The text of a non-image part that counts as input. */
+function partText(part: Exclude<ContentPart, { type: 'image_url' }>): string {
+  if (part.type === 'text') return part.text;
+  return part.type === 'thinking' ? part.thinking : part.data;
 }

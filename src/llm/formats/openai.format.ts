@@ -102,7 +102,7 @@ export function canonicalMessages(messages: ChatMessageDto[]): ChatMessage[] {
 }
 
 export function hasImages(messages: readonly ChatMessage[]): boolean {
-  return messages.some((m) => typeof m.content !== 'string' && m.content.some((p) => p.type === 'image_url'));
+  return messages.some((m) => Array.isArray(m.content) && m.content.some((p) => p.type === 'image_url'));
 }
 
 export function stopList(stop: string | string[] | undefined): string[] | undefined {

@@ -55,7 +55,8 @@ export function parseDataUrl(url: string): { mediaType: string; data: string } |
 }
 
 /** The text of a message: a string as is, or its text parts joined. */
-export function textOf(content: string | ContentPart[], separator = '\n'): string {
+export function textOf(content: string | ContentPart[] | null, separator = '\n'): string {
+  if (content === null) return '';
   if (typeof content === 'string') return content;
   return content
     .filter((part): part is Extract<ContentPart, { type: 'text' }> => part.type === 'text')

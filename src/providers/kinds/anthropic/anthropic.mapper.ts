@@ -25,6 +25,7 @@ type AnthropicBlock =
 
 function anthropicBlock(part: ContentPart): AnthropicBlock {
   if (part.type === 'text') return { type: 'text', text: part.text };
+  if (part.type !== 'image_url') throw invalidRequest(`${part.type} blocks are not supported here yet`);
   const url = part.image_url.url;
   const inline = parseDataUrl(url);
   if (inline) return { type: 'image', source: { type: 'base64', media_type: inline.mediaType, data: inline.data } };
@@ -34,7 +35,10 @@ function anthropicBlock(part: ContentPart): AnthropicBlock {
 
 function anthropicMessage(m: ChatMessage): { role: 'user' | 'assistant'; content: string | AnthropicBlock[] } {
   const role = m.role === 'assistant' ? 'assistant' : 'user';
-  return { role, content: typeof m.content === 'string' ? m.content : m.content.map(anthropicBlock) };
+  return {
+    role,
+    content: typeof m.content === 'string' || m.content === null ? (m.content ?? '') : m.content.map(anthropicBlock),
+  };
 }
 
 export function anthropicChatRequest(req: ChatRequest, stream: boolean): WireRequest {

@@ -31,7 +31,7 @@ interface OllamaMessage {
 }
 
 function ollamaMessage(m: ChatMessage): OllamaMessage {
-  if (typeof m.content === 'string') return { role: m.role, content: m.content };
+  if (typeof m.content === 'string' || m.content === null) return { role: m.role, content: m.content ?? '' };
   const images = m.content.flatMap((part) => {
     if (part.type !== 'image_url') return [];
     const inline = parseDataUrl(part.image_url.url);
