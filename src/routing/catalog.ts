@@ -18,27 +18,37 @@ export interface ModelEntry {
   context_window: number;
   modalities: Modality[];
   aliases: string[];
+  /** The most output tokens the model produces in one answer: the budget hold when a request sets no limit. */
+  max_output_tokens: number;
+  /** The request field that limits output (o-series and newer OpenAI models refuse `max_tokens`). */
+  max_tokens_field: 'max_tokens' | 'max_completion_tokens';
+  /** Prompt-cache prices, USD per 1M tokens; absent: cached input is priced as input. */
+  cache_read_usd_per_1m?: number;
+  cache_write_usd_per_1m?: number;
 }
+
+/** The output limit of a model whose catalog entry names none. */
+export const DEFAULT_MAX_OUTPUT_TOKENS = 4_096;
 
 /**
  * The built-in catalog: the price table of the system Conflux replaces, plus
  * zero-priced local models. Everything here can be overridden in PROVIDERS_FILE.
  */
 export const BUILT_IN_MODELS: readonly ModelEntry[] = [
-  m('gpt-4o', 2.5, 10, 0.9, 128_000, ['chat', 'vision'], []),
-  m('gpt-4o-mini', 0.15, 0.6, 0.7, 128_000, ['chat', 'vision'], []),
-  m('gpt-4-turbo', 10, 30, 0.88, 128_000, ['chat', 'vision'], []),
-  m('gpt-4', 30, 60, 0.85, 8_192, ['chat'], []),
-  m('gpt-3.5-turbo', 0.5, 1.5, 0.6, 16_385, ['chat'], []),
-  m('claude-3-opus-20240229', 15, 75, 0.92, 200_000, ['chat', 'vision'], ['claude-3-opus']),
-  m('claude-3-sonnet-20240229', 3, 15, 0.8, 200_000, ['chat', 'vision'], ['claude-3-sonnet']),
-  m('claude-3-haiku-20240307', 0.25, 1.25, 0.65, 200_000, ['chat', 'vision'], ['claude-3-haiku']),
-  m('text-embedding-3-small', 0.02, 0, 0.6, 8_191, ['embeddings'], []),
-  m('text-embedding-3-large', 0.13, 0, 0.8, 8_191, ['embeddings'], []),
-  m('llama-3.1-8b', 0, 0, 0.5, 131_072, ['chat'], ['llama3.1:8b']),
-  m('llama-3.1-70b', 0, 0, 0.75, 131_072, ['chat'], ['llama3.1:70b']),
-  m('mistral-7b', 0, 0, 0.45, 32_768, ['chat'], ['mistral:7b']),
-  m('nomic-embed-text', 0, 0, 0.5, 8_192, ['embeddings'], []),
+  m('gpt-4o', 2.5, 10, 0.9, 128_000, ['chat', 'vision'], [], 16_384),
+  m('gpt-4o-mini', 0.15, 0.6, 0.7, 128_000, ['chat', 'vision'], [], 16_384),
+  m('gpt-4-turbo', 10, 30, 0.88, 128_000, ['chat', 'vision'], [], 4_096),
+  m('gpt-4', 30, 60, 0.85, 8_192, ['chat'], [], 8_192),
+  m('gpt-3.5-turbo', 0.5, 1.5, 0.6, 16_385, ['chat'], [], 4_096),
+  m('claude-3-opus-20240229', 15, 75, 0.92, 200_000, ['chat', 'vision'], ['claude-3-opus'], 4_096),
+  m('claude-3-sonnet-20240229', 3, 15, 0.8, 200_000, ['chat', 'vision'], ['claude-3-sonnet'], 4_096),
+  m('claude-3-haiku-20240307', 0.25, 1.25, 0.65, 200_000, ['chat', 'vision'], ['claude-3-haiku'], 4_096),
+  m('text-embedding-3-small', 0.02, 0, 0.6, 8_191, ['embeddings'], [], 0),
+  m('text-embedding-3-large', 0.13, 0, 0.8, 8_191, ['embeddings'], [], 0),
+  m('llama-3.1-8b', 0, 0, 0.5, 131_072, ['chat'], ['llama3.1:8b'], DEFAULT_MAX_OUTPUT_TOKENS),
+  m('llama-3.1-70b', 0, 0, 0.75, 131_072, ['chat'], ['llama3.1:70b'], DEFAULT_MAX_OUTPUT_TOKENS),
+  m('mistral-7b', 0, 0, 0.45, 32_768, ['chat'], ['mistral:7b'], DEFAULT_MAX_OUTPUT_TOKENS),
+  m('nomic-embed-text', 0, 0, 0.5, 8_192, ['embeddings'], [], 0),
 ];
 
 function m(
@@ -49,6 +59,7 @@ function m(
   contextWindow: number,
   modalities: Modality[],
   aliases: string[],
+  maxOutputTokens: number,
 ): ModelEntry {
   return {
     name,
@@ -58,6 +69,8 @@ function m(
     context_window: contextWindow,
     modalities,
     aliases,
+    max_output_tokens: maxOutputTokens,
+    max_tokens_field: 'max_tokens',
   };
 }
 
@@ -90,6 +103,10 @@ export function mergeCatalog(declared: readonly ModelDeclaration[]): { models: M
       context_window: decl.context_window ?? base?.context_window ?? 8_192,
       modalities: decl.modalities ?? base?.modalities ?? ['chat'],
       aliases: decl.aliases ?? base?.aliases ?? [],
+      max_output_tokens: base?.max_output_tokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
+      max_tokens_field: base?.max_tokens_field ?? 'max_tokens',
+      cache_read_usd_per_1m: base?.cache_read_usd_per_1m,
+      cache_write_usd_per_1m: base?.cache_write_usd_per_1m,
     });
   });
   const models = [...byName.values()];

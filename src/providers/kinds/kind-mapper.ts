@@ -1,5 +1,5 @@
 import type { UpstreamRequest } from '../../common/upstream/upstream-client';
-import type { ChatRequest, ChatResult, EmbeddingRequest, EmbeddingResult, FinishReason } from '../dto/chat';
+import type { ChatRequest, ChatResult, EmbeddingRequest, EmbeddingResult, FinishReason, TokenUsage } from '../dto/chat';
 
 /** One HTTP exchange with an upstream, relative to its API root (no I/O here). */
 export type WireRequest = UpstreamRequest;
@@ -11,7 +11,9 @@ export type WireRequest = UpstreamRequest;
  */
 export type WireStreamEvent =
   | { type: 'delta'; text: string }
-  | { type: 'usage'; input_tokens?: number; output_tokens?: number }
+  | { type: 'tool_call'; index: number; id?: string; name?: string; arguments: string }
+  | { type: 'thinking'; thinking?: string; signature?: string; redacted?: string }
+  | ({ type: 'usage' } & Partial<TokenUsage>)
   | { type: 'finish'; finish_reason: FinishReason }
   | { type: 'end' };
 
