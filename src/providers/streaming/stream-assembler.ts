@@ -57,21 +57,21 @@ export class StreamAssembler {
   /**
    * Canonical indices count the calls from 0 in the order they start, whatever the kind numbers
    * them by (Anthropic's content block index, a position within one Ollama line): a fragment
-   * carrying an id the index has not seen starts a new call.
+   * carrying an id its index has not seen starts a new call. Only a call's first fragment carries
+   * its id and name, even from servers that repeat them on every fragment.
    */
   private toolCall(event: Extract<WireStreamEvent, { type: 'tool_call' }>): ToolCallEvent | undefined {
-    let known = this.calls.get(event.index);
-    if (!known || (event.id !== undefined && known.id !== undefined && event.id !== known.id)) {
-      known = { index: this.callsStarted++, id: event.id };
-      this.calls.set(event.index, known);
-    } else if (known.id === undefined && event.id !== undefined) {
-      known.id = event.id;
+    const known = this.calls.get(event.index);
+    if (!known || (event.id !== undefined && event.id !== known.id)) {
+      const index = this.callsStarted++;
+      this.calls.set(event.index, { index, id: event.id });
+      const call: ToolCallEvent = { type: 'tool_call', index, arguments: event.arguments };
+      if (event.id !== undefined) call.id = event.id;
+      if (event.name !== undefined) call.name = event.name;
+      return call;
     }
-    if (event.id === undefined && event.name === undefined && event.arguments === '') return undefined;
-    const call: ToolCallEvent = { type: 'tool_call', index: known.index, arguments: event.arguments };
-    if (event.id !== undefined) call.id = event.id;
-    if (event.name !== undefined) call.name = event.name;
-    return call;
+    if (event.arguments === '') return undefined;
+    return { type: 'tool_call', index: known.index, arguments: event.arguments };
   }
 
   private closing(): ChatStreamEvent[] {
