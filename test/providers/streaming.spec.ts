@@ -57,6 +57,71 @@ describe('stream assembler', () => {
     expect(assembler.accept([{ type: 'delta', text: 'late' }])).toEqual([]);
   });
 
+  it('passes tool-call fragments and thinking as they come, and finishes a turn of calls with tool_calls', () => {
+    const assembler = new StreamAssembler();
+    expect(
+      assembler.accept([
+        { type: 'thinking', thinking: 'Two calls.' },
+        { type: 'thinking', signature: 'EqQBCgIYAh' },
+        { type: 'thinking', redacted: 'EmwKAhgB' },
+        { type: 'tool_call', index: 0, id: 'call_a', name: 'f', arguments: '' },
+        { type: 'tool_call', index: 0, arguments: '{"x":' },
+        { type: 'tool_call', index: 0, arguments: '' },
+        { type: 'tool_call', index: 0, arguments: '1}' },
+        { type: 'finish', finish_reason: 'stop' },
+        { type: 'end' },
+      ]),
+    ).toEqual([
+      { type: 'thinking', thinking: 'Two calls.' },
+      { type: 'thinking', signature: 'EqQBCgIYAh' },
+      { type: 'thinking', redacted: 'EmwKAhgB' },
+      { type: 'tool_call', index: 0, id: 'call_a', name: 'f', arguments: '' },
+      { type: 'tool_call', index: 0, arguments: '{"x":' },
+      { type: 'tool_call', index: 0, arguments: '1}' },
+      { type: 'finish', finish_reason: 'tool_calls' },
+    ]);
+  });
+
+  it('numbers tool calls from 0 in the order they start, whatever the kind numbered them by', () => {
+    const assembler = new StreamAssembler();
+    // Anthropic: content block indices (the text block was 0); Ollama: each line's calls from 0.
+    expect(
+      assembler.accept([
+        { type: 'tool_call', index: 1, id: 'toolu_a', name: 'f', arguments: '' },
+        { type: 'tool_call', index: 1, arguments: '{}' },
+        { type: 'tool_call', index: 0, id: 'call_b', name: 'g', arguments: '{}' },
+        { type: 'tool_call', index: 0, id: 'call_c', name: 'g', arguments: '{}' },
+        { type: 'tool_call', index: 0, id: 'call_c', name: 'g', arguments: '' },
+        { type: 'tool_call', index: 0, arguments: ' ' },
+      ]),
+    ).toEqual([
+      { type: 'tool_call', index: 0, id: 'toolu_a', name: 'f', arguments: '' },
+      { type: 'tool_call', index: 0, arguments: '{}' },
+      { type: 'tool_call', index: 1, id: 'call_b', name: 'g', arguments: '{}' },
+      { type: 'tool_call', index: 2, id: 'call_c', name: 'g', arguments: '{}' },
+      { type: 'tool_call', index: 2, arguments: ' ' },
+    ]);
+  });
+
+  it('merges usage details reported in parts', () => {
+    const assembler = new StreamAssembler();
+    assembler.accept([{ type: 'usage', input_tokens: 2006, cached_input_tokens: 1920, cache_write_input_tokens: 10 }]);
+    assembler.accept([{ type: 'usage', output_tokens: 300, reasoning_tokens: 256, input_tokens: undefined }]);
+    expect(assembler.accept([{ type: 'finish', finish_reason: 'length' }, { type: 'end' }])).toEqual([
+      {
+        type: 'usage',
+        usage: {
+          input_tokens: 2006,
+          output_tokens: 300,
+          cached_input_tokens: 1920,
+          cache_write_input_tokens: 10,
+          reasoning_tokens: 256,
+        },
+      },
+      { type: 'finish', finish_reason: 'length' },
+    ]);
+  });
+
   it('finishes with stop and no usage when the upstream said nothing of them', () => {
     expect(new StreamAssembler().accept([{ type: 'end' }])).toEqual([{ type: 'finish', finish_reason: 'stop' }]);
   });

@@ -49,9 +49,34 @@ export const faults = {
   stallStreamAfter: (chunks: number): Fault => ({ type: 'stallStreamAfter', chunks }),
 };
 
+/** A function call the openai fake answers with; `arguments` is JSON text, as OpenAI writes it. */
+export interface OpenAIFakeToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+/** What only the openai fake answers with. */
+export interface OpenAIScript {
+  /** Tool calls (parallel when several) after any text; finish_reason becomes tool_calls. Streamed as
+   * delta.tool_calls fragments: id and name first, then the arguments in pieces. */
+  toolCalls?: OpenAIFakeToolCall[];
+  /** usage.prompt_tokens_details.cached_tokens and completion_tokens_details.reasoning_tokens (0 by default). */
+  cachedTokens?: number;
+  reasoningTokens?: number;
+}
+
+/** What only the ollama fake answers with. */
+export interface OllamaScript {
+  /** message.tool_calls (no ids, arguments as an object); streamed one line per call before the done line. */
+  toolCalls?: { name: string; arguments: Record<string, unknown> }[];
+}
+
 export interface FakeReply {
   text: string;
   usage: { input_tokens: number; output_tokens: number };
+  openai?: OpenAIScript;
+  ollama?: OllamaScript;
   /** Canonical finish reason; each kind's fake writes its own spelling. */
   finishReason: 'stop' | 'length';
   /** Stream pieces; by default the text split after each space. */
@@ -384,29 +409,7 @@ function chatResponse(kind: FakeKind, reply: FakeReply, model: string, n: number
   const { input_tokens, output_tokens } = reply.usage;
   switch (kind) {
     case 'openai':
-      return {
-        id: `chatcmpl-fake${n}`,
-        object: 'chat.completion',
-        created: 1_731_000_000 + n,
-        model,
-        choices: [
-          {
-            index: 0,
-            message: { role: 'assistant', content: reply.text, refusal: null, annotations: [] },
-            logprobs: null,
-            finish_reason: OPENAI_FINISH[reply.finishReason],
-          },
-        ],
-        usage: {
-          prompt_tokens: input_tokens,
-          completion_tokens: output_tokens,
-          total_tokens: input_tokens + output_tokens,
-          prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
-          completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0 },
-        },
-        service_tier: 'default',
-        system_fingerprint: 'fp_fake',
-      };
+      return openaiChatResponse(reply, model, n);
     case 'anthropic':
       return {
         id: `msg_fake${n}`,
@@ -428,7 +431,7 @@ function chatResponse(kind: FakeKind, reply: FakeReply, model: string, n: number
       return {
         model,
         created_at: new Date().toISOString(),
-        message: { role: 'assistant', content: reply.text },
+        message: { role: 'assistant', content: reply.text, ...ollamaToolCalls(reply) },
         done_reason: reply.finishReason,
         done: true,
         total_duration: 4883583458,
@@ -463,6 +466,65 @@ function streamFrames(kind: FakeKind, reply: FakeReply, model: string, n: number
   }
 }
 
+function openaiChatResponse(reply: FakeReply, model: string, n: number): unknown {
+  const calls = reply.openai?.toolCalls ?? [];
+  const toolCalls = calls.map((c) => ({
+    id: c.id,
+    type: 'function',
+    function: { name: c.name, arguments: c.arguments },
+  }));
+  return {
+    id: `chatcmpl-fake${n}`,
+    object: 'chat.completion',
+    created: 1_731_000_000 + n,
+    model,
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: 'assistant',
+          // OpenAI answers a turn of tool calls only with a null content
+          content: calls.length > 0 && reply.text === '' ? null : reply.text,
+          ...(calls.length > 0 ? { tool_calls: toolCalls } : {}),
+          refusal: null,
+          annotations: [],
+        },
+        logprobs: null,
+        finish_reason: openaiFinish(reply),
+      },
+    ],
+    usage: openaiUsage(reply),
+    service_tier: 'default',
+    system_fingerprint: 'fp_fake',
+  };
+}
+
+function openaiFinish(reply: FakeReply): string {
+  return reply.openai?.toolCalls?.length ? 'tool_calls' : OPENAI_FINISH[reply.finishReason];
+}
+
+function openaiUsage(reply: FakeReply): object {
+  const { input_tokens, output_tokens } = reply.usage;
+  return {
+    prompt_tokens: input_tokens,
+    completion_tokens: output_tokens,
+    total_tokens: input_tokens + output_tokens,
+    prompt_tokens_details: { cached_tokens: reply.openai?.cachedTokens ?? 0, audio_tokens: 0 },
+    completion_tokens_details: {
+      reasoning_tokens: reply.openai?.reasoningTokens ?? 0,
+      audio_tokens: 0,
+      accepted_prediction_tokens: 0,
+      rejected_prediction_tokens: 0,
+    },
+  };
+}
+
+/** A tool call's JSON arguments in three pieces, as OpenAI streams them, split anywhere. */
+function argumentPieces(json: string): string[] {
+  const third = Math.ceil(json.length / 3);
+  return [json.slice(0, third), json.slice(third, 2 * third), json.slice(2 * third)].filter(Boolean);
+}
+
 function openaiFrames(reply: FakeReply, pieces: string[], model: string, n: number, usage: boolean): StreamFrames {
   const base = { id: `chatcmpl-fake${n}`, object: 'chat.completion.chunk', created: 1_731_000_000 + n, model };
   const chunk = (delta: object, finish: string | null) => ({
@@ -471,21 +533,20 @@ function openaiFrames(reply: FakeReply, pieces: string[], model: string, n: numb
     choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
     ...(usage ? { usage: null } : {}),
   });
-  const { input_tokens, output_tokens } = reply.usage;
-  const usageChunk = {
-    ...base,
-    system_fingerprint: 'fp_fake',
-    choices: [],
-    usage: {
-      prompt_tokens: input_tokens,
-      completion_tokens: output_tokens,
-      total_tokens: input_tokens + output_tokens,
-    },
-  };
+  const usageChunk = { ...base, system_fingerprint: 'fp_fake', choices: [], usage: openaiUsage(reply) };
+  const toolCalls = (reply.openai?.toolCalls ?? []).flatMap((call, index) => [
+    chunk(
+      { tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.name, arguments: '' } }] },
+      null,
+    ),
+    ...argumentPieces(call.arguments).map((args) =>
+      chunk({ tool_calls: [{ index, function: { arguments: args } }] }, null),
+    ),
+  ]);
   return {
     head: [sse(chunk({ role: 'assistant', content: '', refusal: null }, null))],
-    deltas: pieces.map((text) => sse(chunk({ content: text }, null))),
-    tail: [sse(chunk({}, OPENAI_FINISH[reply.finishReason])), ...(usage ? [sse(usageChunk)] : []), sse('[DONE]')],
+    deltas: [...pieces.map((text) => chunk({ content: text }, null)), ...toolCalls].map((c) => sse(c)),
+    tail: [sse(chunk({}, openaiFinish(reply))), ...(usage ? [sse(usageChunk)] : []), sse('[DONE]')],
   };
 }
 
@@ -534,9 +595,15 @@ function ollamaFrames(reply: FakeReply, pieces: string[], model: string): Stream
   const at = (): string => new Date().toISOString();
   return {
     head: [],
-    deltas: pieces.map((text) =>
-      line({ model, created_at: at(), message: { role: 'assistant', content: text }, done: false }),
-    ),
+    deltas: [
+      ...pieces.map((text) => ({ role: 'assistant', content: text })),
+      // Ollama streams each tool call whole, in a line of its own
+      ...(reply.ollama?.toolCalls ?? []).map((call) => ({
+        role: 'assistant',
+        content: '',
+        tool_calls: [{ function: call }],
+      })),
+    ].map((message) => line({ model, created_at: at(), message, done: false })),
     tail: [
       line({
         model,
@@ -553,6 +620,12 @@ function ollamaFrames(reply: FakeReply, pieces: string[], model: string): Stream
       }),
     ],
   };
+}
+
+/** message.tool_calls as Ollama writes them: no ids, the arguments an object. */
+function ollamaToolCalls(reply: FakeReply): object {
+  const calls = reply.ollama?.toolCalls ?? [];
+  return calls.length > 0 ? { tool_calls: calls.map((call) => ({ function: call })) } : {};
 }
 
 function errorBody(kind: FakeKind, status: number, message: string): unknown {
