@@ -219,15 +219,17 @@ function anthropicParameters(req: ChatRequest): JsonObject {
   if (req.n !== undefined && req.n !== 1) throw unsupported('n other than 1');
   const extra = Object.keys(req.extra ?? {});
   if (extra.length) throw unsupported(extra[0]);
-  // Anthropic's metadata takes only user_id: the OpenAI-style `user` is that id.
-  const metadata = Object.keys(req.metadata ?? {});
-  if (metadata.length) throw unsupported(`metadata.${metadata[0]}`);
+  // Anthropic's metadata takes only user_id; the OpenAI-style `user` is that id.
+  const { user_id: userId, ...others } = req.metadata ?? {};
+  const other = Object.keys(others);
+  if (other.length) throw unsupported(`metadata.${other[0]}`);
+  const user = req.user ?? userId;
   return {
     temperature: req.temperature,
     top_p: req.top_p,
     top_k: req.top_k,
     stop_sequences: req.stop,
-    ...(req.user !== undefined ? { metadata: { user_id: req.user } } : {}),
+    ...(user !== undefined ? { metadata: { user_id: user } } : {}),
     ...(req.thinking !== undefined ? { thinking: req.thinking } : {}),
     ...(req.service_tier !== undefined ? { service_tier: req.service_tier } : {}),
   };
