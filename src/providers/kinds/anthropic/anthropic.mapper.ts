@@ -68,7 +68,8 @@ function anthropicBlock(part: ContentPart, where: string): AnthropicBlock {
       return withCache({ type: 'text', text: part.text }, part.cache_control);
     case 'image_url':
       return withCache(imageBlock(part.image_url.url), part.cache_control);
-    default:
+    case 'thinking':
+    case 'redacted_thinking':
       throw invalidRequest(`${part.type} blocks are only accepted in assistant messages (${where})`);
   }
 }
@@ -184,12 +185,12 @@ function anthropicTools(req: ChatRequest): JsonObject {
   if (answer) {
     tools.push(answer);
     // Answering is calling the answer tool: the client's tools stay callable, plain text does not.
-    if (!tools.slice(0, -1).length || choice?.type === 'none') choice = { type: 'tool', name: ANSWER_TOOL_NAME };
+    if (!req.tools?.length || choice?.type === 'none') choice = { type: 'tool', name: ANSWER_TOOL_NAME };
     else if (choice === undefined || choice.type === 'auto') choice = { type: 'any' };
     // Anthropic refuses a forced tool while thinking: the model is then only offered it.
     if (req.thinking?.type === 'enabled') choice = { type: 'auto' };
   }
-  if (req.parallel_tool_calls === false && choice?.type !== 'none') {
+  if (req.parallel_tool_calls === false && tools.length && choice?.type !== 'none') {
     choice = { ...(choice ?? { type: 'auto' }), disable_parallel_tool_use: true };
   }
   return { ...(tools.length ? { tools } : {}), ...(choice ? { tool_choice: choice } : {}) };
