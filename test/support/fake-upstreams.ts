@@ -521,9 +521,8 @@ function anthropicUsage(reply: FakeReply): Record<string, number> {
   };
 }
 
-/** A tool input's JSON in three pieces, as input_json_delta splits it anywhere. */
-function jsonPieces(input: unknown): string[] {
-  const json = JSON.stringify(input);
+/** A tool call's JSON arguments in three pieces, split anywhere (as input_json_delta does). */
+function argumentPieces(json: string): string[] {
   const third = Math.ceil(json.length / 3);
   return [json.slice(0, third), json.slice(third, 2 * third), json.slice(2 * third)].filter(Boolean);
 }
@@ -550,7 +549,9 @@ function anthropicBlockFrames(block: AnthropicFakeBlock, index: number, pieces: 
       return [
         start({ type: 'tool_use', id: block.id, name: block.name, input: {} }),
         delta({ type: 'input_json_delta', partial_json: '' }),
-        ...jsonPieces(block.input).map((partial_json) => delta({ type: 'input_json_delta', partial_json })),
+        ...argumentPieces(JSON.stringify(block.input)).map((partial_json) =>
+          delta({ type: 'input_json_delta', partial_json }),
+        ),
         stop,
       ];
   }
