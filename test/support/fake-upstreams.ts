@@ -87,6 +87,27 @@ export interface FakeReply {
   endDelayMs: number;
   /** Model named in answers; by default the one requested. */
   model?: string;
+  /** What only the anthropic fake answers with. */
+  anthropic?: AnthropicScript;
+}
+
+/**
+ * Anthropic content blocks as the Messages API writes them. Streamed with the documented
+ * deltas: text_delta, thinking_delta then signature_delta, input_json_delta pieces of the
+ * tool input; redacted_thinking arrives whole in its content_block_start.
+ */
+export type AnthropicFakeBlock =
+  | { type: 'text'; text: string }
+  | { type: 'thinking'; thinking: string; signature: string }
+  | { type: 'redacted_thinking'; data: string }
+  | { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> };
+
+export interface AnthropicScript {
+  /** The content blocks instead of one text block of `text`; stop_reason becomes tool_use when one is a tool_use. */
+  content?: AnthropicFakeBlock[];
+  /** usage.cache_read_input_tokens and usage.cache_creation_input_tokens (0 by default). */
+  cacheRead?: number;
+  cacheWrite?: number;
 }
 
 export interface RecordedRequest {
@@ -416,16 +437,10 @@ function chatResponse(kind: FakeKind, reply: FakeReply, model: string, n: number
         type: 'message',
         role: 'assistant',
         model,
-        content: [{ type: 'text', text: reply.text }],
-        stop_reason: ANTHROPIC_STOP[reply.finishReason],
+        content: anthropicContent(reply),
+        stop_reason: anthropicStopReason(reply),
         stop_sequence: null,
-        usage: {
-          input_tokens,
-          cache_creation_input_tokens: 0,
-          cache_read_input_tokens: 0,
-          output_tokens,
-          service_tier: 'standard',
-        },
+        usage: { ...anthropicUsage(reply), output_tokens, service_tier: 'standard' },
       };
     case 'ollama':
       return {
@@ -550,6 +565,59 @@ function openaiFrames(reply: FakeReply, pieces: string[], model: string, n: numb
   };
 }
 
+function anthropicContent(reply: FakeReply): AnthropicFakeBlock[] {
+  return reply.anthropic?.content ?? [{ type: 'text', text: reply.text }];
+}
+
+function anthropicStopReason(reply: FakeReply): string {
+  if (anthropicContent(reply).some((b) => b.type === 'tool_use')) return 'tool_use';
+  return ANTHROPIC_STOP[reply.finishReason];
+}
+
+function anthropicUsage(reply: FakeReply): Record<string, number> {
+  return {
+    input_tokens: reply.usage.input_tokens,
+    cache_creation_input_tokens: reply.anthropic?.cacheWrite ?? 0,
+    cache_read_input_tokens: reply.anthropic?.cacheRead ?? 0,
+  };
+}
+
+/** A tool call's JSON arguments in three pieces, split anywhere (as input_json_delta does). */
+function argumentPieces(json: string): string[] {
+  const third = Math.ceil(json.length / 3);
+  return [json.slice(0, third), json.slice(third, 2 * third), json.slice(2 * third)].filter(Boolean);
+}
+
+/** One content block's frames: start, deltas, stop. The default text block uses the reply's chunks. */
+function anthropicBlockFrames(block: AnthropicFakeBlock, index: number, pieces: string[]): string[] {
+  const delta = (d: object): string => sse({ type: 'content_block_delta', index, delta: d }, 'content_block_delta');
+  const start = (content_block: object): string =>
+    sse({ type: 'content_block_start', index, content_block }, 'content_block_start');
+  const stop = sse({ type: 'content_block_stop', index }, 'content_block_stop');
+  switch (block.type) {
+    case 'text':
+      return [start({ type: 'text', text: '' }), ...pieces.map((text) => delta({ type: 'text_delta', text })), stop];
+    case 'thinking':
+      return [
+        start({ type: 'thinking', thinking: '' }),
+        ...splitText(block.thinking).map((thinking) => delta({ type: 'thinking_delta', thinking })),
+        delta({ type: 'signature_delta', signature: block.signature }),
+        stop,
+      ];
+    case 'redacted_thinking':
+      return [start(block), stop];
+    case 'tool_use':
+      return [
+        start({ type: 'tool_use', id: block.id, name: block.name, input: {} }),
+        delta({ type: 'input_json_delta', partial_json: '' }),
+        ...argumentPieces(JSON.stringify(block.input)).map((partial_json) =>
+          delta({ type: 'input_json_delta', partial_json }),
+        ),
+        stop,
+      ];
+  }
+}
+
 function anthropicFrames(reply: FakeReply, pieces: string[], model: string, n: number): StreamFrames {
   const message = {
     id: `msg_fake${n}`,
@@ -559,36 +627,38 @@ function anthropicFrames(reply: FakeReply, pieces: string[], model: string, n: n
     model,
     stop_reason: null,
     stop_sequence: null,
-    usage: {
-      input_tokens: reply.usage.input_tokens,
-      cache_creation_input_tokens: 0,
-      cache_read_input_tokens: 0,
-      output_tokens: 1,
-    },
+    usage: { ...anthropicUsage(reply), output_tokens: 1 },
   };
-  return {
-    head: [
-      sse({ type: 'message_start', message }, 'message_start'),
-      sse({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }, 'content_block_start'),
-      sse({ type: 'ping' }, 'ping'),
-    ],
-    deltas: pieces.map((text) =>
-      sse({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } }, 'content_block_delta'),
+  const close = [
+    sse(
+      {
+        type: 'message_delta',
+        delta: { stop_reason: anthropicStopReason(reply), stop_sequence: null },
+        usage: { output_tokens: reply.usage.output_tokens },
+      },
+      'message_delta',
     ),
-    tail: [
-      sse({ type: 'content_block_stop', index: 0 }, 'content_block_stop'),
-      sse(
-        {
-          type: 'message_delta',
-          delta: { stop_reason: ANTHROPIC_STOP[reply.finishReason], stop_sequence: null },
-          usage: { output_tokens: reply.usage.output_tokens },
-        },
-        'message_delta',
-      ),
-      sse({ type: 'message_stop' }, 'message_stop'),
-    ],
+    sse({ type: 'message_stop' }, 'message_stop'),
+  ];
+  const start = [sse({ type: 'message_start', message }, 'message_start')];
+  const scripted = reply.anthropic?.content;
+  if (scripted) {
+    // Every frame of every block counts as a delta for the cut and stall faults.
+    const blocks = scripted.map((block, index) => anthropicBlockFrames(block, index, splitText(textIn(block))));
+    return { head: [...start, sse({ type: 'ping' }, 'ping')], deltas: blocks.flat(), tail: close };
+  }
+  const [open, ...rest] = anthropicBlockFrames({ type: 'text', text: reply.text }, 0, pieces);
+  return {
+    head: [...start, open, sse({ type: 'ping' }, 'ping')],
+    deltas: rest.slice(0, -1),
+    tail: [...rest.slice(-1), ...close],
   };
 }
+
+/** A scripted text or thinking split after each space, as the default reply is. */
+const splitText = (text: string): string[] => chunksOf({ ...DEFAULT_REPLY, text });
+
+const textIn = (block: AnthropicFakeBlock): string => (block.type === 'text' ? block.text : '');
 
 function ollamaFrames(reply: FakeReply, pieces: string[], model: string): StreamFrames {
   const line = (value: object): string => `${JSON.stringify(value)}\n`;

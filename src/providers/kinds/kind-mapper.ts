@@ -34,6 +34,11 @@ export interface KindMapper {
   readonly chatRequest: (req: ChatRequest, stream: boolean) => WireRequest;
   readonly chatResult: (body: unknown, requestedModel: string) => ChatResult;
   readonly streamChunk: (data: string) => WireStreamEvent[];
+  /**
+   * A parser for one whole stream, for kinds whose events refer to earlier ones (Anthropic's
+   * content block indexes); without it each payload goes through `streamChunk`.
+   */
+  readonly streamParser?: () => (data: string) => WireStreamEvent[];
   /** Absent when the kind serves no embeddings. */
   readonly embedRequest?: (req: EmbeddingRequest) => WireRequest;
   readonly embedResult?: (body: unknown, requestedModel: string) => EmbeddingResult;

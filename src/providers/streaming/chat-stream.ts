@@ -16,14 +16,15 @@ export async function* decodeChatStream(
 ): AsyncGenerator<ChatStreamEvent, void, undefined> {
   const frames = frameDecoder(mapper.framing);
   const assembler = new StreamAssembler();
+  const parse = mapper.streamParser?.() ?? mapper.streamChunk;
   for await (const text of chunks) {
     for (const payload of frames.push(text)) {
-      yield* assembler.accept(parseWith(() => mapper.streamChunk(payload)));
+      yield* assembler.accept(parseWith(() => parse(payload)));
       if (assembler.done) return;
     }
   }
   for (const payload of frames.end()) {
-    yield* assembler.accept(parseWith(() => mapper.streamChunk(payload)));
+    yield* assembler.accept(parseWith(() => parse(payload)));
     if (assembler.done) return;
   }
   throw new UpstreamError('malformed', 'the stream ended before its end marker');

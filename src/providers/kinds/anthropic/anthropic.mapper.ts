@@ -1,62 +1,253 @@
-import type { ChatMessage, ChatRequest, ChatResult, ContentPart, FinishReason } from '../../dto/chat';
+import type {
+  AssistantMessage,
+  CacheControl,
+  ChatMessage,
+  ChatRequest,
+  ChatResult,
+  ContentPart,
+  FinishReason,
+  RedactedThinkingPart,
+  ThinkingPart,
+  TokenUsage,
+  ToolCall,
+  ToolChoice,
+  ToolMessage,
+} from '../../dto/chat';
 import { UpstreamError, type UpstreamErrorClass } from '../../../common/upstream/upstream-error';
 import type { KindMapper, WireRequest, WireStreamEvent } from '../kind-mapper';
 import {
   arrayAt,
   invalidRequest,
   isObject,
+  malformed,
   objectAt,
   optionalCount,
   optionalString,
   parseDataUrl,
   parseJson,
-  textOf,
+  type JsonObject,
 } from '../wire';
 
 /** Anthropic Messages API. The declared base URL may end in /v1 or not. */
 
 export const ANTHROPIC_VERSION = '2023-06-01';
-/** Anthropic requires max_tokens; this is used when the caller sets none. */
+/** Anthropic requires max_tokens; this is used when neither the caller nor the catalog sets one. */
 export const ANTHROPIC_DEFAULT_MAX_TOKENS = 1024;
 
-type AnthropicBlock =
-  | { type: 'text'; text: string }
-  | { type: 'image'; source: { type: 'base64'; media_type: string; data: string } | { type: 'url'; url: string } };
+/**
+ * Structured output has no Anthropic parameter: the schema becomes a tool the model is made
+ * to call, and its input is the answer, returned as the message text (as LiteLLM does). The
+ * fixed name lets answers and streams be recognised without the request.
+ */
+export const ANSWER_TOOL_NAME = 'json_tool_call';
 
-function anthropicBlock(part: ContentPart): AnthropicBlock {
-  if (part.type === 'text') return { type: 'text', text: part.text };
-  if (part.type !== 'image_url') throw invalidRequest(`${part.type} blocks are not supported here yet`);
-  const url = part.image_url.url;
+/** Parameters Anthropic has no equivalent for: refused by name rather than dropped. */
+const UNSUPPORTED_PARAMETERS = [
+  'seed',
+  'presence_penalty',
+  'frequency_penalty',
+  'logit_bias',
+  'logprobs',
+  'top_logprobs',
+  'store',
+  'reasoning_effort',
+  'modalities',
+  'prediction',
+] as const;
+
+const unsupported = (what: string): UpstreamError => invalidRequest(`${what} is not supported by anthropic upstreams`);
+
+type AnthropicBlock = JsonObject & { type: string };
+
+const withCache = (block: AnthropicBlock, cache?: CacheControl): AnthropicBlock =>
+  cache ? { ...block, cache_control: cache } : block;
+
+function anthropicBlock(part: ContentPart, where: string): AnthropicBlock {
+  switch (part.type) {
+    case 'text':
+      return withCache({ type: 'text', text: part.text }, part.cache_control);
+    case 'image_url':
+      return withCache(imageBlock(part.image_url.url), part.cache_control);
+    case 'thinking':
+    case 'redacted_thinking':
+      throw invalidRequest(`${part.type} blocks are only accepted in assistant messages (${where})`);
+  }
+}
+
+function imageBlock(url: string): AnthropicBlock {
   const inline = parseDataUrl(url);
   if (inline) return { type: 'image', source: { type: 'base64', media_type: inline.mediaType, data: inline.data } };
   if (/^https:\/\//i.test(url)) return { type: 'image', source: { type: 'url', url } };
   throw invalidRequest('images must be base64 data URLs or https URLs');
 }
 
-function anthropicMessage(m: ChatMessage): { role: 'user' | 'assistant'; content: string | AnthropicBlock[] } {
-  const role = m.role === 'assistant' ? 'assistant' : 'user';
+function contentOf(content: string | ContentPart[], where: string): string | AnthropicBlock[] {
+  return typeof content === 'string' ? content : content.map((part) => anthropicBlock(part, where));
+}
+
+/** `system` as a string, or as text blocks when one of them carries a cache breakpoint. */
+function anthropicSystem(messages: ChatMessage[]): string | AnthropicBlock[] | undefined {
+  const parts = messages
+    .filter((m) => m.role === 'system')
+    .flatMap((m): ContentPart[] => (typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : m.content));
+  if (parts.some((p) => p.type !== 'text')) throw invalidRequest('system messages may only hold text');
+  if (parts.some((p) => 'cache_control' in p && p.cache_control)) return parts.map((p) => anthropicBlock(p, 'system'));
+  const text = parts.map((p) => (p.type === 'text' ? p.text : '')).join('\n\n');
+  return text || undefined;
+}
+
+/** Thinking blocks go back first and intact (signature included): Anthropic verifies them. */
+function assistantContent(m: AssistantMessage, position: number): string | AnthropicBlock[] {
+  if (!m.tool_calls?.length && typeof m.content === 'string') return m.content;
+  if (!m.tool_calls?.length && m.content === null) return '';
+  const parts = typeof m.content === 'string' ? [{ type: 'text' as const, text: m.content }] : (m.content ?? []);
+  const thinking = parts.flatMap((p): AnthropicBlock[] => {
+    if (p.type === 'thinking') return [{ type: 'thinking', thinking: p.thinking, signature: p.signature }];
+    if (p.type === 'redacted_thinking') return [{ type: 'redacted_thinking', data: p.data }];
+    return [];
+  });
+  const rest = parts
+    .filter((p) => p.type === 'text' || p.type === 'image_url')
+    // Anthropic refuses empty text blocks; a tool-call turn often carries one.
+    .filter((p) => p.type !== 'text' || p.text !== '')
+    .map((p) => anthropicBlock(p, `messages[${position}]`));
+  const calls = (m.tool_calls ?? []).map((call) => toolUseBlock(call, position));
+  return [...thinking, ...rest, ...calls];
+}
+
+function toolUseBlock(call: ToolCall, position: number): AnthropicBlock {
+  let input: unknown;
+  try {
+    input = JSON.parse(call.function.arguments || '{}');
+  } catch {
+    throw invalidRequest(`messages[${position}].tool_calls: the arguments of ${call.id} are not valid JSON`);
+  }
+  return { type: 'tool_use', id: call.id, name: call.function.name, input };
+}
+
+function toolResultBlock(m: ToolMessage, position: number): AnthropicBlock {
   return {
-    role,
-    content: typeof m.content === 'string' || m.content === null ? (m.content ?? '') : m.content.map(anthropicBlock),
+    type: 'tool_result',
+    tool_use_id: m.tool_call_id,
+    content: contentOf(m.content, `messages[${position}]`),
+    ...(m.is_error !== undefined ? { is_error: m.is_error } : {}),
+  };
+}
+
+type AnthropicMessage = { role: 'user' | 'assistant'; content: string | AnthropicBlock[] };
+
+/** Consecutive tool results become one user turn of tool_result blocks, as Anthropic expects. */
+function anthropicMessages(messages: ChatMessage[]): AnthropicMessage[] {
+  const out: AnthropicMessage[] = [];
+  let results: AnthropicBlock[] | undefined;
+  messages.forEach((m, position) => {
+    if (m.role !== 'tool') results = undefined;
+    switch (m.role) {
+      case 'system':
+        return;
+      case 'tool':
+        if (!results) {
+          results = [];
+          out.push({ role: 'user', content: results });
+        }
+        results.push(toolResultBlock(m, position));
+        return;
+      case 'assistant':
+        out.push({ role: 'assistant', content: assistantContent(m, position) });
+        return;
+      case 'user':
+        out.push({ role: 'user', content: contentOf(m.content, `messages[${position}]`) });
+    }
+  });
+  return out;
+}
+
+function anthropicToolChoice(choice: ToolChoice): JsonObject {
+  if (choice === 'required') return { type: 'any' };
+  if (typeof choice === 'string') return { type: choice };
+  return { type: 'tool', name: choice.function.name };
+}
+
+/** Tools, tool_choice and the structured-output answer tool. */
+function anthropicTools(req: ChatRequest): JsonObject {
+  const tools: JsonObject[] = (req.tools ?? []).map((t) => {
+    if (t.function.name === ANSWER_TOOL_NAME) throw invalidRequest(`the tool name ${ANSWER_TOOL_NAME} is reserved`);
+    // `strict` has no stable Anthropic equivalent: tool inputs follow input_schema without it.
+    return {
+      name: t.function.name,
+      ...(t.function.description !== undefined ? { description: t.function.description } : {}),
+      input_schema: t.function.parameters ?? { type: 'object' },
+      ...(t.cache_control ? { cache_control: t.cache_control } : {}),
+    };
+  });
+  let choice = req.tool_choice === undefined ? undefined : anthropicToolChoice(req.tool_choice);
+  const answer = answerTool(req);
+  if (answer) {
+    tools.push(answer);
+    // Answering is calling the answer tool: the client's tools stay callable, plain text does not.
+    if (!req.tools?.length || choice?.type === 'none') choice = { type: 'tool', name: ANSWER_TOOL_NAME };
+    else if (choice === undefined || choice.type === 'auto') choice = { type: 'any' };
+    // Anthropic refuses a forced tool while thinking: the model is then only offered it.
+    if (req.thinking?.type === 'enabled') choice = { type: 'auto' };
+  }
+  if (req.parallel_tool_calls === false && tools.length && choice?.type !== 'none') {
+    choice = { ...(choice ?? { type: 'auto' }), disable_parallel_tool_use: true };
+  }
+  return { ...(tools.length ? { tools } : {}), ...(choice ? { tool_choice: choice } : {}) };
+}
+
+function answerTool(req: ChatRequest): JsonObject | undefined {
+  const format = req.response_format;
+  if (format?.type === 'json_object') {
+    return {
+      name: ANSWER_TOOL_NAME,
+      description: 'Respond with a JSON object.',
+      input_schema: { type: 'object', additionalProperties: true },
+    };
+  }
+  if (format?.type !== 'json_schema') return undefined;
+  const { name, description, schema } = format.json_schema;
+  return {
+    name: ANSWER_TOOL_NAME,
+    description: description ?? `Respond with the answer, a ${name} object.`,
+    input_schema: schema ?? { type: 'object' },
+  };
+}
+
+/** ChatParameters → Anthropic fields; what Anthropic cannot express is refused by name. */
+function anthropicParameters(req: ChatRequest): JsonObject {
+  for (const name of UNSUPPORTED_PARAMETERS) if (req[name] !== undefined) throw unsupported(name);
+  if (req.n !== undefined && req.n !== 1) throw unsupported('n other than 1');
+  const extra = Object.keys(req.extra ?? {});
+  if (extra.length) throw unsupported(extra[0]);
+  // Anthropic's metadata takes only user_id; the OpenAI-style `user` is that id.
+  const { user_id: userId, ...others } = req.metadata ?? {};
+  const other = Object.keys(others);
+  if (other.length) throw unsupported(`metadata.${other[0]}`);
+  const user = req.user ?? userId;
+  return {
+    temperature: req.temperature,
+    top_p: req.top_p,
+    top_k: req.top_k,
+    stop_sequences: req.stop,
+    ...(user !== undefined ? { metadata: { user_id: user } } : {}),
+    ...(req.thinking !== undefined ? { thinking: req.thinking } : {}),
+    ...(req.service_tier !== undefined ? { service_tier: req.service_tier } : {}),
   };
 }
 
 export function anthropicChatRequest(req: ChatRequest, stream: boolean): WireRequest {
-  const system = req.messages
-    .filter((m) => m.role === 'system')
-    .map((m) => textOf(m.content))
-    .join('\n\n');
+  const system = anthropicSystem(req.messages);
   return {
     method: 'POST',
     path: '/v1/messages',
     body: {
       model: req.model,
-      max_tokens: req.max_tokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS,
-      ...(system ? { system } : {}),
-      messages: req.messages.filter((m) => m.role !== 'system').map(anthropicMessage),
-      temperature: req.temperature,
-      top_p: req.top_p,
-      stop_sequences: req.stop,
+      max_tokens: req.max_tokens ?? req.max_output_tokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS,
+      ...(system !== undefined ? { system } : {}),
+      messages: anthropicMessages(req.messages),
+      ...anthropicParameters(req),
+      ...anthropicTools(req),
       ...(stream ? { stream: true } : {}),
     },
   };
@@ -75,26 +266,65 @@ export function anthropicStopReason(value: unknown): FinishReason {
   }
 }
 
+/**
+ * Anthropic's input_tokens counts only the uncached part of the prompt; ours counts every
+ * input token, so cache reads and writes are added in and also reported on their own (each
+ * has its own price).
+ */
+export function anthropicUsage(value: unknown): Partial<TokenUsage> {
+  if (!isObject(value)) return {};
+  const input = optionalCount(value.input_tokens);
+  const read = optionalCount(value.cache_read_input_tokens);
+  const written = optionalCount(value.cache_creation_input_tokens);
+  const usage: Partial<TokenUsage> = {};
+  if (input !== undefined) usage.input_tokens = input + (read ?? 0) + (written ?? 0);
+  if (read !== undefined) usage.cached_input_tokens = read;
+  if (written !== undefined) usage.cache_write_input_tokens = written;
+  const output = optionalCount(value.output_tokens);
+  if (output !== undefined) usage.output_tokens = output;
+  return usage;
+}
+
+function thinkingPart(block: JsonObject): ThinkingPart | RedactedThinkingPart | undefined {
+  if (block.type === 'redacted_thinking') return { type: 'redacted_thinking', data: optionalString(block.data) ?? '' };
+  if (block.type !== 'thinking') return undefined;
+  const signature = optionalString(block.signature);
+  return { type: 'thinking', thinking: optionalString(block.thinking) ?? '', ...(signature ? { signature } : {}) };
+}
+
 export function anthropicChatResult(body: unknown, requestedModel: string): ChatResult {
   const root = objectAt(body, 'response');
-  const blocks = arrayAt(root.content, 'content');
-  const text = blocks
-    .filter(isObject)
-    .filter((b) => b.type === 'text')
-    .map((b) => optionalString(b.text) ?? '')
-    .join('');
-  const usage = isObject(root.usage) ? root.usage : undefined;
-  const input = optionalCount(usage?.input_tokens);
-  const output = optionalCount(usage?.output_tokens);
+  const blocks = arrayAt(root.content, 'content').filter(isObject);
+  const uses = blocks.filter((b) => b.type === 'tool_use');
+  const answer = uses.find((b) => b.name === ANSWER_TOOL_NAME);
+  const toolCalls = uses
+    .filter((b) => b !== answer)
+    .map((b, i): ToolCall => ({
+      id: optionalString(b.id) ?? `toolu_${i}`,
+      type: 'function',
+      function: { name: optionalString(b.name) ?? '', arguments: JSON.stringify(b.input ?? {}) },
+    }));
+  const thinking = blocks.flatMap((b) => thinkingPart(b) ?? []);
+  // With structured output the answer is the tool's input; any text around it would spoil the JSON.
+  const text = answer
+    ? JSON.stringify(answer.input ?? {})
+    : blocks
+        .filter((b) => b.type === 'text')
+        .map((b) => optionalString(b.text) ?? '')
+        .join('');
+  const usage = anthropicUsage(root.usage);
+  const finish = anthropicStopReason(root.stop_reason);
   return {
     id: optionalString(root.id),
     model: optionalString(root.model) ?? requestedModel,
     text,
-    finish_reason: anthropicStopReason(root.stop_reason),
+    ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
+    ...(thinking.length ? { thinking } : {}),
+    finish_reason: finish === 'tool_calls' && answer && !toolCalls.length ? 'stop' : finish,
     usage:
-      input === undefined && output === undefined
+      usage.input_tokens === undefined && usage.output_tokens === undefined
         ? undefined
-        : { input_tokens: input ?? 0, output_tokens: output ?? 0 },
+        : { input_tokens: 0, output_tokens: 0, ...usage },
   };
 }
 
@@ -116,46 +346,122 @@ function anthropicStreamedError(event: Record<string, unknown>): UpstreamError {
   return new UpstreamError(ERROR_TYPES[type] ?? 'http_5xx', anthropicErrorMessage(event) ?? `stream error ${type}`);
 }
 
-/** One SSE `data:` payload; each carries its event type in `type`. */
-export function anthropicStreamChunk(data: string): WireStreamEvent[] {
-  const event = objectAt(parseJson(data, 'stream event'), 'stream event');
-  switch (event.type) {
-    case 'message_start': {
-      const message = objectAt(event.message, 'message_start.message');
-      const input = isObject(message.usage) ? optionalCount(message.usage.input_tokens) : undefined;
-      return input === undefined ? [] : [{ type: 'usage', input_tokens: input }];
+/**
+ * The events of one stream. Deltas name their content block by its index among all blocks,
+ * so the parser remembers what each block is: the nth client tool call (OpenAI numbers tool
+ * calls, not blocks) or the structured-output answer, whose input is streamed as text.
+ */
+export class AnthropicStreamParser {
+  private readonly blocks = new Map<number, { tool: number } | 'answer'>();
+  private toolCalls = 0;
+  private answered = false;
+
+  /** One SSE `data:` payload; each carries its event type in `type`. */
+  parse(data: string): WireStreamEvent[] {
+    const event = objectAt(parseJson(data, 'stream event'), 'stream event');
+    switch (event.type) {
+      case 'message_start': {
+        const message = objectAt(event.message, 'message_start.message');
+        const usage = anthropicUsage(message.usage);
+        // output_tokens here is a placeholder; the real count comes with message_delta.
+        delete usage.output_tokens;
+        return Object.keys(usage).length ? [{ type: 'usage', ...usage }] : [];
+      }
+      case 'content_block_start':
+        return this.blockStart(event);
+      case 'content_block_delta':
+        return this.blockDelta(event);
+      case 'message_delta':
+        return this.messageDelta(event);
+      case 'message_stop':
+        return [{ type: 'end' }];
+      case 'error':
+        throw anthropicStreamedError(event);
+      default: // ping, content_block_stop, and event types added later
+        return [];
     }
-    case 'content_block_delta': {
-      const delta = objectAt(event.delta, 'content_block_delta.delta');
-      const text = delta.type === 'text_delta' ? optionalString(delta.text) : undefined;
-      return text ? [{ type: 'delta', text }] : [];
+  }
+
+  private blockStart(event: JsonObject): WireStreamEvent[] {
+    const index = optionalCount(event.index);
+    const block = objectAt(event.content_block, 'content_block_start.content_block');
+    switch (block.type) {
+      case 'tool_use': {
+        if (index === undefined) throw malformed('content_block_start.index is missing');
+        if (block.name === ANSWER_TOOL_NAME) {
+          this.blocks.set(index, 'answer');
+          this.answered = true;
+          return [];
+        }
+        const tool = this.toolCalls++;
+        this.blocks.set(index, { tool });
+        const id = optionalString(block.id);
+        const name = optionalString(block.name);
+        return [{ type: 'tool_call', index: tool, id, name, arguments: '' }];
+      }
+      case 'text': {
+        const text = optionalString(block.text);
+        return text ? [{ type: 'delta', text }] : [];
+      }
+      case 'thinking': {
+        const thinking = optionalString(block.thinking);
+        return thinking ? [{ type: 'thinking', thinking }] : [];
+      }
+      case 'redacted_thinking':
+        return [{ type: 'thinking', redacted: optionalString(block.data) ?? '' }];
+      default:
+        return [];
     }
-    case 'message_delta':
-      return anthropicMessageDelta(event);
-    case 'message_stop':
-      return [{ type: 'end' }];
-    case 'error':
-      throw anthropicStreamedError(event);
-    default: // ping, content_block_start, content_block_stop, and event types added later
-      return [];
+  }
+
+  private blockDelta(event: JsonObject): WireStreamEvent[] {
+    const delta = objectAt(event.delta, 'content_block_delta.delta');
+    switch (delta.type) {
+      case 'text_delta': {
+        const text = optionalString(delta.text);
+        return text ? [{ type: 'delta', text }] : [];
+      }
+      case 'input_json_delta': {
+        const piece = optionalString(delta.partial_json);
+        const block = this.blocks.get(optionalCount(event.index) ?? -1);
+        if (!piece || block === undefined) return [];
+        if (block === 'answer') return [{ type: 'delta', text: piece }];
+        return [{ type: 'tool_call', index: block.tool, arguments: piece }];
+      }
+      case 'thinking_delta': {
+        const thinking = optionalString(delta.thinking);
+        return thinking ? [{ type: 'thinking', thinking }] : [];
+      }
+      case 'signature_delta': {
+        const signature = optionalString(delta.signature);
+        return signature ? [{ type: 'thinking', signature }] : [];
+      }
+      default:
+        return [];
+    }
+  }
+
+  private messageDelta(event: JsonObject): WireStreamEvent[] {
+    const events: WireStreamEvent[] = [];
+    // output_tokens is cumulative; newer API versions repeat the input counts here too.
+    const usage = anthropicUsage(event.usage);
+    if (Object.keys(usage).length) events.push({ type: 'usage', ...usage });
+    const delta = isObject(event.delta) ? event.delta : {};
+    if (typeof delta.stop_reason === 'string') {
+      const finish = anthropicStopReason(delta.stop_reason);
+      // A structured answer alone ends the turn like text does.
+      events.push({
+        type: 'finish',
+        finish_reason: finish === 'tool_calls' && this.answered && !this.toolCalls ? 'stop' : finish,
+      });
+    }
+    return events;
   }
 }
 
-function anthropicMessageDelta(event: Record<string, unknown>): WireStreamEvent[] {
-  const events: WireStreamEvent[] = [];
-  if (isObject(event.usage)) {
-    // output_tokens is cumulative; newer API versions repeat input_tokens here too.
-    const input = optionalCount(event.usage.input_tokens);
-    const output = optionalCount(event.usage.output_tokens);
-    if (input !== undefined || output !== undefined) {
-      events.push({ type: 'usage', input_tokens: input, output_tokens: output });
-    }
-  }
-  const delta = isObject(event.delta) ? event.delta : {};
-  if (typeof delta.stop_reason === 'string') {
-    events.push({ type: 'finish', finish_reason: anthropicStopReason(delta.stop_reason) });
-  }
-  return events;
+/** One stream event on its own (a stream is parsed by one AnthropicStreamParser). */
+export function anthropicStreamChunk(data: string): WireStreamEvent[] {
+  return new AnthropicStreamParser().parse(data);
 }
 
 export function anthropicErrorMessage(body: unknown): string | undefined {
@@ -177,6 +483,10 @@ export const anthropicMapper: KindMapper = {
   chatRequest: anthropicChatRequest,
   chatResult: anthropicChatResult,
   streamChunk: anthropicStreamChunk,
+  streamParser: () => {
+    const parser = new AnthropicStreamParser();
+    return (data) => parser.parse(data);
+  },
   modelsRequest: () => ({ method: 'GET', path: '/v1/models' }),
   modelList: anthropicModelList,
   // Compatible gateways may not list models or may want other credentials: they still answered.
