@@ -534,7 +534,7 @@ function openaiUsage(reply: FakeReply): object {
   };
 }
 
-/** A tool call's JSON arguments in three pieces, as OpenAI streams them, split anywhere. */
+/** A tool call's JSON arguments in three pieces, split anywhere (as OpenAI's tool_calls and Anthropic's input_json_delta stream them). */
 function argumentPieces(json: string): string[] {
   const third = Math.ceil(json.length / 3);
   return [json.slice(0, third), json.slice(third, 2 * third), json.slice(2 * third)].filter(Boolean);
@@ -580,12 +580,6 @@ function anthropicUsage(reply: FakeReply): Record<string, number> {
     cache_creation_input_tokens: reply.anthropic?.cacheWrite ?? 0,
     cache_read_input_tokens: reply.anthropic?.cacheRead ?? 0,
   };
-}
-
-/** A tool call's JSON arguments in three pieces, split anywhere (as input_json_delta does). */
-function argumentPieces(json: string): string[] {
-  const third = Math.ceil(json.length / 3);
-  return [json.slice(0, third), json.slice(third, 2 * third), json.slice(2 * third)].filter(Boolean);
 }
 
 /** One content block's frames: start, deltas, stop. The default text block uses the reply's chunks. */
