@@ -1,17 +1,22 @@
 import type {
+  ChatMessage,
   ChatRequest,
   ChatResult,
+  ContentPart,
   EmbeddingRequest,
   EmbeddingResult,
   FinishReason,
   TokenUsage,
+  ToolCall,
 } from '../../dto/chat';
 import { UpstreamError } from '../../../common/upstream/upstream-error';
 import type { KindMapper, WireRequest, WireStreamEvent } from '../kind-mapper';
 import {
   arrayAt,
   classForStatus,
+  invalidRequest,
   isObject,
+  malformed,
   objectAt,
   optionalCount,
   optionalString,
@@ -24,19 +29,87 @@ import {
  * The declared base URL includes the version (`https://api.openai.com/v1`).
  */
 
+/**
+ * Content parts in OpenAI's shape, without what only Anthropic understands: cache_control
+ * breakpoints (a caching hint) and thinking blocks, which Anthropic asks to be passed back but
+ * OpenAI-kind servers neither produce nor accept.
+ */
+function openaiParts(parts: ContentPart[]): ContentPart[] {
+  return parts.flatMap((part): ContentPart[] => {
+    switch (part.type) {
+      case 'text':
+        return [{ type: 'text', text: part.text }];
+      case 'image_url':
+        return [{ type: 'image_url', image_url: part.image_url }];
+      case 'thinking':
+      case 'redacted_thinking':
+        return [];
+    }
+  });
+}
+
+function openaiContent(content: string | ContentPart[]): string | ContentPart[] {
+  return typeof content === 'string' ? content : openaiParts(content);
+}
+
+function openaiMessage(m: ChatMessage): Record<string, unknown> {
+  switch (m.role) {
+    case 'system':
+      return { role: m.role, content: openaiContent(m.content) };
+    case 'user':
+      return { role: m.role, content: openaiContent(m.content), name: m.name };
+    case 'assistant': {
+      const content = m.content === null ? null : openaiContent(m.content);
+      const calls = m.tool_calls?.length ? m.tool_calls : undefined;
+      // A turn of tool calls only (or of thinking only, once dropped) has a null content.
+      const empty = content === null || content.length === 0;
+      return { role: m.role, content: empty && calls ? null : (content ?? ''), tool_calls: calls, name: m.name };
+    }
+    case 'tool':
+      // OpenAI has no is_error flag on a tool result: the result's own text says what failed.
+      return { role: m.role, tool_call_id: m.tool_call_id, content: openaiContent(m.content) };
+  }
+}
+
 export function openaiChatRequest(req: ChatRequest, stream: boolean): WireRequest {
+  if (req.thinking !== undefined) throw invalidRequest('thinking is not supported by openai upstreams');
+  const limitField = req.max_tokens_field ?? 'max_tokens';
   return {
     method: 'POST',
     path: '/chat/completions',
     body: {
+      // Fields the gateway does not model go first: every modelled field below is named (even
+      // when undefined, which JSON leaves out) so that none of them can be set through `extra`.
+      ...req.extra,
       model: req.model,
-      // Content parts (text and image_url) are already in OpenAI's shape: passed through unchanged.
-      messages: req.messages.map((m) => ({ role: m.role, content: m.content })),
-      max_tokens: req.max_tokens,
+      messages: req.messages.map(openaiMessage),
+      max_tokens: limitField === 'max_tokens' ? req.max_tokens : undefined,
+      max_completion_tokens: limitField === 'max_completion_tokens' ? req.max_tokens : undefined,
       temperature: req.temperature,
       top_p: req.top_p,
       stop: req.stop,
-      ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
+      tools: req.tools?.map(({ type, function: fn }) => ({ type, function: fn })),
+      tool_choice: req.tool_choice,
+      parallel_tool_calls: req.parallel_tool_calls,
+      response_format: req.response_format,
+      seed: req.seed,
+      presence_penalty: req.presence_penalty,
+      frequency_penalty: req.frequency_penalty,
+      logit_bias: req.logit_bias,
+      logprobs: req.logprobs,
+      top_logprobs: req.top_logprobs,
+      n: req.n,
+      user: req.user,
+      metadata: req.metadata,
+      store: req.store,
+      service_tier: req.service_tier,
+      reasoning_effort: req.reasoning_effort,
+      modalities: req.modalities,
+      prediction: req.prediction,
+      // Not in OpenAI's API, but self-hosted OpenAI-kind servers (vLLM, llama.cpp) take it.
+      top_k: req.top_k,
+      stream: stream ? true : undefined,
+      stream_options: stream ? { include_usage: true } : undefined,
     },
   };
 }
@@ -55,19 +128,47 @@ export function openaiFinishReason(value: unknown): FinishReason {
   }
 }
 
+/** A count the upstream reported; zero is left out like an absent one. */
+function positiveCount(value: unknown): number | undefined {
+  const count = optionalCount(value);
+  return count ? count : undefined;
+}
+
 export function openaiUsage(value: unknown): TokenUsage | undefined {
   if (!isObject(value)) return undefined;
   const input = optionalCount(value.prompt_tokens);
   const output = optionalCount(value.completion_tokens);
   if (input === undefined && output === undefined) return undefined;
-  return { input_tokens: input ?? 0, output_tokens: output ?? 0 };
+  const usage: TokenUsage = { input_tokens: input ?? 0, output_tokens: output ?? 0 };
+  const cached = isObject(value.prompt_tokens_details)
+    ? positiveCount(value.prompt_tokens_details.cached_tokens)
+    : undefined;
+  const reasoning = isObject(value.completion_tokens_details)
+    ? positiveCount(value.completion_tokens_details.reasoning_tokens)
+    : undefined;
+  if (cached !== undefined) usage.cached_input_tokens = cached;
+  if (reasoning !== undefined) usage.reasoning_tokens = reasoning;
+  return usage;
+}
+
+function openaiToolCalls(value: unknown): ToolCall[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  const calls = arrayAt(value, 'message.tool_calls').map((item, i): ToolCall => {
+    const call = objectAt(item, `tool_calls[${i}]`);
+    const fn = objectAt(call.function, `tool_calls[${i}].function`);
+    const id = optionalString(call.id);
+    const name = optionalString(fn.name);
+    if (id === undefined || name === undefined) throw malformed(`tool_calls[${i}] lacks its id or name`);
+    return { id, type: 'function', function: { name, arguments: optionalString(fn.arguments) ?? '' } };
+  });
+  return calls.length > 0 ? calls : undefined;
 }
 
 export function openaiChatResult(body: unknown, requestedModel: string): ChatResult {
   const root = objectAt(body, 'response');
   const choice = objectAt(arrayAt(root.choices, 'choices')[0], 'choices[0]');
   const message = objectAt(choice.message, 'choices[0].message');
-  return {
+  const result: ChatResult = {
     id: optionalString(root.id),
     model: optionalString(root.model) ?? requestedModel,
     // null when the model answered with a refusal or tool calls only
@@ -75,6 +176,28 @@ export function openaiChatResult(body: unknown, requestedModel: string): ChatRes
     finish_reason: openaiFinishReason(choice.finish_reason),
     usage: openaiUsage(root.usage),
   };
+  const toolCalls = openaiToolCalls(message.tool_calls);
+  if (toolCalls) result.tool_calls = toolCalls;
+  if (choice.logprobs !== undefined && choice.logprobs !== null) result.logprobs = choice.logprobs;
+  return result;
+}
+
+/** `delta.tool_calls` fragments: the first of an index carries id and name, the next argument pieces. */
+function openaiToolCallFragments(value: unknown): WireStreamEvent[] {
+  if (!Array.isArray(value)) return [];
+  return value.map((item, i): WireStreamEvent => {
+    const call = objectAt(item, `delta.tool_calls[${i}]`);
+    const fn = isObject(call.function) ? call.function : {};
+    const index = optionalCount(call.index);
+    if (index === undefined) throw malformed(`delta.tool_calls[${i}] has no index`);
+    return {
+      type: 'tool_call',
+      index,
+      id: optionalString(call.id),
+      name: optionalString(fn.name),
+      arguments: optionalString(fn.arguments) ?? '',
+    };
+  });
 }
 
 /** One SSE `data:` payload: a chunk object, or `[DONE]`. */
@@ -88,6 +211,7 @@ export function openaiStreamChunk(data: string): WireStreamEvent[] {
     const delta = isObject(choice.delta) ? choice.delta : {};
     const text = optionalString(delta.content);
     if (text) events.push({ type: 'delta', text });
+    events.push(...openaiToolCallFragments(delta.tool_calls));
     if (typeof choice.finish_reason === 'string') {
       events.push({ type: 'finish', finish_reason: openaiFinishReason(choice.finish_reason) });
     }
