@@ -4,7 +4,19 @@ import { AppConfig } from '../config/app-config';
 import type { LedgerEntry } from '../ledger/dto/ledger-entry';
 import { ledgerRow } from './ledger-row';
 import { LedgerService } from '../ledger/ledger.service';
-import type { ChatMessage, ChatRequest, ChatStreamEvent, FinishReason, TokenUsage } from '../providers/dto/chat';
+import type {
+  ChatMessage,
+  ChatParameters,
+  ChatRequest,
+  ChatResult,
+  ChatStreamEvent,
+  FinishReason,
+  ResponseFormat,
+  TokenUsage,
+  ToolCall,
+  ToolChoice,
+  ToolDefinition,
+} from '../providers/dto/chat';
 import { UpstreamError } from '../common/upstream/upstream-error';
 import { ProvidersService } from '../providers/providers.service';
 import type { Reservation } from '../quota/dto/quota';
@@ -17,9 +29,6 @@ import type { Caller } from './caller';
 import { LlmMetrics } from './llm.metrics';
 import { LlmStats } from './llm-stats';
 
-/** Output tokens reserved when a request does not set max_tokens. */
-export const DEFAULT_MAX_TOKENS = 1024;
-
 /** One chat request, from any of the chat-shaped endpoints. */
 export interface ChatCommand {
   requestId: string;
@@ -30,10 +39,19 @@ export interface ChatCommand {
   model: string;
   strategy: Strategy;
   messages: ChatMessage[];
+  /** Absent: none is sent, and the hold covers the model's maximum output. */
   maxTokens?: number;
   temperature?: number;
   topP?: number;
   stop?: string[];
+  tools?: ToolDefinition[];
+  toolChoice?: ToolChoice;
+  parallelToolCalls?: boolean;
+  responseFormat?: ResponseFormat;
+  /** The other sampling and output parameters, as the client set them. */
+  parameters?: ChatParameters;
+  /** Unmodelled fields of an OpenAI-style body, for OpenAI-kind upstreams. */
+  extra?: Record<string, unknown>;
   vision: boolean;
   idempotencyKey: string | null;
   /** Aborted when the client goes away. */
@@ -42,6 +60,9 @@ export interface ChatCommand {
 
 export interface ChatOutcome {
   text: string;
+  toolCalls?: ToolCall[];
+  thinking?: ChatResult['thinking'];
+  logprobs?: unknown;
   finish: FinishReason;
   usage: TokenUsage;
   cost: Cost;
@@ -78,7 +99,6 @@ interface StreamRun {
 
 interface Prepared {
   inputTokens: number;
-  maxTokens: number;
   candidates: Candidate[];
   reservation: Reservation;
   deadline: number;
@@ -112,15 +132,18 @@ export class ChatUseCase {
       const attempt = index + 1;
       const started = performance.now();
       try {
-        const result = await this.providers.chat(candidate.instanceId, this.upstreamRequest(cmd, candidate, prep), {
+        const result = await this.providers.chat(candidate.instanceId, this.upstreamRequest(cmd, candidate), {
           signal: cmd.signal,
           deadline: prep.deadline,
         });
         const latencyMs = performance.now() - started;
-        const usage = result.usage ?? this.countedUsage(prep.inputTokens, result.text, candidate);
+        const usage = result.usage ?? this.countedUsage(prep.inputTokens, producedText(result), candidate);
         const cost = await this.bill(cmd, prep, candidate, attempt, usage, latencyMs, null, 'after_answer');
         return {
           text: result.text,
+          toolCalls: result.tool_calls,
+          thinking: result.thinking,
+          logprobs: result.logprobs,
           finish: result.finish_reason,
           usage,
           cost,
@@ -146,7 +169,7 @@ export class ChatUseCase {
     for (const [index, candidate] of prep.candidates.entries()) {
       const attempt = index + 1;
       const started = performance.now();
-      const upstream = this.providers.chatStream(candidate.instanceId, this.upstreamRequest(cmd, candidate, prep), {
+      const upstream = this.providers.chatStream(candidate.instanceId, this.upstreamRequest(cmd, candidate), {
         signal: cmd.signal,
         deadline: prep.deadline,
       });
@@ -207,7 +230,8 @@ export class ChatUseCase {
   /** Relays upstream events to the caller; whatever ends the stream, what was produced is billed once. */
   private async *relay(run: StreamRun): AsyncGenerator<ChatStreamEvent, void, undefined> {
     const { cmd, prep, candidate, attempt, started, iterator } = run;
-    let text = '';
+    // Everything the model produced (text, tool calls, thinking), counted when the upstream reports no usage.
+    let produced = '';
     let reported: TokenUsage | undefined;
     let finish: FinishReason | null = null;
     let errorClass: string | null = null;
@@ -215,7 +239,9 @@ export class ChatUseCase {
     try {
       while (!current.done) {
         const event = current.value;
-        if (event.type === 'delta') text += event.text;
+        if (event.type === 'delta') produced += event.text;
+        else if (event.type === 'tool_call') produced += (event.name ?? '') + event.arguments;
+        else if (event.type === 'thinking') produced += event.thinking ?? '';
         else if (event.type === 'usage') reported = event.usage;
         else if (event.type === 'finish') finish = event.finish_reason;
         yield event;
@@ -229,8 +255,8 @@ export class ChatUseCase {
       if (!current.done) await iterator.return?.(undefined).catch(() => undefined);
       if (errorClass === null && finish === null)
         errorClass = cmd.signal.aborted ? 'client_disconnected' : 'incomplete';
-      // What was produced is billed: the reported usage, else the streamed text counted.
-      const usage = reported ?? this.countedUsage(prep.inputTokens, text, candidate);
+      // What was produced is billed: the reported usage, else the streamed output counted.
+      const usage = reported ?? this.countedUsage(prep.inputTokens, produced, candidate);
       const latencyMs = performance.now() - started;
       const cost = await this.bill(cmd, prep, candidate, attempt, usage, latencyMs, errorClass).catch(
         (err: unknown) => {
@@ -245,8 +271,7 @@ export class ChatUseCase {
   private async prepare(cmd: ChatCommand): Promise<Prepared> {
     const started = Date.now();
     const estimateModel = cmd.model === 'auto' ? 'gpt-4o' : cmd.model;
-    const inputTokens = this.metering.countChatTokens(cmd.messages, estimateModel);
-    const maxTokens = cmd.maxTokens ?? DEFAULT_MAX_TOKENS;
+    const inputTokens = this.metering.countChatTokens(cmd.messages, estimateModel, cmd.tools);
     let plan;
     try {
       plan = this.routing.plan({
@@ -254,16 +279,20 @@ export class ChatUseCase {
         strategy: cmd.strategy,
         modality: 'chat',
         inputTokens,
-        outputTokens: maxTokens,
+        // Without a limit the answer fits in whatever context the input leaves.
+        outputTokens: cmd.maxTokens ?? 0,
         vision: cmd.vision,
       });
     } catch (err) {
       this.recordRejection(cmd, err);
       throw err;
     }
+    // Without a limit, a model may answer up to its catalog maximum: that is what the hold covers.
+    const outputOf = (c: Candidate): number => cmd.maxTokens ?? c.model.max_output_tokens;
+    const maxTokens = Math.max(...plan.candidates.map(outputOf));
     // The hold covers the dearest candidate, whichever ends up serving.
     const worst = Math.max(
-      ...plan.candidates.map((c) => this.metering.cost(c.model, inputTokens, maxTokens).micro_credits),
+      ...plan.candidates.map((c) => this.metering.cost(c.model, inputTokens, outputOf(c)).micro_credits),
     );
     let reservation: Reservation;
     try {
@@ -280,7 +309,6 @@ export class ChatUseCase {
     }
     return {
       inputTokens,
-      maxTokens,
       candidates: plan.candidates,
       reservation,
       deadline: started + this.config.GATEWAY_DEADLINE_MS,
@@ -288,14 +316,22 @@ export class ChatUseCase {
     };
   }
 
-  private upstreamRequest(cmd: ChatCommand, candidate: Candidate, prep: Prepared): ChatRequest {
+  private upstreamRequest(cmd: ChatCommand, candidate: Candidate): ChatRequest {
     return {
+      ...cmd.parameters,
       model: candidate.upstreamModel,
       messages: cmd.messages,
-      max_tokens: cmd.maxTokens ?? prep.maxTokens,
+      max_tokens: cmd.maxTokens,
+      max_tokens_field: candidate.model.max_tokens_field,
+      max_output_tokens: candidate.model.max_output_tokens,
       temperature: cmd.temperature,
       top_p: cmd.topP,
       stop: cmd.stop,
+      tools: cmd.tools,
+      tool_choice: cmd.toolChoice,
+      parallel_tool_calls: cmd.parallelToolCalls,
+      response_format: cmd.responseFormat,
+      extra: cmd.extra,
     };
   }
 
@@ -390,4 +426,11 @@ export class ChatUseCase {
       { details: { attempts: failures } },
     );
   }
+}
+
+/** What an answer produced, as text to count: its text, tool calls and thinking. */
+function producedText(result: ChatResult): string {
+  const calls = (result.tool_calls ?? []).map((c) => c.function.name + c.function.arguments);
+  const thinking = (result.thinking ?? []).map((t) => (t.type === 'thinking' ? t.thinking : ''));
+  return [...thinking, result.text, ...calls].join('');
 }

@@ -3,7 +3,6 @@ import type { Cost } from '../metering/metering.api';
 import { MeteringService } from '../metering/metering.service';
 import type { Candidate, Strategy } from '../routing/routing.api';
 import { RoutingService } from '../routing/routing.service';
-import { DEFAULT_MAX_TOKENS } from './chat.usecase';
 
 export interface EstimateQuery {
   /** A model, an alias or `auto`. */
@@ -13,7 +12,7 @@ export interface EstimateQuery {
   /** Counted from `prompt` when absent. */
   inputTokens?: number;
   prompt?: string;
-  /** DEFAULT_MAX_TOKENS for chat, 0 for embeddings, when absent. */
+  /** The primary model's max_output_tokens for chat, 0 for embeddings, when absent. */
   outputTokens?: number;
 }
 
@@ -40,15 +39,16 @@ export class EstimateUseCase {
   quote(query: EstimateQuery): Quote {
     const estimateModel = query.model === 'auto' ? 'gpt-4o' : query.model;
     const inputTokens = query.inputTokens ?? this.metering.countTextTokens(query.prompt ?? '', estimateModel);
-    const outputTokens = query.outputTokens ?? (query.modality === 'embeddings' ? 0 : DEFAULT_MAX_TOKENS);
     const plan = this.routing.plan({
       model: query.model,
       strategy: query.strategy,
       modality: query.modality === 'embeddings' ? 'embeddings' : 'chat',
       inputTokens,
-      outputTokens,
+      outputTokens: query.outputTokens ?? 0,
       vision: query.modality === 'vision',
     });
+    const outputTokens =
+      query.outputTokens ?? (query.modality === 'embeddings' ? 0 : plan.candidates[0].model.max_output_tokens);
     const [primary, ...fallbacks] = plan.candidates.map((candidate) => ({
       candidate,
       cost: this.metering.cost(candidate.model, inputTokens, outputTokens),

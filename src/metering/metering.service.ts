@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import type { ChatMessage } from '../providers/dto/chat';
+import type { ChatMessage, ToolDefinition } from '../providers/dto/chat';
 import { Cost, costOf, Prices } from './pricing';
 import { countChatTokens, countTextTokens, warmTokenizer } from './tokenizer';
 
@@ -21,9 +21,9 @@ export class MeteringService {
     return costOf(prices, inputTokens, outputTokens, this.creditsPerUsd);
   }
 
-  /** Estimated prompt tokens of a chat (real BPE tokenizer); the provider's usage is what is billed. */
-  countChatTokens(messages: readonly ChatMessage[], model: string): number {
-    return countChatTokens(messages, model);
+  /** Estimated prompt tokens of a chat and its tools (real BPE tokenizer); the provider's usage is what is billed. */
+  countChatTokens(messages: readonly ChatMessage[], model: string, tools?: readonly ToolDefinition[]): number {
+    return countChatTokens(messages, model, tools);
   }
 
   countTextTokens(text: string, model: string): number {

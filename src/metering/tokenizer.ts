@@ -1,5 +1,5 @@
 import { getEncoding, type Tiktoken } from 'js-tiktoken';
-import type { ChatMessage, ContentPart } from '../providers/dto/chat';
+import type { ChatMessage, ContentPart, ToolDefinition } from '../providers/dto/chat';
 
 /** Tokens OpenAI adds per message and to prime the reply (the chat format's framing). */
 const PER_MESSAGE = 3;
@@ -29,11 +29,25 @@ export function countTextTokens(text: string, model: string): number {
   return text.length === 0 ? 0 : encoding(encodingFor(model)).encode(text).length;
 }
 
-/** Estimated prompt tokens of a chat, framing included. The provider's reported usage is what is billed. */
-export function countChatTokens(messages: readonly ChatMessage[], model: string): number {
+/**
+ * Estimated prompt tokens of a chat, framing included: messages, the tool calls and tool results they
+ * carry, and the tool definitions (sent to the model as JSON). The provider's reported usage is what is billed.
+ */
+export function countChatTokens(
+  messages: readonly ChatMessage[],
+  model: string,
+  tools: readonly ToolDefinition[] = [],
+): number {
   let total = REPLY_PRIMING;
+  for (const tool of tools) total += countTextTokens(JSON.stringify(tool.function), model);
   for (const message of messages) {
     total += PER_MESSAGE + countTextTokens(message.role, model);
+    if (message.role === 'assistant') {
+      for (const call of message.tool_calls ?? []) {
+        total += countTextTokens(call.id + call.function.name + call.function.arguments, model);
+      }
+    }
+    if (message.role === 'tool') total += countTextTokens(message.tool_call_id, model);
     if (message.content === null) continue;
     if (typeof message.content === 'string') {
       total += countTextTokens(message.content, model);

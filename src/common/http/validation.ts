@@ -1,11 +1,34 @@
-import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
-import { validateSync } from 'class-validator';
+import { validateSync, ValidatorOptions } from 'class-validator';
 import { AppError } from '../errors/app-error';
 
 export interface FieldProblem {
   field: string;
   messages: string[];
+}
+
+/** Where a lenient DTO keeps the top-level fields of the body it does not model. */
+const UNKNOWN_FIELDS = Symbol('unknownFields');
+
+/**
+ * Marks a request DTO whose unknown top-level fields are set aside instead of refused: a
+ * compatible API must take the extras its clients send to upstreams that understand them.
+ * Read them with `unknownFields(dto)`; they are bounded by the body size limit.
+ */
+export function KeepUnknownFields(): ClassDecorator {
+  return (target) => {
+    Reflect.defineProperty(target, UNKNOWN_FIELDS, { value: true });
+  };
+}
+
+/** The top-level fields of the body that the lenient DTO does not model (empty for any other DTO). */
+export function unknownFields(dto: object): Record<string, unknown> {
+  return (dto as { [UNKNOWN_FIELDS]?: Record<string, unknown> })[UNKNOWN_FIELDS] ?? {};
+}
+
+function isLenient(metatype: unknown): boolean {
+  return typeof metatype === 'function' && (metatype as { [UNKNOWN_FIELDS]?: boolean })[UNKNOWN_FIELDS] === true;
 }
 
 function flatten(errors: ValidationError[], parent = ''): FieldProblem[] {
@@ -20,9 +43,32 @@ function summarise(details: FieldProblem[]): string {
   return details.map((d) => `${d.field}: ${d.messages.join(', ')}`).join('; ');
 }
 
-/** DTO validation: unknown fields are refused, types converted, failures listed per field. */
+/** Refuses unknown fields, except on DTOs marked with `KeepUnknownFields`, which strip and keep them. */
+class GatewayValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const result: unknown = await super.transform(value, metadata);
+    if (!isLenient(metadata.metatype) || typeof value !== 'object' || value === null) return result;
+    const dto = result as Record<string | symbol, unknown>;
+    // Whitelisting removed exactly the unmodelled fields: what the raw body has and the DTO lacks.
+    const extra = Object.fromEntries(Object.entries(value).filter(([key]) => !(key in dto)));
+    Reflect.defineProperty(dto, UNKNOWN_FIELDS, { value: extra });
+    return dto;
+  }
+
+  protected override validate(
+    object: object,
+    validatorOptions?: ValidatorOptions,
+  ): Promise<ValidationError[]> | ValidationError[] {
+    const options = isLenient(object.constructor)
+      ? { ...validatorOptions, forbidNonWhitelisted: false }
+      : validatorOptions;
+    return super.validate(object, options);
+  }
+}
+
+/** DTO validation: unknown fields are refused (or kept aside, see KeepUnknownFields), types converted, failures listed per field. */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new GatewayValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,

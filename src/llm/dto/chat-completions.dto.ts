@@ -3,7 +3,6 @@ import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
-  Equals,
   IsArray,
   IsBoolean,
   IsIn,
@@ -16,28 +15,86 @@ import {
   MaxLength,
   Min,
   MinLength,
+  ValidateIf,
   ValidateNested,
 } from 'class-validator';
+import { KeepUnknownFields } from '../../common/http/validation';
+import type { ResponseFormat, ToolCall, ToolChoice } from '../../providers/dto/chat';
 import { STRATEGIES } from '../../routing/routing.api';
 import { IsMessageContent } from './message-content.validator';
+import { isOptionalBoolean, isOptionalString, isPlainObject, IsShape } from './shape.validator';
+
+const ROLES = ['system', 'developer', 'user', 'assistant', 'tool'] as const;
+
+function isToolCall(value: unknown): boolean {
+  if (!isPlainObject(value) || typeof value.id !== 'string' || value.type !== 'function') return false;
+  const fn = value.function;
+  return isPlainObject(fn) && typeof fn.name === 'string' && typeof fn.arguments === 'string';
+}
+
+function isToolChoice(value: unknown): boolean {
+  if (value === 'auto' || value === 'none' || value === 'required') return true;
+  return isPlainObject(value) && value.type === 'function' && isPlainObject(value.function)
+    ? typeof value.function.name === 'string'
+    : false;
+}
+
+function isResponseFormat(value: unknown): boolean {
+  if (!isPlainObject(value)) return false;
+  if (value.type === 'text' || value.type === 'json_object') return true;
+  const spec = value.json_schema;
+  return (
+    value.type === 'json_schema' &&
+    isPlainObject(spec) &&
+    typeof spec.name === 'string' &&
+    isOptionalString(spec.description) &&
+    (spec.schema === undefined || isPlainObject(spec.schema)) &&
+    isOptionalBoolean(spec.strict)
+  );
+}
 
 export class ChatMessageDto {
-  @ApiProperty({ enum: ['system', 'user', 'assistant', 'developer'] })
-  @IsIn(['system', 'user', 'assistant', 'developer'])
-  role!: 'system' | 'user' | 'assistant' | 'developer';
+  @ApiProperty({ enum: ROLES })
+  @IsIn([...ROLES])
+  role!: (typeof ROLES)[number];
 
   @ApiProperty({
-    description: 'Text, or content parts: `{type:"text",text}` and `{type:"image_url",image_url:{url}}`',
+    description:
+      'Text, or content parts: `{type:"text",text}` and `{type:"image_url",image_url:{url}}`; ' +
+      'null or absent on an assistant turn that only calls tools',
     oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'object' } }],
+    nullable: true,
   })
+  @ValidateIf((m: ChatMessageDto) => m.role !== 'assistant' || (m.content !== null && m.content !== undefined))
   @IsMessageContent()
-  content!: string | Record<string, unknown>[];
+  content!: string | Record<string, unknown>[] | null;
 
   @ApiPropertyOptional()
   @IsOptional()
   @IsString()
   @MaxLength(64)
   name?: string;
+
+  @ApiPropertyOptional({
+    description: 'The function calls of an assistant turn',
+    type: 'array',
+    items: { type: 'object' },
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(128)
+  @IsShape(
+    (calls) => Array.isArray(calls) && calls.every(isToolCall),
+    'a list of {id, type:"function", function:{name, arguments}}',
+  )
+  tool_calls?: ToolCall[];
+
+  @ApiPropertyOptional({ description: 'On a `tool` message: the id of the call it answers' })
+  @ValidateIf((m: ChatMessageDto) => m.role === 'tool' || m.tool_call_id !== undefined)
+  @IsString()
+  @MinLength(1)
+  @MaxLength(256)
+  tool_call_id?: string;
 }
 
 export class StreamOptionsDto {
@@ -47,7 +104,46 @@ export class StreamOptionsDto {
   include_usage?: boolean;
 }
 
-/** OpenAI's chat completion request; `model` may also be an alias or `auto`. */
+export class FunctionDefinitionDto {
+  @ApiProperty()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(64)
+  name!: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  description?: string;
+
+  @ApiPropertyOptional({ description: 'A JSON schema of the arguments', type: 'object', additionalProperties: true })
+  @IsOptional()
+  @IsObject()
+  parameters?: Record<string, unknown>;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsBoolean()
+  strict?: boolean;
+}
+
+export class ToolDto {
+  @ApiProperty({ enum: ['function'] })
+  @IsIn(['function'])
+  type!: 'function';
+
+  @ApiProperty({ type: FunctionDefinitionDto })
+  @IsObject()
+  @ValidateNested()
+  @Type(() => FunctionDefinitionDto)
+  function!: FunctionDefinitionDto;
+}
+
+/**
+ * OpenAI's chat completion request; `model` may also be an alias or `auto`. Fields it does not
+ * model are kept and sent unchanged to OpenAI-kind upstreams (vLLM's `min_p`, `guided_json`…).
+ */
+@KeepUnknownFields()
 export class ChatCompletionRequestDto {
   @ApiProperty({ example: 'auto', description: 'A model, an alias, or `auto` (routed by strategy)' })
   @IsString()
@@ -63,7 +159,7 @@ export class ChatCompletionRequestDto {
   @Type(() => ChatMessageDto)
   messages!: ChatMessageDto[];
 
-  @ApiPropertyOptional({ minimum: 1 })
+  @ApiPropertyOptional({ minimum: 1, description: 'Absent: the model answers up to its own limit' })
   @IsOptional()
   @IsInt()
   @Min(1)
@@ -107,9 +203,85 @@ export class ChatCompletionRequestDto {
   @Type(() => StreamOptionsDto)
   stream_options?: StreamOptionsDto;
 
-  @ApiPropertyOptional({ description: 'Only one choice is supported', enum: [1] })
+  @ApiPropertyOptional({ type: [ToolDto] })
   @IsOptional()
-  @Equals(1, { message: 'n must be 1' })
+  @IsArray()
+  @ArrayMaxSize(128)
+  @ValidateNested({ each: true })
+  @Type(() => ToolDto)
+  tools?: ToolDto[];
+
+  @ApiPropertyOptional({
+    description: '`auto`, `none`, `required`, or `{type:"function", function:{name}}`',
+    oneOf: [{ type: 'string', enum: ['auto', 'none', 'required'] }, { type: 'object' }],
+  })
+  @IsOptional()
+  @IsShape(isToolChoice, 'auto, none, required or {type:"function", function:{name}}')
+  tool_choice?: ToolChoice;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsBoolean()
+  parallel_tool_calls?: boolean;
+
+  @ApiPropertyOptional({
+    description: '`{type:"text"}`, `{type:"json_object"}` or `{type:"json_schema", json_schema}`',
+  })
+  @IsOptional()
+  @IsShape(
+    isResponseFormat,
+    '{type:"text"}, {type:"json_object"} or {type:"json_schema", json_schema:{name, schema, strict}}',
+  )
+  response_format?: ResponseFormat;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsInt()
+  seed?: number;
+
+  @ApiPropertyOptional({ minimum: -2, maximum: 2 })
+  @IsOptional()
+  @IsNumber()
+  @Min(-2)
+  @Max(2)
+  presence_penalty?: number;
+
+  @ApiPropertyOptional({ minimum: -2, maximum: 2 })
+  @IsOptional()
+  @IsNumber()
+  @Min(-2)
+  @Max(2)
+  frequency_penalty?: number;
+
+  @ApiPropertyOptional({ description: 'Token id → bias (-100..100)', type: 'object', additionalProperties: true })
+  @IsOptional()
+  @IsShape(
+    (v) => isPlainObject(v) && Object.values(v).every((b) => typeof b === 'number' && b >= -100 && b <= 100),
+    'an object of token ids to numbers between -100 and 100',
+  )
+  logit_bias?: Record<string, number>;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsBoolean()
+  logprobs?: boolean;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: 20 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(20)
+  top_logprobs?: number;
+
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: 128,
+    description: 'Number of choices (upstreams that have one refuse more)',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(128)
   n?: number;
 
   @ApiPropertyOptional()
@@ -117,6 +289,44 @@ export class ChatCompletionRequestDto {
   @IsString()
   @MaxLength(256)
   user?: string;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true })
+  @IsOptional()
+  @IsObject()
+  metadata?: Record<string, unknown>;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsBoolean()
+  store?: boolean;
+
+  @ApiPropertyOptional({ example: 'auto' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  service_tier?: string;
+
+  @ApiPropertyOptional({ example: 'medium' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  reasoning_effort?: string;
+
+  @ApiPropertyOptional({ type: [String], example: ['text'] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(8)
+  @IsString({ each: true })
+  modalities?: string[];
+
+  @ApiPropertyOptional({
+    description: 'Predicted output: `{type:"content", content}`',
+    type: 'object',
+    additionalProperties: true,
+  })
+  @IsOptional()
+  @IsObject()
+  prediction?: Record<string, unknown>;
 
   @ApiPropertyOptional({
     enum: [...STRATEGIES],

@@ -1,8 +1,16 @@
-import type { ChatMessage, ContentPart, FinishReason, TokenUsage } from '../../providers/dto/chat';
+import { unknownFields } from '../../common/http/validation';
+import type {
+  ChatMessage,
+  ChatStreamEvent,
+  ContentPart,
+  FinishReason,
+  TokenUsage,
+  ToolCall,
+} from '../../providers/dto/chat';
 import type { ModelListing } from '../../routing/routing.service';
 import { parseStrategy } from '../../routing/routing.api';
 import type { ChatExchange } from '../chat-reply';
-import type { OpenStream } from '../chat.usecase';
+import type { ChatOutcome, OpenStream } from '../chat.usecase';
 import type { ChatCompletionRequestDto, ChatMessageDto, EmbeddingsRequestDto } from '../dto/chat-completions.dto';
 import type { EmbeddingsOutcome } from '../embeddings.usecase';
 import type { RequestContext } from '../request-context';
@@ -31,9 +39,30 @@ export function openAiChat(body: ChatCompletionRequestDto, ctx: RequestContext):
       temperature: body.temperature,
       topP: body.top_p,
       stop: stopList(body.stop),
+      tools: body.tools?.map((t) => ({ type: 'function', function: { ...t.function } })),
+      toolChoice: body.tool_choice,
+      parallelToolCalls: body.parallel_tool_calls,
+      responseFormat: body.response_format,
+      parameters: {
+        seed: body.seed,
+        presence_penalty: body.presence_penalty,
+        frequency_penalty: body.frequency_penalty,
+        logit_bias: body.logit_bias,
+        logprobs: body.logprobs,
+        top_logprobs: body.top_logprobs,
+        n: body.n,
+        user: body.user,
+        metadata: body.metadata,
+        store: body.store,
+        service_tier: body.service_tier,
+        reasoning_effort: body.reasoning_effort,
+        modalities: body.modalities,
+        prediction: body.prediction,
+      },
+      extra: extraFields(body),
       vision: hasImages(messages),
     },
-    body: (outcome) => chatCompletion(meta(outcome.candidate.model.name), outcome.text, outcome.finish, outcome.usage),
+    body: (outcome) => chatCompletion(meta(outcome.candidate.model.name), outcome),
     frames: body.stream
       ? (stream) => completionFrames(stream, meta(stream.candidate.model.name), includeUsage)
       : undefined,
@@ -48,7 +77,8 @@ async function* completionFrames(
   yield { data: completionChunk(meta, { role: 'assistant', content: '' }, null) };
   try {
     for await (const event of stream.events) {
-      if (event.type === 'delta') yield { data: completionChunk(meta, { content: event.text }, null) };
+      const delta = chunkDelta(event);
+      if (delta) yield { data: completionChunk(meta, delta, null) };
       else if (event.type === 'finish') yield { data: completionChunk(meta, {}, event.finish_reason) };
     }
     const { usage } = await stream.settled;
@@ -93,12 +123,56 @@ export function modelList(listings: readonly ModelListing[]): object {
   };
 }
 
+/** The unmodelled fields of the body, for OpenAI-kind upstreams. */
+function extraFields(body: ChatCompletionRequestDto): Record<string, unknown> | undefined {
+  const extra = unknownFields(body);
+  return Object.keys(extra).length > 0 ? extra : undefined;
+}
+
+/**
+ * The delta of a stream event in a chunk: text, or a tool call fragment (the first of a call
+ * with its id, type and name, the next ones argument pieces). Null for events without one.
+ */
+function chunkDelta(event: ChatStreamEvent): object | null {
+  if (event.type === 'delta') return { content: event.text };
+  if (event.type !== 'tool_call') return null;
+  const fragment =
+    event.id === undefined
+      ? { index: event.index, function: { arguments: event.arguments } }
+      : {
+          index: event.index,
+          id: event.id,
+          type: 'function',
+          function: { name: event.name ?? '', arguments: event.arguments },
+        };
+  return { tool_calls: [fragment] };
+}
+
 /** OpenAI messages (as validated) → canonical; `developer` is OpenAI's new name for `system`. */
 export function canonicalMessages(messages: ChatMessageDto[]): ChatMessage[] {
-  return messages.map((m) => ({
-    role: m.role === 'developer' ? 'system' : m.role,
-    content: typeof m.content === 'string' ? m.content : (m.content as unknown as ContentPart[]),
-  }));
+  return messages.map((m): ChatMessage => {
+    const content = m.content === null || m.content === undefined ? null : (m.content as string | ContentPart[]);
+    switch (m.role) {
+      case 'tool':
+        return { role: 'tool', tool_call_id: m.tool_call_id ?? '', content: content ?? '' };
+      case 'assistant':
+        return {
+          role: 'assistant',
+          content,
+          ...(m.tool_calls?.length ? { tool_calls: m.tool_calls.map(copyCall) } : {}),
+          ...(m.name === undefined ? {} : { name: m.name }),
+        };
+      case 'user':
+        return { role: 'user', content: content ?? '', ...(m.name === undefined ? {} : { name: m.name }) };
+      case 'system':
+      case 'developer':
+        return { role: 'system', content: content ?? '' };
+    }
+  });
+}
+
+function copyCall(call: ToolCall): ToolCall {
+  return { id: call.id, type: 'function', function: { name: call.function.name, arguments: call.function.arguments } };
 }
 
 export function hasImages(messages: readonly ChatMessage[]): boolean {
@@ -114,34 +188,45 @@ function openAiFinish(reason: FinishReason): string {
   return reason === 'error' ? 'stop' : reason;
 }
 
-interface CompletionMeta {
+export interface CompletionMeta {
   id: string;
   model: string;
   created: number;
 }
 
-function chatCompletion(meta: CompletionMeta, text: string, finish: FinishReason, usage: TokenUsage): object {
+/** A chat.completion: tool calls in `message.tool_calls` (content null when there is no text). */
+export function chatCompletion(
+  meta: CompletionMeta,
+  outcome: Pick<ChatOutcome, 'text' | 'toolCalls' | 'logprobs' | 'finish' | 'usage'>,
+): object {
+  const toolCalls = outcome.toolCalls?.length ? outcome.toolCalls.map(copyCall) : undefined;
+  const message = {
+    role: 'assistant',
+    content: toolCalls && outcome.text === '' ? null : outcome.text,
+    ...(toolCalls ? { tool_calls: toolCalls } : {}),
+  };
   return {
     id: meta.id,
     object: 'chat.completion',
     created: meta.created,
     model: meta.model,
-    choices: [
-      { index: 0, message: { role: 'assistant', content: text }, finish_reason: openAiFinish(finish), logprobs: null },
-    ],
-    usage: {
-      prompt_tokens: usage.input_tokens,
-      completion_tokens: usage.output_tokens,
-      total_tokens: usage.input_tokens + usage.output_tokens,
-    },
+    choices: [{ index: 0, message, finish_reason: openAiFinish(outcome.finish), logprobs: outcome.logprobs ?? null }],
+    usage: openAiUsage(outcome.usage),
   };
 }
 
-function completionChunk(
-  meta: CompletionMeta,
-  delta: { role?: 'assistant'; content?: string },
-  finish: FinishReason | null,
-): object {
+/** OpenAI's usage: prompt tokens include the cached ones, completion tokens the reasoning ones. */
+export function openAiUsage(usage: TokenUsage): object {
+  return {
+    prompt_tokens: usage.input_tokens,
+    completion_tokens: usage.output_tokens,
+    total_tokens: usage.input_tokens + usage.output_tokens,
+    prompt_tokens_details: { cached_tokens: usage.cached_input_tokens ?? 0 },
+    completion_tokens_details: { reasoning_tokens: usage.reasoning_tokens ?? 0 },
+  };
+}
+
+function completionChunk(meta: CompletionMeta, delta: object, finish: FinishReason | null): object {
   return {
     id: meta.id,
     object: 'chat.completion.chunk',
@@ -158,11 +243,7 @@ function usageChunk(meta: CompletionMeta, usage: TokenUsage): object {
     created: meta.created,
     model: meta.model,
     choices: [],
-    usage: {
-      prompt_tokens: usage.input_tokens,
-      completion_tokens: usage.output_tokens,
-      total_tokens: usage.input_tokens + usage.output_tokens,
-    },
+    usage: openAiUsage(usage),
   };
 }
 
