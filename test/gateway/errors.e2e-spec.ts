@@ -46,14 +46,20 @@ async function thrown<E>(work: () => Promise<unknown>, type: abstract new (...ar
   throw new Error('expected an error');
 }
 
+/** Waits while the current minute has less than 2 s left, so that the next request falls well inside one. */
+async function awayFromTheEndOfAMinute(): Promise<void> {
+  const left = 60_000 - (Date.now() % 60_000);
+  if (left < 2_000) await new Promise((resolve) => setTimeout(resolve, left + 100));
+}
+
 /**
- * Moves this process's clock (Date.now, which the quota's one-minute rpm windows are cut by) to 900 ms
- * before the end of a minute, so that a request refused by rpm is told Retry-After: 1.
+ * Moves this process's clock (Date.now, by which the quota cuts its one-minute rpm windows) to 950 ms
+ * before the end of the minute `at` fell in, so that a request refused by rpm now is told Retry-After: 1,
+ * and its retry a second later falls in the next minute.
  */
-function nearTheEndOfAMinute(): void {
+function nearTheEndOfTheMinuteOf(at: number): void {
   const realNow = Date.now.bind(Date);
-  const start = realNow();
-  const offset = 60_000 - (start % 60_000) - 900;
+  const offset = at - (at % 60_000) + 60_000 - 950 - realNow();
   jest.spyOn(Date, 'now').mockImplementation(() => realNow() + offset);
 }
 
@@ -181,8 +187,10 @@ describe('errors in the native shapes of the compatible APIs, as the official SD
     it('on 429 the SDK retries after our Retry-After: 1, and the retry succeeds', async () => {
       const attempts: Attempt[] = [];
       const client = openAiClient(limitedKeys[0], { maxRetries: 1, fetch: recordingFetch(attempts) });
-      nearTheEndOfAMinute();
+      await awayFromTheEndOfAMinute();
+      const first = Date.now();
       await client.chat.completions.create({ model: MODEL, messages: ASK, max_tokens: 5 });
+      nearTheEndOfTheMinuteOf(first);
       const retried = await client.chat.completions.create({ model: MODEL, messages: ASK, max_tokens: 5 });
 
       expect(retried.choices[0].message.content).toBe('Fine.');
@@ -287,8 +295,10 @@ describe('errors in the native shapes of the compatible APIs, as the official SD
     it('on 429 the SDK retries after our Retry-After: 1, and the retry succeeds', async () => {
       const attempts: Attempt[] = [];
       const client = anthropicClient(limitedKeys[1], { maxRetries: 1, fetch: recordingFetch(attempts) });
-      nearTheEndOfAMinute();
+      await awayFromTheEndOfAMinute();
+      const first = Date.now();
       await client.messages.create({ model: MODEL, max_tokens: 5, messages: ASK });
+      nearTheEndOfTheMinuteOf(first);
       const retried = await client.messages.create({ model: MODEL, max_tokens: 5, messages: ASK });
 
       expect(retried.content).toEqual([{ type: 'text', text: 'Fine.' }]);
