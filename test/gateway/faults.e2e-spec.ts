@@ -163,11 +163,11 @@ describe('fault injection: breakers, fallbacks and the ledger', () => {
       }),
     });
     const body = (await res.json()) as {
-      error: string;
+      error: { code: string };
       details: { attempts: { provider: string; error_class: string }[] };
     };
     expect(res.status).toBe(502);
-    expect(body.error).toBe('upstream_error');
+    expect(body.error.code).toBe('upstream_error');
     expect(body.details.attempts.map((a) => a.error_class)).toEqual(['http_5xx', 'http_5xx']);
     const quota = (await (
       await fetch(`${gw.t.url}/projects/${gw.projectId}/quota`, { headers: { 'x-api-key': gw.apiKey } })
