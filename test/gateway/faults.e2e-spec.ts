@@ -204,6 +204,8 @@ describe('fault injection: breakers, fallbacks and the ledger', () => {
       primary.cutStreamAfter(2);
       const { text, error } = await streamText();
       expect(error).toBeInstanceOf(Error);
+      // The SDK raises the error event in OpenAI's own shape.
+      expect(error).toMatchObject({ type: 'server_error', code: 'stream_cut' });
       expect(text.length).toBeGreaterThan(0);
       expect('one two three four five six'.startsWith(text)).toBe(true);
       expect(backup.requestsTo('/chat/completions')).toHaveLength(0);
