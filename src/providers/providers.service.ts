@@ -40,6 +40,18 @@ export class ProvidersService implements OnApplicationBootstrap, OnApplicationSh
     return [...this.byId.values()].filter((i) => i.serves(model)).map((i) => i.info());
   }
 
+  /** Whether PROVIDERS_FILE declares any instance. */
+  get configured(): boolean {
+    return this.byId.size > 0;
+  }
+
+  /** Ollama instances declared without models, with what their last probe listed (empty before it). */
+  discovered(): { instanceId: string; models: string[] }[] {
+    return [...this.byId.values()]
+      .filter((instance) => instance.discovers)
+      .map((instance) => ({ instanceId: instance.id, models: instance.servedModels() }));
+  }
+
   /** False while the instance's breaker is open (calls would fail fast). */
   isAvailable(id: string): boolean {
     return this.byId.get(id)?.available ?? false;
@@ -62,7 +74,11 @@ export class ProvidersService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   onApplicationBootstrap(): void {
-    if (this.byId.size === 0) return;
+    if (this.byId.size === 0) {
+      this.logger.warn('No provider instance: the LLM routes answer 503 no_providers until PROVIDERS_FILE names one');
+      return;
+    }
+    for (const instance of this.byId.values()) this.logger.log(`Provider ${instance.describe()}`);
     this.probeAll();
     this.probeTimer = setInterval(() => this.probeAll(), this.config.PROVIDER_PROBE_INTERVAL_MS);
     this.probeTimer.unref();
