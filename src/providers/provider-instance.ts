@@ -99,7 +99,7 @@ export class ProviderInstance {
   }
 
   serves(model: string): boolean {
-    return this.servedModels().includes(model);
+    return (this.discovers ? (this.lastProbe.models ?? []) : this.declaration.models).includes(model);
   }
 
   /** `id: kind, host, models`: what the startup log says of the instance (never a path, a query or a key). */

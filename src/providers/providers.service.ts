@@ -15,6 +15,8 @@ import { ProviderMetrics } from './providers.metrics';
 export class ProvidersService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ProvidersService.name);
   private readonly byId: ReadonlyMap<string, ProviderInstance>;
+  /** Ollama instances declared without models. */
+  private readonly discovering: readonly ProviderInstance[];
   private probeTimer?: NodeJS.Timeout;
 
   constructor(
@@ -24,6 +26,7 @@ export class ProvidersService implements OnApplicationBootstrap, OnApplicationSh
     this.byId = new Map(
       config.gateway.providers.map((declaration) => [declaration.id, new ProviderInstance(declaration, metrics)]),
     );
+    this.discovering = [...this.byId.values()].filter((instance) => instance.discovers);
   }
 
   /** Every instance with its cached status; never blocks. */
@@ -47,9 +50,7 @@ export class ProvidersService implements OnApplicationBootstrap, OnApplicationSh
 
   /** Ollama instances declared without models, with what their last probe listed (empty before it). */
   discovered(): { instanceId: string; models: string[] }[] {
-    return [...this.byId.values()]
-      .filter((instance) => instance.discovers)
-      .map((instance) => ({ instanceId: instance.id, models: instance.servedModels() }));
+    return this.discovering.map((instance) => ({ instanceId: instance.id, models: instance.servedModels() }));
   }
 
   /** False while the instance's breaker is open (calls would fail fast). */
