@@ -61,12 +61,6 @@ export const BUILT_IN_MODELS: readonly ModelEntry[] = [
   m('nomic-embed-text', 0, 0, 0.5, 8_192, ['embeddings'], [], 0),
 ];
 
-/** Prompt-cache prices, USD per 1M tokens. */
-interface CachePrices {
-  read?: number;
-  write?: number;
-}
-
 function m(
   name: string,
   input: number,
