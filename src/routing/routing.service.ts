@@ -69,7 +69,7 @@ export class RoutingService {
     this.servedBy = table.servedBy;
   }
 
-  /** What is wrong with the catalog and model declarations of PROVIDERS_FILE (checked at startup, before anything starts). */
+  /** What is wrong with the catalog and models of PROVIDERS_FILE: startup checks it before anything starts. */
   static problems(gateway: GatewayConfig): string[] {
     return routingTable(gateway).problems;
   }
