@@ -3,6 +3,7 @@ import { AuthFoundation1764000000000 } from './1764000000000-AuthFoundation';
 import { UsageLedger1764400000000 } from './1764400000000-UsageLedger';
 import { ProjectQuotas1764500000000 } from './1764500000000-ProjectQuotas';
 import { MlRegistry1764600000000 } from './1764600000000-MlRegistry';
+import { LedgerTokenDetails1764700000000 } from './1764700000000-LedgerTokenDetails';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -12,4 +13,5 @@ export const MIGRATIONS: MigrationClass[] = [
   UsageLedger1764400000000,
   ProjectQuotas1764500000000,
   MlRegistry1764600000000,
+  LedgerTokenDetails1764700000000,
 ];

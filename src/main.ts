@@ -4,6 +4,7 @@ import { createApp } from './app.factory';
 import { AppConfig, ConfigError, loadConfig } from './config/app-config';
 import { EmbeddedPostgres } from './database/embedded-postgres';
 import { ShutdownService } from './lifecycle/shutdown.service';
+import { RoutingService } from './routing/routing.service';
 
 async function bootstrap(config: AppConfig): Promise<void> {
   const embedded = config.DATABASE_URL ? undefined : await EmbeddedPostgres.start(config.DATA_DIR);
@@ -43,6 +44,9 @@ function main(): void {
   let config: AppConfig;
   try {
     config = loadConfig(process.env);
+    // The catalog is checked now, so that a bad PROVIDERS_FILE stops startup before anything starts.
+    const problems = RoutingService.problems(config.gateway);
+    if (problems.length > 0) throw new ConfigError(problems);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Api } from './support/http';
 import { killAllServers, makeTempDir, minimalEnv, removeDir, ServerProcess, type ExitResult } from './support/process';
@@ -181,6 +181,26 @@ describe('startup of node dist/src/main.js', () => {
       expectConfigFailure(outcome, ['JWT_SECRET']);
       expect(outcome.stderr).not.toContain('short-secret-value');
       expect(outcome.stdout).not.toContain('short-secret-value');
+    });
+
+    it.each([
+      [
+        'a bad declaration',
+        'providers:\n  - id: a\n    kind: nope\n    base_url: ftp://x\n',
+        'providers\\[0\\]\\.kind',
+      ],
+      [
+        'an unpriced hosted model',
+        'providers:\n  - id: a\n    kind: openai\n    base_url: http://127.0.0.1:9/v1\n    models: [mystery]\n',
+        'providers\\.a',
+      ],
+    ])('prints the errors of a providers file with %s once, without a stack', async (_label, text, path) => {
+      const file = join(tempDataDir(), 'providers.yaml');
+      writeFileSync(file, text);
+      const outcome = await startWith({ PROVIDERS_FILE: file });
+      expectConfigFailure(outcome, [`PROVIDERS_FILE ${path}`]);
+      expect(outcome.stderr.match(/Invalid configuration/g)).toHaveLength(1);
+      expect(outcome.stdout).not.toMatch(/Invalid configuration|ConfigError/);
     });
   });
 });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Transform, Type } from 'class-transformer';
-import { ValidateNested } from 'class-validator';
+import { IsBoolean, ValidateNested } from 'class-validator';
 import { BreakerSettings } from './breaker-settings';
 import {
   IfPresent,
@@ -19,6 +19,10 @@ import {
 
 export const PROVIDER_KINDS = ['openai', 'anthropic', 'ollama'] as const;
 export type ProviderKindName = (typeof PROVIDER_KINDS)[number];
+
+/** The request fields that can carry a model's output limit. */
+export const MAX_TOKENS_FIELDS = ['max_tokens', 'max_completion_tokens'] as const;
+export type MaxTokensField = (typeof MAX_TOKENS_FIELDS)[number];
 
 const PROVIDER_ID = /^[a-z0-9][a-z0-9_.-]{0,62}$/i;
 
@@ -60,9 +64,15 @@ export class ProviderDeclaration {
   /** The secret itself, read from the environment variable named by api_key_env. Never logged. */
   api_key?: string;
 
+  /** Empty on an ollama instance: it serves what its /api/tags reports (see the first probe). */
   @Transform(trimEach)
   @IsNonEmptyStringList()
   models: string[] = [];
+
+  /** A server run by the user (vLLM, LM Studio...): its models cost 0 unless the catalog prices them. */
+  @IfPresent()
+  @IsBoolean({ message: 'must be true or false' })
+  self_hosted?: boolean;
 
   @IsIntIn(10)
   timeout_ms = 30_000;
@@ -112,6 +122,26 @@ export class ModelDeclaration {
   @IfPresent()
   @IsNonEmptyStringList()
   aliases?: string[];
+
+  @IfPresent()
+  @IsIntIn(1)
+  max_output_tokens?: number;
+
+  @Transform(trim)
+  @IfPresent()
+  @IsNonEmptyString({
+    test: (field) => (MAX_TOKENS_FIELDS as readonly string[]).includes(field),
+    message: `must be one of ${MAX_TOKENS_FIELDS.join(', ')}`,
+  })
+  max_tokens_field?: MaxTokensField;
+
+  @IfPresent()
+  @IsNumberIn(0)
+  cache_read_usd_per_1m?: number;
+
+  @IfPresent()
+  @IsNumberIn(0)
+  cache_write_usd_per_1m?: number;
 }
 
 export interface GatewayConfig {
@@ -175,8 +205,8 @@ export function parseGatewayConfig(
   if (!isMapping(doc)) return { config: empty, problems: ['file: must be a mapping with `providers` and `models`'] };
   const p = new Problems();
   const providers = readList(ProviderDeclaration, doc.providers, 'providers', p, (provider, path) => {
-    if (Array.isArray(provider.models) && provider.models.length === 0)
-      p.add(`${path}.models`, 'must list at least one model');
+    if (Array.isArray(provider.models) && provider.models.length === 0 && provider.kind !== 'ollama')
+      p.add(`${path}.models`, 'must list at least one model (only an ollama instance may leave it out)');
     const keyEnv = provider.api_key_env;
     if (typeof keyEnv === 'string' && keyEnv !== '') {
       provider.api_key = env[keyEnv];

@@ -43,6 +43,11 @@ class Checker {
     return this.fail(key, `must be an integer from ${min} to ${max}`, 0);
   }
 
+  /** A count that entries written before it existed lack: absent is 0. */
+  count(key: string): number {
+    return this.fields[key] === undefined ? 0 : this.int(key, 0, INT32_MAX);
+  }
+
   uuidOrNull(key: string): string | null {
     const value = this.fields[key];
     if (value === null || value === undefined) return null;
@@ -116,6 +121,9 @@ export function normalizeLedgerEntry(input: unknown): LedgerEntry {
     model: check.textOrNull('model'),
     input_tokens: check.int('input_tokens', 0, INT32_MAX),
     output_tokens: check.int('output_tokens', 0, INT32_MAX),
+    cached_input_tokens: check.count('cached_input_tokens'),
+    cache_write_input_tokens: check.count('cache_write_input_tokens'),
+    reasoning_tokens: check.count('reasoning_tokens'),
     micro_credits: check.int('micro_credits', 0, Number.MAX_SAFE_INTEGER),
     usd: check.usd(),
     latency_ms: check.int('latency_ms', 0, INT32_MAX),

@@ -17,6 +17,9 @@ const SUMS = `
   count(*)::text AS attempts,
   coalesce(sum(input_tokens), 0)::text AS input_tokens,
   coalesce(sum(output_tokens), 0)::text AS output_tokens,
+  coalesce(sum(cached_input_tokens), 0)::text AS cached_input_tokens,
+  coalesce(sum(cache_write_input_tokens), 0)::text AS cache_write_input_tokens,
+  coalesce(sum(reasoning_tokens), 0)::text AS reasoning_tokens,
   coalesce(sum(micro_credits), 0)::text AS micro_credits,
   coalesce(sum(usd), 0)::text AS usd`;
 
@@ -27,6 +30,9 @@ interface SumsRow {
   attempts: string;
   input_tokens: string;
   output_tokens: string;
+  cached_input_tokens: string;
+  cache_write_input_tokens: string;
+  reasoning_tokens: string;
   micro_credits: string;
   usd: string;
 }
@@ -41,6 +47,9 @@ function toTotals(row: SumsRow | undefined): UsageTotalsDto {
     attempts: Number(row?.attempts ?? 0),
     input_tokens: Number(row?.input_tokens ?? 0),
     output_tokens: Number(row?.output_tokens ?? 0),
+    cached_input_tokens: Number(row?.cached_input_tokens ?? 0),
+    cache_write_input_tokens: Number(row?.cache_write_input_tokens ?? 0),
+    reasoning_tokens: Number(row?.reasoning_tokens ?? 0),
     credits: Number(row?.micro_credits ?? 0) / 1_000_000,
     usd: Number(row?.usd ?? 0),
   };

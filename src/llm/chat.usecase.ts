@@ -261,7 +261,7 @@ export class ChatUseCase {
       const cost = await this.bill(cmd, prep, candidate, attempt, usage, latencyMs, errorClass).catch(
         (err: unknown) => {
           this.logger.error({ err }, 'billing a stream failed');
-          return this.metering.cost(candidate.model, usage.input_tokens, usage.output_tokens);
+          return this.metering.usageCost(candidate.model, usage);
         },
       );
       run.settle({ usage, cost, finish });
@@ -355,7 +355,7 @@ export class ChatUseCase {
     errorClass: string | null,
     settle: 'before_answer' | 'after_answer' = 'before_answer',
   ): Promise<Cost> {
-    const cost = this.metering.cost(candidate.model, usage.input_tokens, usage.output_tokens);
+    const cost = this.metering.usageCost(candidate.model, usage);
     // The ledger row and the settle leave in the same tick: one write to Redis for both.
     this.recordAttempt(cmd, candidate, attempt, usage, cost.micro_credits, latencyMs, errorClass);
     const settled = this.quota.settle(prep.reservation, cost.micro_credits, usage.input_tokens + usage.output_tokens);

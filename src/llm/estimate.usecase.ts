@@ -28,7 +28,11 @@ export interface Quote {
   fallbacks: QuotedCandidate[];
 }
 
-/** What a request would cost: the plan it would get and the price of each candidate, without calling anything. */
+/**
+ * What a request would cost: the plan it would get and the price of each candidate, without
+ * calling anything. A model no instance serves (or every model, when none is configured) is
+ * priced from the catalog; its candidates name no provider.
+ */
 @Injectable()
 export class EstimateUseCase {
   constructor(
@@ -39,7 +43,7 @@ export class EstimateUseCase {
   quote(query: EstimateQuery): Quote {
     const estimateModel = query.model === 'auto' ? 'gpt-4o' : query.model;
     const inputTokens = query.inputTokens ?? this.metering.countTextTokens(query.prompt ?? '', estimateModel);
-    const plan = this.routing.plan({
+    const plan = this.routing.catalogPlan({
       model: query.model,
       strategy: query.strategy,
       modality: query.modality === 'embeddings' ? 'embeddings' : 'chat',

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import type { ChatMessage, ToolDefinition } from '../providers/dto/chat';
-import { Cost, costOf, Prices } from './pricing';
+import type { ChatMessage, TokenUsage, ToolDefinition } from '../providers/dto/chat';
+import { Cost, costOf, costOfUsage, Prices } from './pricing';
 import { countChatTokens, countTextTokens, warmTokenizer } from './tokenizer';
 
 /**
@@ -17,8 +17,14 @@ export class MeteringService {
     warmTokenizer();
   }
 
+  /** Cost of plain input and output tokens: an estimate or a hold. */
   cost(prices: Prices, inputTokens: number, outputTokens: number): Cost {
     return costOf(prices, inputTokens, outputTokens, this.creditsPerUsd);
+  }
+
+  /** Cost of what an upstream reported: cached input at the cache prices, reasoning as output. */
+  usageCost(prices: Prices, usage: TokenUsage): Cost {
+    return costOfUsage(prices, usage, this.creditsPerUsd);
   }
 
   /** Estimated prompt tokens of a chat and its tools (real BPE tokenizer); the provider's usage is what is billed. */

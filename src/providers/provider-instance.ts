@@ -88,8 +88,26 @@ export class ProviderInstance {
     };
   }
 
+  /** True for an ollama instance declared without models: it serves what its /api/tags reports. */
+  get discovers(): boolean {
+    return this.declaration.kind === 'ollama' && this.declaration.models.length === 0;
+  }
+
+  /** The declared models, or for a discovering instance those of the last probe (none before it). */
+  servedModels(): string[] {
+    return this.discovers ? [...(this.lastProbe.models ?? [])] : [...this.declaration.models];
+  }
+
   serves(model: string): boolean {
-    return this.declaration.models.includes(model);
+    return (this.discovers ? (this.lastProbe.models ?? []) : this.declaration.models).includes(model);
+  }
+
+  /** `id: kind, host, models`: what the startup log says of the instance (never a path, a query or a key). */
+  describe(): string {
+    const models = this.discovers
+      ? 'what /api/tags reports (known after the first probe)'
+      : this.declaration.models.join(', ');
+    return `${this.id}: ${this.declaration.kind} at ${new URL(this.declaration.base_url).host}, models: ${models}`;
   }
 
   get available(): boolean {

@@ -15,6 +15,8 @@ import { ProviderMetrics } from './providers.metrics';
 export class ProvidersService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ProvidersService.name);
   private readonly byId: ReadonlyMap<string, ProviderInstance>;
+  /** Ollama instances declared without models. */
+  private readonly discovering: readonly ProviderInstance[];
   private probeTimer?: NodeJS.Timeout;
 
   constructor(
@@ -24,6 +26,7 @@ export class ProvidersService implements OnApplicationBootstrap, OnApplicationSh
     this.byId = new Map(
       config.gateway.providers.map((declaration) => [declaration.id, new ProviderInstance(declaration, metrics)]),
     );
+    this.discovering = [...this.byId.values()].filter((instance) => instance.discovers);
   }
 
   /** Every instance with its cached status; never blocks. */
@@ -38,6 +41,16 @@ export class ProvidersService implements OnApplicationBootstrap, OnApplicationSh
   /** Instances declared as serving this model (whatever their state). */
   instancesForModel(model: string): ProviderInstanceInfo[] {
     return [...this.byId.values()].filter((i) => i.serves(model)).map((i) => i.info());
+  }
+
+  /** Whether PROVIDERS_FILE declares any instance. */
+  get configured(): boolean {
+    return this.byId.size > 0;
+  }
+
+  /** Ollama instances declared without models, with what their last probe listed (empty before it). */
+  discovered(): { instanceId: string; models: string[] }[] {
+    return this.discovering.map((instance) => ({ instanceId: instance.id, models: instance.servedModels() }));
   }
 
   /** False while the instance's breaker is open (calls would fail fast). */
@@ -62,7 +75,11 @@ export class ProvidersService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   onApplicationBootstrap(): void {
-    if (this.byId.size === 0) return;
+    if (this.byId.size === 0) {
+      this.logger.warn('No provider instance: the LLM routes answer 503 no_providers until PROVIDERS_FILE names one');
+      return;
+    }
+    for (const instance of this.byId.values()) this.logger.log(`Provider ${instance.describe()}`);
     this.probeAll();
     this.probeTimer = setInterval(() => this.probeAll(), this.config.PROVIDER_PROBE_INTERVAL_MS);
     this.probeTimer.unref();

@@ -11,7 +11,9 @@ export interface Declaration {
   id: string;
   kind: 'openai' | 'anthropic' | 'ollama';
   base_url: string;
-  models: string[];
+  /** Left out only on an ollama instance (it serves what /api/tags reports). */
+  models?: string[];
+  self_hosted?: boolean;
   timeout_ms?: number;
   api_key_env?: string;
   breaker?: Record<string, number>;

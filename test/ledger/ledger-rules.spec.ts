@@ -25,6 +25,9 @@ const ENTRY: LedgerEntry = {
   model: 'gpt-4o',
   input_tokens: 1,
   output_tokens: 2,
+  cached_input_tokens: 0,
+  cache_write_input_tokens: 0,
+  reasoning_tokens: 0,
   micro_credits: 3,
   usd: '0.0000000300',
   latency_ms: 4,
@@ -87,6 +90,38 @@ describe('normalizeLedgerEntry', () => {
         'usd',
       ].sort(),
     );
+  });
+
+  it('reads the token details of an entry buffered before they existed as 0', () => {
+    const { cached_input_tokens, cache_write_input_tokens, reasoning_tokens, ...older } = {
+      ...ENTRY,
+      cached_input_tokens: 7,
+      cache_write_input_tokens: 8,
+      reasoning_tokens: 9,
+    };
+    expect([cached_input_tokens, cache_write_input_tokens, reasoning_tokens]).toEqual([7, 8, 9]);
+    expect(normalizeLedgerEntry(older)).toMatchObject({
+      cached_input_tokens: 0,
+      cache_write_input_tokens: 0,
+      reasoning_tokens: 0,
+    });
+    expect(
+      normalizeLedgerEntry({ ...ENTRY, cached_input_tokens: 7, cache_write_input_tokens: 8, reasoning_tokens: 9 }),
+    ).toMatchObject({ cached_input_tokens: 7, cache_write_input_tokens: 8, reasoning_tokens: 9 });
+  });
+
+  it('refuses token details that are not counts', () => {
+    const problems = problemsOf({
+      ...ENTRY,
+      cached_input_tokens: -1,
+      cache_write_input_tokens: 1.5,
+      reasoning_tokens: null,
+    });
+    expect(problems.map((p) => p.split(' ')[0]).sort()).toEqual([
+      'cache_write_input_tokens',
+      'cached_input_tokens',
+      'reasoning_tokens',
+    ]);
   });
 
   it.each([

@@ -120,7 +120,17 @@ describe('the built server on the embedded database (PGlite) without Redis', () 
       const res = await api.get(`/projects/${project.body.id}/usage?group_by=${groupBy}`, { token });
       expect({ status: res.status, totals: res.body.totals, groups: res.body.groups }).toEqual({
         status: 200,
-        totals: { requests: 0, attempts: 0, input_tokens: 0, output_tokens: 0, credits: 0, usd: 0 },
+        totals: {
+          requests: 0,
+          attempts: 0,
+          input_tokens: 0,
+          output_tokens: 0,
+          cached_input_tokens: 0,
+          cache_write_input_tokens: 0,
+          reasoning_tokens: 0,
+          credits: 0,
+          usd: 0,
+        },
         groups: [],
       });
     }

@@ -113,6 +113,9 @@ describe.each([
       api_key_id: randomUUID(),
       provider: null,
       model: null,
+      cached_input_tokens: 11,
+      cache_write_input_tokens: 12,
+      reasoning_tokens: 13,
       micro_credits: 9_007_199_254,
       usd: '1234567890.0123456789',
       status: 'error',
@@ -126,7 +129,8 @@ describe.each([
       row = await withClient(db.url, async (client) => {
         const res = await client.query<Record<string, unknown>>(
           `SELECT request_id, attempt, user_id, project_id, api_key_id, endpoint, provider, model, input_tokens,
-                  output_tokens, micro_credits::text AS micro_credits, usd::text AS usd, latency_ms, status,
+                  output_tokens, cached_input_tokens, cache_write_input_tokens, reasoning_tokens,
+                  micro_credits::text AS micro_credits, usd::text AS usd, latency_ms, status,
                   error_class, idempotency_key, to_char(created_at AT TIME ZONE 'UTC',
                   'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS created_at
              FROM usage_ledger WHERE request_id = $1`,

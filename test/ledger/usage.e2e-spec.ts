@@ -10,6 +10,9 @@ interface UsageNumbers {
   attempts: number;
   input_tokens: number;
   output_tokens: number;
+  cached_input_tokens: number;
+  cache_write_input_tokens: number;
+  reasoning_tokens: number;
   credits: number;
   usd: number;
 }
@@ -33,8 +36,19 @@ function numbers(
   output: number,
   credits: number,
   usd: number,
+  [cached, cacheWrite, reasoning]: [number, number, number] = [0, 0, 0],
 ): UsageNumbers {
-  return { requests, attempts, input_tokens: input, output_tokens: output, credits, usd };
+  return {
+    requests,
+    attempts,
+    input_tokens: input,
+    output_tokens: output,
+    cached_input_tokens: cached,
+    cache_write_input_tokens: cacheWrite,
+    reasoning_tokens: reasoning,
+    credits,
+    usd,
+  };
 }
 
 describe('GET /projects/:id/usage', () => {
@@ -76,7 +90,7 @@ describe('GET /projects/:id/usage', () => {
     const a = (overrides: Partial<LedgerEntry>): LedgerEntry => makeEntry({ project_id: projectA, ...overrides });
     const r1 = requestId('u1');
     const entries: LedgerEntry[] = [
-      // r1: a failed attempt on gpt-4o, then a fallback to claude, 2026-01-10.
+      // r1: a failed attempt on gpt-4o, then a fallback to claude (reading and writing its prompt cache), 2026-01-10.
       a({
         request_id: r1,
         attempt: 1,
@@ -97,16 +111,20 @@ describe('GET /projects/:id/usage', () => {
         provider: 'anthropic-a',
         input_tokens: 100,
         output_tokens: 50,
+        cached_input_tokens: 60,
+        cache_write_input_tokens: 20,
         micro_credits: 2_500_000,
         usd: '0.0250000000',
         created_at: '2026-01-10T08:00:05Z',
       }),
-      // r2: the last millisecond of 2026-01-10 (UTC).
+      // r2: the last millisecond of 2026-01-10 (UTC), mostly from the prompt cache, with reasoning.
       a({
         model: 'gpt-4o',
         provider: 'openai-a',
         input_tokens: 200,
         output_tokens: 20,
+        cached_input_tokens: 150,
+        reasoning_tokens: 8,
         micro_credits: 500_000,
         usd: '0.0050000000',
         created_at: '2026-01-10T23:59:59.999Z',
@@ -168,8 +186,8 @@ describe('GET /projects/:id/usage', () => {
         from: '2026-01-10',
         to: '2026-01-10',
         group_by: 'day',
-        totals: numbers(2, 3, 400, 80, 4, 0.04),
-        groups: [{ key: '2026-01-10', ...numbers(2, 3, 400, 80, 4, 0.04) }],
+        totals: numbers(2, 3, 400, 80, 4, 0.04, [210, 20, 8]),
+        groups: [{ key: '2026-01-10', ...numbers(2, 3, 400, 80, 4, 0.04, [210, 20, 8]) }],
       });
     });
 
@@ -177,21 +195,21 @@ describe('GET /projects/:id/usage', () => {
       const report = await ok('?from=2026-01-10&to=2026-01-12');
       expect(report.group_by).toBe('day');
       expect(report.groups).toEqual([
-        { key: '2026-01-10', ...numbers(2, 3, 400, 80, 4, 0.04) },
+        { key: '2026-01-10', ...numbers(2, 3, 400, 80, 4, 0.04, [210, 20, 8]) },
         { key: '2026-01-11', ...numbers(1, 1, 10, 1, 0.25, 0.0025) },
         { key: '2026-01-12', ...numbers(1, 1, 0, 0, 0, 0) },
       ]);
-      expect(report.totals).toEqual(numbers(4, 5, 410, 81, 4.25, 0.0425));
+      expect(report.totals).toEqual(numbers(4, 5, 410, 81, 4.25, 0.0425, [210, 20, 8]));
     });
 
     it('groups by model, highest credits first; a request over two models counts in each', async () => {
       const report = await ok('?from=2026-01-10&to=2026-01-12&group_by=model');
       expect(report.groups).toEqual([
-        { key: 'claude', ...numbers(1, 1, 100, 50, 2.5, 0.025) },
-        { key: 'gpt-4o', ...numbers(3, 3, 310, 31, 1.75, 0.0175) },
+        { key: 'claude', ...numbers(1, 1, 100, 50, 2.5, 0.025, [60, 20, 0]) },
+        { key: 'gpt-4o', ...numbers(3, 3, 310, 31, 1.75, 0.0175, [150, 0, 8]) },
         { key: null, ...numbers(1, 1, 0, 0, 0, 0) },
       ]);
-      expect(report.totals).toEqual(numbers(4, 5, 410, 81, 4.25, 0.0425));
+      expect(report.totals).toEqual(numbers(4, 5, 410, 81, 4.25, 0.0425, [210, 20, 8]));
     });
 
     it('groups by provider', async () => {
@@ -257,7 +275,7 @@ describe('GET /projects/:id/usage', () => {
   describe('access', () => {
     it('answers the project members, its API key and administrators', async () => {
       const query = '?from=2026-01-10&to=2026-01-10';
-      const expected = numbers(2, 3, 400, 80, 4, 0.04);
+      const expected = numbers(2, 3, 400, 80, 4, 0.04, [210, 20, 8]);
       expect((await ok(query, { token: owner.token })).totals).toEqual(expected);
       expect((await ok(query, { token: member.token })).totals).toEqual(expected);
       expect((await ok(query, { token: adminToken })).totals).toEqual(expected);

@@ -1,14 +1,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Logger } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { register } from 'prom-client';
+import { register, Registry } from 'prom-client';
 import { type AppConfig, loadConfig } from '../../src/config/app-config';
 import { ConfigModule } from '../../src/config/config.module';
 import { MetricsModule } from '../../src/metrics/metrics.module';
 import { ProvidersModule } from '../../src/providers/providers.module';
 import { ProvidersService } from '../../src/providers/providers.service';
-import { PROBE_UP } from '../../src/providers/providers.metrics';
+import { PROBE_UP, ProviderMetrics } from '../../src/providers/providers.metrics';
 import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstreams';
 import { upstreamFailure, waitFor } from './helpers';
 
@@ -169,5 +170,73 @@ describe('ProvidersModule', () => {
     const before = count();
     await new Promise((resolve) => setTimeout(resolve, 150)); // three probe intervals
     expect(count()).toBe(before);
+  });
+});
+
+describe('ProvidersService at startup', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  /** A service over `file` (a providers file's text), with the startup log lines it wrote. */
+  function serviceOver(file: string): { service: ProvidersService; logged: string[] } {
+    const path = join(dir, `startup-${Math.random().toString(36).slice(2)}.yaml`);
+    writeFileSync(path, file);
+    const logged: string[] = [];
+    const record = (message: unknown): void => void logged.push(String(message));
+    jest.spyOn(Logger.prototype, 'log').mockImplementation(record);
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(record);
+    const settings = loadConfig({ PROVIDERS_FILE: path, TEST_OPENAI_KEY: OPENAI_KEY });
+    settings.PROVIDER_PROBE_INTERVAL_MS = 50;
+    return { service: new ProvidersService(settings, ProviderMetrics.inRegistry(new Registry())), logged };
+  }
+
+  it('logs one line per instance: id, kind, host and models, never a path or a key', async () => {
+    const { service: started, logged } = serviceOver(`
+providers:
+  - id: hosted
+    kind: openai
+    base_url: ${openai.origin.replace('//', '//user:pass@')}/v1/secret-path?key=abc
+    api_key_env: TEST_OPENAI_KEY
+    models: [gpt-4o-mini, gpt-4o]
+  - id: tags
+    kind: ollama
+    base_url: ${ollama.baseUrl}
+`);
+    started.onApplicationBootstrap();
+    await started.onApplicationShutdown();
+    const host = new URL(openai.origin).host;
+    expect(logged).toEqual([
+      `Provider hosted: openai at ${host}, models: gpt-4o-mini, gpt-4o`,
+      `Provider tags: ollama at ${new URL(ollama.baseUrl).host}, models: what /api/tags reports (known after the first probe)`,
+    ]);
+    const text = logged.join('\n');
+    for (const secret of ['secret-path', 'key=abc', 'user', 'pass', OPENAI_KEY]) expect(text).not.toContain(secret);
+  });
+
+  it('says when no instance is configured', () => {
+    const { service: empty, logged } = serviceOver('providers: []\n');
+    empty.onApplicationBootstrap();
+    expect(empty.configured).toBe(false);
+    expect(logged).toEqual([expect.stringContaining('503 no_providers')]);
+  });
+
+  it('an ollama instance declared without models serves what /api/tags reports, from the first probe', async () => {
+    const tags = await startFakeUpstream('ollama', { models: ['qwen2.5:7b', 'llama3.2'] });
+    try {
+      const { service: discovering } = serviceOver(`
+providers:
+  - id: tags
+    kind: ollama
+    base_url: ${tags.baseUrl}
+`);
+      expect(discovering.discovered()).toEqual([{ instanceId: 'tags', models: [] }]);
+      expect(discovering.instancesForModel('qwen2.5:7b')).toEqual([]);
+      discovering.onApplicationBootstrap();
+      await waitFor(() => discovering.discovered()[0].models.length > 0, 2_000, 'the first probe');
+      expect(discovering.discovered()).toEqual([{ instanceId: 'tags', models: ['qwen2.5:7b', 'llama3.2:latest'] }]);
+      expect(discovering.instancesForModel('llama3.2:latest').map((i) => i.id)).toEqual(['tags']);
+      await discovering.onApplicationShutdown();
+    } finally {
+      await tags.close();
+    }
   });
 });

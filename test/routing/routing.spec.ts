@@ -2,7 +2,7 @@ import { loadConfig } from '../../src/config/app-config';
 import { ConfigError } from '../../src/config/app-config';
 import type { ProvidersService } from '../../src/providers/providers.service';
 import { BUILT_IN_MODELS, mergeCatalog, ModelEntry } from '../../src/routing/catalog';
-import { costOf, usdString } from '../../src/metering/pricing';
+import { costOf, costOfUsage, usdString } from '../../src/metering/pricing';
 import { RoutingService } from '../../src/routing/routing.service';
 import { balanced, Candidate, costOptimized, latencyOptimized, qualityOptimized } from '../../src/routing/strategies';
 import { countChatTokens, countTextTokens } from '../../src/metering/tokenizer';
@@ -28,6 +28,32 @@ describe('pricing', () => {
 
   it('follows the credits-per-dollar rate', () => {
     expect(costOf(model('gpt-4'), 1500, 500, 1000).credits).toBe(75);
+  });
+
+  it('prices cached input at the cache-read price and reasoning once, as output', () => {
+    // gpt-4o: 2.50 input, 1.25 cached input, 10 output. 1000 in (800 cached) + 200 out (150 reasoning).
+    const usage = { input_tokens: 1000, output_tokens: 200, cached_input_tokens: 800, reasoning_tokens: 150 };
+    expect(costOfUsage(model('gpt-4o'), usage, 100).micro_credits).toBe(200 * 250 + 800 * 125 + 200 * 1000);
+    expect(costOfUsage(model('gpt-4o-mini'), usage, 100).micro_credits).toBe(200 * 15 + 800 * 7.5 + 200 * 60);
+  });
+
+  it('prices cache writes at the cache-write price (Anthropic: 1.25× input, reads 0.1×)', () => {
+    const opus = model('claude-3-opus-20240229');
+    expect([opus.cache_read_usd_per_1m, opus.cache_write_usd_per_1m]).toEqual([1.5, 18.75]);
+    const usage = { input_tokens: 1000, output_tokens: 10, cached_input_tokens: 600, cache_write_input_tokens: 300 };
+    // 100 plain × 15 + 600 read × 1.5 + 300 written × 18.75 + 10 out × 75 (USD per 1M), × 100 credits per USD.
+    expect(costOfUsage(opus, usage, 100).micro_credits).toBe(100 * 1500 + 600 * 150 + 300 * 1875 + 10 * 7500);
+  });
+
+  it('prices cached input as input when the model has no cache price', () => {
+    const gpt4 = model('gpt-4');
+    const usage = { input_tokens: 1500, output_tokens: 500, cached_input_tokens: 1000, cache_write_input_tokens: 100 };
+    expect(costOfUsage(gpt4, usage, 100)).toEqual(costOf(gpt4, 1500, 500, 100));
+  });
+
+  it('never prices input below zero when a report counts more cached than input tokens', () => {
+    const usage = { input_tokens: 10, output_tokens: 0, cached_input_tokens: 20 };
+    expect(costOfUsage(model('gpt-4o'), usage, 100).micro_credits).toBe(20 * 125);
   });
 });
 
@@ -56,6 +82,46 @@ describe('catalog', () => {
     expect(models.find((m) => m.name === 'cheap')?.aliases).toEqual(['fast']);
     expect(models.some((m) => m.name === 'my-model')).toBe(false);
     expect(problems).toEqual([expect.stringContaining('my-model has no price')]);
+  });
+
+  it('merges declared cache prices, output limits and token-limit fields', () => {
+    const { models, problems } = mergeCatalog([
+      { name: 'gpt-4o', cache_read_usd_per_1m: 1, max_output_tokens: 8_000 },
+      {
+        name: 'o3-mini',
+        input_usd_per_1m: 1.1,
+        output_usd_per_1m: 4.4,
+        cache_read_usd_per_1m: 0.55,
+        max_output_tokens: 100_000,
+        max_tokens_field: 'max_completion_tokens',
+      },
+    ]);
+    expect(problems).toEqual([]);
+    expect(models.find((m) => m.name === 'gpt-4o')).toMatchObject({
+      input_usd_per_1m: 2.5,
+      cache_read_usd_per_1m: 1,
+      max_output_tokens: 8_000,
+      max_tokens_field: 'max_tokens',
+    });
+    expect(models.find((m) => m.name === 'o3-mini')).toMatchObject({
+      cache_read_usd_per_1m: 0.55,
+      cache_write_usd_per_1m: undefined,
+      max_output_tokens: 100_000,
+      max_tokens_field: 'max_completion_tokens',
+    });
+  });
+
+  it('prices a declared model of a self-hosted instance at 0 when it names no price', () => {
+    const { models, problems } = mergeCatalog(
+      [{ name: 'qwen2.5:7b', context_window: 32_768 }],
+      new Set(['qwen2.5:7b']),
+    );
+    expect(problems).toEqual([]);
+    expect(models.find((m) => m.name === 'qwen2.5:7b')).toMatchObject({
+      input_usd_per_1m: 0,
+      output_usd_per_1m: 0,
+      context_window: 32_768,
+    });
   });
 
   it('refuses a declared modality it does not know', () => {
@@ -167,7 +233,11 @@ describe('RoutingService.plan', () => {
     models: [{ name: 'fast-local', input_usd_per_1m: 0, output_usd_per_1m: 0, quality: 0.4, aliases: ['fast'] }],
   };
   const open = new Set<string>();
-  const providers = { isAvailable: (id: string) => !open.has(id) } as unknown as ProvidersService;
+  const providers = {
+    configured: true,
+    discovered: () => [],
+    isAvailable: (id: string) => !open.has(id),
+  } as unknown as ProvidersService;
   const routing = new RoutingService(config, providers);
   const base = {
     strategy: 'cost_optimized' as const,
@@ -217,12 +287,87 @@ describe('RoutingService.plan', () => {
     bad.gateway = { providers: [provider('x', ['mystery-model'])], models: [] };
     expect(() => new RoutingService(bad, providers)).toThrow(ConfigError);
   });
+
+  it('serves the unpriced models of ollama and self-hosted instances at no cost', () => {
+    const local = loadConfig({});
+    local.gateway = {
+      providers: [
+        provider('ollama', ['qwen2.5:7b', 'llama3.1:8b'], 'ollama'),
+        { ...provider('vllm', ['my-finetune']), self_hosted: true },
+      ],
+      models: [],
+    };
+    const served = new RoutingService(local, providers);
+    expect(served.plan({ ...base, model: 'qwen2.5:7b' }).candidates[0]).toMatchObject({
+      instanceId: 'ollama',
+      model: { name: 'qwen2.5:7b', input_usd_per_1m: 0, output_usd_per_1m: 0 },
+    });
+    // A catalog alias keeps its catalog entry.
+    expect(served.plan({ ...base, model: 'llama3.1:8b' }).candidates[0].model.name).toBe('llama-3.1-8b');
+    expect(served.plan({ ...base, model: 'my-finetune' }).candidates[0].model).toMatchObject({
+      input_usd_per_1m: 0,
+      output_usd_per_1m: 0,
+    });
+  });
+
+  it('routes to what an ollama instance without models reported at its last probe', () => {
+    const reported: string[] = [];
+    const discovering = {
+      configured: true,
+      discovered: () => [{ instanceId: 'ollama', models: reported }],
+      isAvailable: () => true,
+    } as unknown as ProvidersService;
+    const local = loadConfig({});
+    local.gateway = { providers: [provider('ollama', [], 'ollama')], models: [] };
+    const served = new RoutingService(local, discovering);
+    expect(codeOf(() => served.plan({ ...base, model: 'phi3:mini' }))).toBe('model_not_found');
+    reported.push('phi3:mini', 'mistral:7b', 'gemma2:latest');
+    expect(served.plan({ ...base, model: 'phi3:mini' }).candidates[0]).toMatchObject({
+      instanceId: 'ollama',
+      upstreamModel: 'phi3:mini',
+      model: { name: 'phi3:mini', input_usd_per_1m: 0 },
+    });
+    expect(served.plan({ ...base, model: 'mistral-7b' }).candidates[0].upstreamModel).toBe('mistral:7b');
+    expect(served.plan({ ...base, model: 'gemma2' }).candidates[0]).toMatchObject({
+      upstreamModel: 'gemma2:latest',
+      model: { name: 'gemma2:latest', aliases: ['gemma2'], output_usd_per_1m: 0 },
+    });
+    expect(served.listings().map((l) => l.model.name)).toEqual(['mistral-7b', 'phi3:mini', 'gemma2:latest']);
+  });
+
+  it('answers no_providers when no instance is configured, and still prices the catalog', () => {
+    const none = new RoutingService(loadConfig({}), {
+      configured: false,
+      discovered: () => [],
+      isAvailable: () => false,
+    } as unknown as ProvidersService);
+    expect(codeOf(() => none.plan({ ...base, model: 'gpt-4o' }))).toBe('no_providers');
+    expect(none.catalogPlan({ ...base, model: 'gpt-4o' }).candidates).toEqual([
+      { model: model('gpt-4o'), instanceId: '', upstreamModel: 'gpt-4o', latencyMs: null },
+    ]);
+    const auto = none.catalogPlan({ ...base, model: 'auto' });
+    expect(auto.candidates.length).toBeGreaterThan(1);
+    expect(auto.candidates.every((c) => c.model.modalities.includes('chat'))).toBe(true);
+    expect(codeOf(() => none.catalogPlan({ ...base, model: 'nope' }))).toBe('model_not_found');
+  });
+
+  it('prices an unserved catalog model alongside served ones', () => {
+    expect(routing.catalogPlan({ ...base, model: 'claude-3-opus' }).candidates[0]).toMatchObject({
+      instanceId: '',
+      model: { name: 'claude-3-opus-20240229' },
+    });
+    expect(routing.catalogPlan({ ...base, model: 'gpt-4' }).candidates[0].instanceId).toBe('openai-a');
+  });
 });
 
-function provider(id: string, models: string[]): ReturnType<typeof loadConfig>['gateway']['providers'][number] {
+function provider(
+  id: string,
+  models: string[],
+  kind: 'openai' | 'ollama' = 'openai',
+): ReturnType<typeof loadConfig>['gateway']['providers'][number] {
   return {
     id,
-    kind: 'openai',
+    kind,
     base_url: 'http://127.0.0.1:1/v1',
     models,
     timeout_ms: 1000,

@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from '../../src/config/app-config';
+import { parseGatewayConfig } from '../../src/config/gateway-config';
 
 function problems(env: Record<string, string>): string[] {
   try {
@@ -62,5 +63,61 @@ describe('loadConfig', () => {
 
   it('ignores unrelated environment variables', () => {
     expect(() => loadConfig({ HOSTNAME: 'x', SOMETHING_ELSE: '1' })).not.toThrow();
+  });
+});
+
+describe('parseGatewayConfig', () => {
+  const parse = (text: string): ReturnType<typeof parseGatewayConfig> => parseGatewayConfig(text, {});
+
+  it('lets an ollama instance leave out its models, and only an ollama one', () => {
+    const { config, problems } = parse(`
+providers:
+  - { id: local, kind: ollama, base_url: http://127.0.0.1:11434 }
+  - { id: hosted, kind: openai, base_url: https://api.openai.com/v1 }
+`);
+    expect(config.providers.map((p) => [p.id, p.models])).toEqual([['local', []]]);
+    expect(problems).toEqual([
+      'providers[1].models: must list at least one model (only an ollama instance may leave it out)',
+    ]);
+  });
+
+  it('reads self_hosted, and refuses anything but a boolean', () => {
+    const { config, problems } = parse(`
+providers:
+  - { id: vllm, kind: openai, base_url: http://127.0.0.1:8000/v1, models: [m], self_hosted: true }
+  - { id: bad, kind: openai, base_url: http://127.0.0.1:8001/v1, models: [m], self_hosted: "yes" }
+`);
+    expect(config.providers.map((p) => [p.id, p.self_hosted])).toEqual([['vllm', true]]);
+    expect(problems).toEqual(['providers[1].self_hosted: must be true or false']);
+  });
+
+  it('reads the output limit, the token-limit field and the cache prices of a model', () => {
+    const { config, problems } = parse(`
+models:
+  - name: o3-mini
+    input_usd_per_1m: 1.1
+    output_usd_per_1m: 4.4
+    cache_read_usd_per_1m: 0.55
+    cache_write_usd_per_1m: 1.1
+    max_output_tokens: 100000
+    max_tokens_field: max_completion_tokens
+  - { name: bad, max_output_tokens: 0, max_tokens_field: max_length, cache_read_usd_per_1m: -1 }
+`);
+    expect(config.models).toEqual([
+      expect.objectContaining({
+        name: 'o3-mini',
+        cache_read_usd_per_1m: 0.55,
+        cache_write_usd_per_1m: 1.1,
+        max_output_tokens: 100_000,
+        max_tokens_field: 'max_completion_tokens',
+      }),
+    ]);
+    expect(problems.sort()).toEqual(
+      [
+        'models[1].cache_read_usd_per_1m: must be a number in 0..∞',
+        'models[1].max_output_tokens: must be an integer in 1..∞',
+        'models[1].max_tokens_field: must be one of max_tokens, max_completion_tokens',
+      ].sort(),
+    );
   });
 });

@@ -23,6 +23,7 @@ export const ERROR_STATUS = {
   internal_error: 500,
   upstream_error: 502,
   service_unavailable: 503,
+  no_providers: 503,
   upstream_timeout: 504,
 } as const;
 

@@ -11,8 +11,15 @@ export interface LedgerEntry {
   /** Provider instance id, null when no upstream was called. */
   provider: string | null;
   model: string | null;
+  /** Every input token, cached ones included. */
   input_tokens: number;
   output_tokens: number;
+  /** Of input_tokens: read from the provider's prompt cache. */
+  cached_input_tokens: number;
+  /** Of input_tokens: written to the provider's prompt cache. */
+  cache_write_input_tokens: number;
+  /** Of output_tokens: spent on reasoning. */
+  reasoning_tokens: number;
   /** Integer micro-credits (1 credit = 1 000 000 micro-credits; 1 USD = 100 credits by default). */
   micro_credits: number;
   /** USD as a decimal string with up to 10 decimals, e.g. "0.0750000000". */

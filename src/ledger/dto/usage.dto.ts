@@ -44,8 +44,11 @@ export class UsageQueryDto {
 export class UsageTotalsDto {
   @ApiProperty({ description: 'Distinct requests' }) requests!: number;
   @ApiProperty({ description: 'Attempts (a request with fallbacks has several)' }) attempts!: number;
-  @ApiProperty() input_tokens!: number;
+  @ApiProperty({ description: 'Every input token, cached ones included' }) input_tokens!: number;
   @ApiProperty() output_tokens!: number;
+  @ApiProperty({ description: 'Of input_tokens: read from the prompt cache' }) cached_input_tokens!: number;
+  @ApiProperty({ description: 'Of input_tokens: written to the prompt cache' }) cache_write_input_tokens!: number;
+  @ApiProperty({ description: 'Of output_tokens: spent on reasoning' }) reasoning_tokens!: number;
   @ApiProperty({ description: 'Credits (micro-credits / 1 000 000)', example: 1.25 }) credits!: number;
   @ApiProperty({ description: 'US dollars', example: 0.0125 }) usd!: number;
 }
