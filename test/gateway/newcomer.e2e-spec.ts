@@ -51,8 +51,9 @@ describe('a newcomer with no provider configured', () => {
   ])('POST %s answers 503 no_providers naming PROVIDERS_FILE and the README section', async (path, body) => {
     const res: ApiResponse = await api.post(path, body, { apiKey });
     expect(res.status).toBe(503);
-    // The envelope differs by route (each API's own error shape); the code and the hint do not.
-    expect(res.text).toContain('no_providers');
+    // The envelope differs by route (each API's own error shape); the hint does not. Anthropic's shape
+    // has no code: its type says overloaded (503), as Anthropic's own does.
+    expect(res.text).toContain(path === '/v1/messages' ? '"type":"overloaded_error"' : '"no_providers"');
     expect(res.text).toContain('PROVIDERS_FILE');
     expect(res.text).toContain('README, section \\"LLM gateway\\"');
   });
