@@ -330,4 +330,32 @@ describe('tool calling and structured output, both SDKs, every upstream kind', (
       ],
     });
   });
+
+  it('anthropic SDK streaming ← anthropic upstream: thinking, text and tool_use blocks and cache usage come back intact', async () => {
+    const blocks = [
+      { type: 'thinking' as const, thinking: 'I should look it up.', signature: 'EqQBCgIYAhIM' },
+      { type: 'redacted_thinking' as const, data: 'EmwKAhgBEgy3' },
+      { type: 'text' as const, text: 'Checking the weather.' },
+      { type: 'tool_use' as const, ...OSLO },
+      { type: 'tool_use' as const, ...ROME },
+    ];
+    fakes.anthropic.reply.anthropic = { content: blocks, cacheRead: 900, cacheWrite: 100 };
+    const final = await anthropic.messages
+      .stream({
+        model: MODEL.anthropic,
+        max_tokens: 2048,
+        thinking: { type: 'enabled', budget_tokens: 1024 },
+        tools: [WEATHER_TOOL],
+        messages: [{ role: 'user', content: 'Weather in Oslo and Rome?' }],
+      })
+      .finalMessage();
+    expect(final.content).toEqual(blocks);
+    expect(final.stop_reason).toBe('tool_use');
+    expect(final.usage).toMatchObject({
+      input_tokens: 12,
+      output_tokens: 6,
+      cache_read_input_tokens: 900,
+      cache_creation_input_tokens: 100,
+    });
+  });
 });
