@@ -75,6 +75,45 @@ describe('anthropic fake: tool use, thinking and prompt-cache usage', () => {
     });
   });
 
+  it('streams thinking and two tool calls out of the assembler: calls 0 and 1, cache usage, finish tool_calls', async () => {
+    fake.reply.anthropic = {
+      content: [...BLOCKS, { type: 'tool_use', id: 'toolu_01B', name: 'get_time', input: { zone: 'Europe/Paris' } }],
+      cacheRead: 100,
+      cacheWrite: 20,
+    };
+    const { instance } = createInstance(declaration(fake, { api_key: 'sk-ant-fake' }));
+    const { events, error } = await drain(
+      instance.chatStream({
+        model: 'claude-3-5-haiku-20241022',
+        messages: [{ role: 'user', content: 'Weather and time in Paris?' }],
+        thinking: { type: 'enabled', budget_tokens: 1024 },
+      }),
+    );
+    expect(error).toBeUndefined();
+    expect(fake.requests[0].body).toMatchObject({ thinking: { type: 'enabled', budget_tokens: 1024 } });
+    // Anthropic numbers content blocks (the tool_use blocks are 3 and 4); the calls are 0 and 1.
+    const calls = events.filter((e) => e.type === 'tool_call');
+    expect(calls.filter((c) => c.id !== undefined)).toEqual([
+      { type: 'tool_call', index: 0, id: 'toolu_01A', name: 'get_weather', arguments: '' },
+      { type: 'tool_call', index: 1, id: 'toolu_01B', name: 'get_time', arguments: '' },
+    ]);
+    const argumentsOf = (index: number): string => calls.map((c) => (c.index === index ? c.arguments : '')).join('');
+    expect(JSON.parse(argumentsOf(0))).toEqual({ location: 'Paris', unit: 'celsius' });
+    expect(JSON.parse(argumentsOf(1))).toEqual({ zone: 'Europe/Paris' });
+    const thinking = events.filter((e) => e.type === 'thinking');
+    expect(thinking.map((t) => t.thinking ?? '').join('')).toBe('I should look it up.');
+    expect(thinking).toContainEqual({ type: 'thinking', signature: 'EqQBCgIYAhIM' });
+    expect(thinking).toContainEqual({ type: 'thinking', redacted: 'EmwKAhgBEgy3' });
+    expect(textOf(events)).toBe('Checking the weather.');
+    expect(events.slice(-2)).toEqual([
+      {
+        type: 'usage',
+        usage: { input_tokens: 132, output_tokens: 6, cached_input_tokens: 100, cache_write_input_tokens: 20 },
+      },
+      { type: 'finish', finish_reason: 'tool_calls' },
+    ]);
+  });
+
   it('streams a structured answer as text', async () => {
     fake.reply.anthropic = {
       content: [{ type: 'tool_use', id: 'toolu_02', name: ANSWER_TOOL_NAME, input: { city: 'Paris', temp_c: 21 } }],

@@ -329,6 +329,14 @@ export class ChatCompletionRequestDto {
   prediction?: Record<string, unknown>;
 
   @ApiPropertyOptional({
+    description:
+      "Sample from the k likeliest tokens (not OpenAI's: vLLM's, Anthropic's and Ollama's; -1 is off for vLLM)",
+  })
+  @IsOptional()
+  @IsInt()
+  top_k?: number;
+
+  @ApiPropertyOptional({
     enum: [...STRATEGIES],
     description: 'Routing strategy for `auto` (also the X-Conflux-Strategy header)',
   })

@@ -58,6 +58,7 @@ export function openAiChat(body: ChatCompletionRequestDto, ctx: RequestContext):
         reasoning_effort: body.reasoning_effort,
         modalities: body.modalities,
         prediction: body.prediction,
+        top_k: body.top_k,
       },
       extra: extraFields(body),
       vision: hasImages(messages),

@@ -32,6 +32,12 @@ export function optionalCount(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : undefined;
 }
 
+/** A count the upstream reported; zero is left out like an absent one (a usage detail that did not occur). */
+export function positiveCount(value: unknown): number | undefined {
+  const count = optionalCount(value);
+  return count ? count : undefined;
+}
+
 export function parseJson(text: string, what: string): unknown {
   try {
     return JSON.parse(text) as unknown;

@@ -25,6 +25,7 @@ import {
   optionalString,
   parseDataUrl,
   parseJson,
+  positiveCount,
   type JsonObject,
 } from '../wire';
 
@@ -274,8 +275,9 @@ export function anthropicStopReason(value: unknown): FinishReason {
 export function anthropicUsage(value: unknown): Partial<TokenUsage> {
   if (!isObject(value)) return {};
   const input = optionalCount(value.input_tokens);
-  const read = optionalCount(value.cache_read_input_tokens);
-  const written = optionalCount(value.cache_creation_input_tokens);
+  // Anthropic always reports both, zero when nothing was cached: as for the other kinds, zero is no detail.
+  const read = positiveCount(value.cache_read_input_tokens);
+  const written = positiveCount(value.cache_creation_input_tokens);
   const usage: Partial<TokenUsage> = {};
   if (input !== undefined) usage.input_tokens = input + (read ?? 0) + (written ?? 0);
   // A zero count is left out, like a missing one (as for the other kinds).

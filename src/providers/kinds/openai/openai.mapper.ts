@@ -21,6 +21,7 @@ import {
   optionalCount,
   optionalString,
   parseJson,
+  positiveCount,
   vectorAt,
 } from '../wire';
 
@@ -126,12 +127,6 @@ export function openaiFinishReason(value: unknown): FinishReason {
     default:
       return 'stop';
   }
-}
-
-/** A count the upstream reported; zero is left out like an absent one. */
-function positiveCount(value: unknown): number | undefined {
-  const count = optionalCount(value);
-  return count ? count : undefined;
 }
 
 export function openaiUsage(value: unknown): TokenUsage | undefined {
