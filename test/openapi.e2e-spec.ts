@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { startApp, TestApp } from './support/app';
 import { signInAdmin } from './support/fixtures';
-import { Api, expectEnvelope } from './support/http';
+import { Api, ApiResponse, expectEnvelope, expectOpenAiError } from './support/http';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 type Method = (typeof METHODS)[number];
@@ -32,6 +32,21 @@ const PUBLIC_OPERATIONS = new Set([
   'GET /health/live',
   'GET /health/ready',
 ]);
+
+/** The compatible LLM routes answer errors in their API's own shape, every other route in the envelope. */
+const OPENAI_PATHS = new Set(['/v1/chat/completions', '/v1/embeddings', '/v1/models']);
+const ANTHROPIC_PATHS = new Set(['/v1/messages']);
+
+function expectUnauthorized(path: string, res: ApiResponse): void {
+  if (OPENAI_PATHS.has(path)) expectOpenAiError(res, 401, 'unauthorized');
+  else if (ANTHROPIC_PATHS.has(path)) {
+    expect({ status: res.status, type: res.body.type, error: res.body.error }).toEqual({
+      status: 401,
+      type: 'error',
+      error: { type: 'authentication_error', message: expect.any(String) },
+    });
+  } else expectEnvelope(res, 401, 'unauthorized');
+}
 
 const DOCUMENTED_PATHS = [
   '/auth/login',
@@ -140,7 +155,7 @@ describe('OpenAPI document, docs UI and metrics', () => {
         expect({ op: label(op), status: res.status }).not.toEqual({ op: label(op), status: 401 });
         expect(res.status).toBeLessThan(500);
       } else {
-        expectEnvelope(res, 401, 'unauthorized');
+        expectUnauthorized(op.path, res);
       }
       answers.push(`${label(op)} ${res.status}`);
     }

@@ -1,6 +1,7 @@
 import { Body, Controller, HttpCode, Post, Res, UseGuards } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { NativeErrors } from '../common/errors/all-exceptions.filter';
 import { ApiAuthenticated } from '../common/http/api-docs.decorators';
 import { CallerGuard } from './caller.guard';
 import { replyChat } from './chat-reply';
@@ -15,6 +16,7 @@ import { RequestContext } from './request-context';
 @ApiAuthenticated()
 @ApiHeader({ name: 'Idempotency-Key', required: false })
 @UseGuards(IdempotencyGuard)
+@NativeErrors('anthropic')
 @Controller('v1')
 export class AnthropicController {
   constructor(private readonly chat: ChatUseCase) {}

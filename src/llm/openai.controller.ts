@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Post, Res, UseGuards } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { NativeErrors } from '../common/errors/all-exceptions.filter';
 import { ApiAuthenticated } from '../common/http/api-docs.decorators';
 import { STRATEGIES } from '../routing/routing.api';
 import { RoutingService } from '../routing/routing.service';
@@ -20,6 +21,7 @@ import { sendJson } from './reply';
 @ApiHeader({ name: 'X-Conflux-Project', required: false, description: 'Project to bill (signed-in users)' })
 @ApiHeader({ name: 'Idempotency-Key', required: false })
 @UseGuards(IdempotencyGuard)
+@NativeErrors('openai')
 @Controller('v1')
 export class OpenAiController {
   constructor(

@@ -1,5 +1,5 @@
 import { FakeUpstream, startFakeUpstream } from '../support/fake-upstreams';
-import { expectEnvelope } from '../support/http';
+import { expectEnvelope, expectOpenAiError } from '../support/http';
 import { Gateway, NO_RETRY, startGateway, waitForLedger } from './gateway-support';
 
 const chatBody = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
@@ -115,7 +115,7 @@ describe('gateway API contracts', () => {
       const headers = { 'idempotency-key': `mismatch-${Date.now()}` };
       expect((await gw.api.post('/v1/chat/completions', chatBody(), { ...key(), headers })).status).toBe(200);
       const other = await gw.api.post('/v1/chat/completions', chatBody({ max_tokens: 11 }), { ...key(), headers });
-      expectEnvelope(other, 422, 'unprocessable_entity');
+      expectOpenAiError(other, 422, 'unprocessable_entity');
       expect(openaiFake.requestsTo('/chat/completions')).toHaveLength(1);
     });
 
@@ -137,7 +137,7 @@ describe('gateway API contracts', () => {
     });
   });
 
-  describe('bad input: a 4xx envelope, no upstream call, no quota consumed', () => {
+  describe('bad input: a 4xx error, no upstream call, no quota consumed', () => {
     const cases: [string, Record<string, unknown>, number, string][] = [
       ['unknown model', chatBody({ model: 'no-such-model' }), 404, 'model_not_found'],
       ['empty messages', chatBody({ messages: [] }), 400, 'validation_failed'],
@@ -155,7 +155,7 @@ describe('gateway API contracts', () => {
 
     it.each(cases)('%s', async (_name, body, status, error) => {
       const res = await gw.api.post('/v1/chat/completions', body, key());
-      expectEnvelope(res, status, error);
+      expectOpenAiError(res, status, error);
       expect(openaiFake.requests.filter((r) => r.method === 'POST')).toHaveLength(0);
       expect(localFake.requests.filter((r) => r.method === 'POST')).toHaveLength(0);
       const quota = await gw.api.get<{ daily: { spent: number; reserved: number } }>(
@@ -171,12 +171,12 @@ describe('gateway API contracts', () => {
         chatBody({ messages: [{ role: 'user', content: 'x'.repeat(11 * 1024 * 1024) }] }),
         key(),
       );
-      expectEnvelope(res, 413, 'payload_too_large');
+      expectOpenAiError(res, 413, 'payload_too_large');
     });
 
     it('a signed-in user must name a project they belong to', async () => {
       const missing = await gw.api.post('/v1/chat/completions', chatBody(), { token: gw.adminToken });
-      expectEnvelope(missing, 400, 'validation_failed');
+      expectOpenAiError(missing, 400, 'validation_failed');
       const ok = await gw.api.post('/v1/chat/completions', chatBody(), {
         token: gw.adminToken,
         headers: { 'x-conflux-project': gw.projectId },

@@ -65,7 +65,7 @@ describe('a project budget under 200 concurrent requests over two instances', ()
     const refused = results.filter((r) => r.status !== 200);
     // Each request holds exactly its cost: no request is refused while budget for it remains.
     expect(served).toHaveLength(AFFORDABLE);
-    expect(new Set(refused.map((r) => `${r.status} ${String(r.body.error)}`))).toEqual(
+    expect(new Set(refused.map((r) => `${r.status} ${String((r.body.error as { code?: unknown }).code)}`))).toEqual(
       new Set(['402 budget_exceeded']),
     );
     expect(upstream.requestsTo('/chat/completions')).toHaveLength(AFFORDABLE);

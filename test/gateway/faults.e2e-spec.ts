@@ -163,11 +163,11 @@ describe('fault injection: breakers, fallbacks and the ledger', () => {
       }),
     });
     const body = (await res.json()) as {
-      error: string;
+      error: { code: string };
       details: { attempts: { provider: string; error_class: string }[] };
     };
     expect(res.status).toBe(502);
-    expect(body.error).toBe('upstream_error');
+    expect(body.error.code).toBe('upstream_error');
     expect(body.details.attempts.map((a) => a.error_class)).toEqual(['http_5xx', 'http_5xx']);
     const quota = (await (
       await fetch(`${gw.t.url}/projects/${gw.projectId}/quota`, { headers: { 'x-api-key': gw.apiKey } })
@@ -204,6 +204,8 @@ describe('fault injection: breakers, fallbacks and the ledger', () => {
       primary.cutStreamAfter(2);
       const { text, error } = await streamText();
       expect(error).toBeInstanceOf(Error);
+      // The SDK raises the error event in OpenAI's own shape.
+      expect(error).toMatchObject({ type: 'server_error', code: 'stream_cut' });
       expect(text.length).toBeGreaterThan(0);
       expect('one two three four five six'.startsWith(text)).toBe(true);
       expect(backup.requestsTo('/chat/completions')).toHaveLength(0);

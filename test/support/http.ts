@@ -71,3 +71,13 @@ export function expectEnvelope(res: ApiResponse, status: number, error: string):
   expect(typeof res.body.message).toBe('string');
   expect(res.body.request_id).toBe(res.headers.get('x-request-id'));
 }
+
+/** Asserts OpenAI's error shape (the OpenAI-compatible routes), carrying our code and request id. */
+export function expectOpenAiError(res: ApiResponse, status: number, code: string): void {
+  const error = res.body?.error as { param?: unknown } | undefined;
+  expect({ status: res.status, error }).toEqual({
+    status,
+    error: { message: expect.any(String), type: expect.any(String), param: error?.param ?? null, code },
+  });
+  expect(res.body.request_id).toBe(res.headers.get('x-request-id'));
+}

@@ -1,17 +1,19 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger, NotFoundException } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  Logger,
+  NotFoundException,
+  UseFilters,
+} from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { requestIdOf } from '../http/request-id';
-import { AppError, codeForStatus, ErrorBody, ErrorCode } from './app-error';
+import { AppError, codeForStatus, ErrorAnswer, ErrorCode } from './app-error';
+import { DIALECT_SHAPES, dialectOfPath, ErrorDialect } from './error-dialects';
 import { ResponseAlreadySent } from './response-sent';
 
 const logger = new Logger('Errors');
-
-/** The answer to an error: status, envelope body (without request_id) and headers. */
-export interface ErrorAnswer {
-  status: number;
-  body: Omit<ErrorBody, 'request_id'>;
-  headers: Record<string, string>;
-}
 
 /** Nest's own HTTP exceptions: keep the status, take a readable message. */
 function fromHttpException(err: HttpException): ErrorAnswer {
@@ -101,15 +103,20 @@ export function sendAnswer(
   res.status(answer.status).json({ ...shape(answer), request_id: requestIdOf(req) });
 }
 
-/** Writes the envelope for any error; used by the Nest filter and by the Express error handler. */
-export function sendError(exception: unknown, req: Request, res: Response): void {
+/**
+ * Writes any error: in `dialect`, else in the dialect of the request's path (see `dialectOfPath`), else
+ * in the envelope. Used by the Nest filters and by the Express error handler.
+ */
+function sendError(exception: unknown, req: Request, res: Response, dialect = dialectOfPath(req.path)): void {
   if (exception instanceof ResponseAlreadySent) return;
-  sendAnswer(answerFor(exception, req), req, res);
+  sendAnswer(answerFor(exception, req), req, res, dialect && DIALECT_SHAPES[dialect]);
 }
 
 /**
- * The one exception filter: every error answers `{error, message, request_id, details?}`.
- * Anything unexpected is logged in full and answered with a bare 500.
+ * The global exception filter: every error answers `{error, message, request_id, details?}`. It also
+ * answers what fails before Nest has matched a route (body parsing, an unknown route or method): on the
+ * paths of routes with @NativeErrors, such errors take those routes' dialect. Anything unexpected is
+ * logged in full and answered with a bare 500.
  */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
@@ -119,7 +126,29 @@ export class AllExceptionsFilter implements ExceptionFilter {
   }
 }
 
-/** Express-level errors (body parsing happens before Nest's pipeline). */
+/** The filter @NativeErrors puts on a route: the same answer as everywhere, in the route's dialect. */
+@Catch()
+class NativeErrorsFilter implements ExceptionFilter {
+  constructor(private readonly dialect: ErrorDialect) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    sendError(exception, ctx.getRequest<Request>(), ctx.getResponse<Response>(), this.dialect);
+  }
+}
+
+/**
+ * Errors of the decorated routes (a controller or a handler) answer in the body their API's official
+ * clients parse (see error-dialects.ts), with our status, message, code, headers and `request_id`. The
+ * route's filter catches whatever its guards (authentication, rate limits, idempotency), pipes and
+ * handler throw. A request that fails before routing has no route yet: list the route's path in
+ * error-dialects.ts too.
+ */
+export function NativeErrors(dialect: ErrorDialect): ClassDecorator & MethodDecorator {
+  return UseFilters(new NativeErrorsFilter(dialect));
+}
+
+/** Express-level errors that reach past Nest's own error handler (which uses the global filter). */
 export function expressErrorHandler(err: unknown, req: Request, res: Response, _next: NextFunction): void {
   sendError(err, req, res);
 }

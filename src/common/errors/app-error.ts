@@ -35,6 +35,13 @@ export interface ErrorBody {
   details?: unknown;
 }
 
+/** The answer to an error: status, envelope body (without request_id) and headers. */
+export interface ErrorAnswer {
+  status: number;
+  body: Omit<ErrorBody, 'request_id'>;
+  headers: Record<string, string>;
+}
+
 /**
  * The one exception type of Conflux. `details` is shown to the client, so it must
  * never carry secrets; internals belong in `cause`, which is only logged.

@@ -249,5 +249,5 @@ function usageChunk(meta: CompletionMeta, usage: TokenUsage): object {
 
 /** The error event of a stream cut after its first token: SDKs raise it, and no [DONE] follows. */
 function streamError(message: string, code: string): object {
-  return { error: { message, type: 'upstream_error', code } };
+  return { error: { message, type: 'server_error', param: null, code } };
 }
