@@ -1,6 +1,7 @@
 import { Body, Controller, HttpCode, Post, Res, UseGuards } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { NativeErrors } from '../common/errors/all-exceptions.filter';
 import { ApiAuthenticated } from '../common/http/api-docs.decorators';
 import { STRATEGIES } from '../routing/routing.api';
 import { CallerGuard } from './caller.guard';
@@ -17,6 +18,7 @@ import { RequestContext } from './request-context';
 @ApiHeader({ name: 'X-Conflux-Project', required: false, description: 'Project to bill (signed-in users)' })
 @ApiHeader({ name: 'Idempotency-Key', required: false })
 @UseGuards(IdempotencyGuard)
+@NativeErrors('openai')
 @Controller('v1')
 export class ResponsesController {
   constructor(private readonly chat: ChatUseCase) {}

@@ -320,20 +320,34 @@ describe('the Responses API through Conflux, official openai SDK, OpenAI-kind an
     ];
 
     it.each(cases)('%s', async (_name, fields, message) => {
-      const res = await gw.api.post<{ message: string }>(
+      const res = await gw.api.post<{ error: { message: string; type: string; code: string } }>(
         '/v1/responses',
         { model: 'gpt-4o-mini', input: 'Hello', ...fields },
         { headers: { authorization: `Bearer ${gw.apiKey}` } },
       );
       expect(res.status).toBe(400);
-      expect(res.body.message).toContain(message);
+      expect(res.body.error).toMatchObject({ type: 'invalid_request_error', code: 'validation_failed' });
+      expect(res.body.error.message).toContain(message);
       expect(upstreamBodies(openaiFake)).toHaveLength(0);
     });
 
-    it('the SDK sees a 400 for previous_response_id', async () => {
+    it('malformed JSON, refused before routing, answers in the OpenAI shape too', async () => {
+      const res = await fetch(`${gw.t.url}/v1/responses`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${gw.apiKey}` },
+        body: '{"model": ',
+      });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ error: { type: 'invalid_request_error', code: 'malformed_json' } });
+    });
+
+    it('the SDK throws a 400 naming previous_response_id', async () => {
       await expect(
         client.responses.create({ model: 'gpt-4o-mini', input: 'Hello', previous_response_id: 'resp_123' }),
-      ).rejects.toMatchObject({ status: 400 });
+      ).rejects.toMatchObject({
+        status: 400,
+        message: expect.stringContaining('previous_response_id is not supported') as unknown,
+      });
     });
   });
 });
