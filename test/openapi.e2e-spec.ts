@@ -34,7 +34,7 @@ const PUBLIC_OPERATIONS = new Set([
 ]);
 
 /** The compatible LLM routes answer errors in their API's own shape, every other route in the envelope. */
-const OPENAI_PATHS = new Set(['/v1/chat/completions', '/v1/embeddings', '/v1/models']);
+const OPENAI_PATHS = new Set(['/v1/chat/completions', '/v1/embeddings', '/v1/models', '/v1/responses']);
 const ANTHROPIC_PATHS = new Set(['/v1/messages']);
 
 function expectUnauthorized(path: string, res: ApiResponse): void {

@@ -16,11 +16,12 @@ import { LegacyController } from './legacy.controller';
 import { LlmStats } from './llm-stats';
 import { LLM_METRIC_PROVIDERS, LlmMetrics } from './llm.metrics';
 import { OpenAiController } from './openai.controller';
+import { ResponsesController } from './responses.controller';
 
 /** The gateway API: OpenAI- and Anthropic-compatible endpoints and the legacy contracts. */
 @Module({
   imports: [AuthModule, ProvidersModule, RoutingModule, MeteringModule, QuotaModule, LedgerModule],
-  controllers: [OpenAiController, AnthropicController, LegacyController],
+  controllers: [OpenAiController, ResponsesController, AnthropicController, LegacyController],
   providers: [
     ChatUseCase,
     EmbeddingsUseCase,

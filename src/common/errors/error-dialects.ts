@@ -80,6 +80,7 @@ const DIALECT_OF_PATH = new Map<string, ErrorDialect>([
   ['/v1/chat/completions', 'openai'],
   ['/v1/embeddings', 'openai'],
   ['/v1/models', 'openai'],
+  ['/v1/responses', 'openai'],
   ['/v1/messages', 'anthropic'],
 ]);
 
