@@ -280,9 +280,8 @@ export function anthropicUsage(value: unknown): Partial<TokenUsage> {
   const written = positiveCount(value.cache_creation_input_tokens);
   const usage: Partial<TokenUsage> = {};
   if (input !== undefined) usage.input_tokens = input + (read ?? 0) + (written ?? 0);
-  // A zero count is left out, like a missing one (as for the other kinds).
-  if (read) usage.cached_input_tokens = read;
-  if (written) usage.cache_write_input_tokens = written;
+  if (read !== undefined) usage.cached_input_tokens = read;
+  if (written !== undefined) usage.cache_write_input_tokens = written;
   const output = optionalCount(value.output_tokens);
   if (output !== undefined) usage.output_tokens = output;
   return usage;
