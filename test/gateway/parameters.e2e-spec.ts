@@ -75,7 +75,7 @@ const OPENAI_ROWS: Record<string, Row> = {
   },
   n: {
     params: { n: 2 },
-    outcome: { openai: sent('n', 2), anthropic: refused('n'), ollama: refused('n') },
+    outcome: { openai: refused('n'), anthropic: refused('n'), ollama: refused('n') },
   },
   user: {
     params: { user: 'user-42' },

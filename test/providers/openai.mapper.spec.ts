@@ -174,7 +174,7 @@ describe('openai mapper', () => {
     ['logit_bias', { '50256': -100 }],
     ['logprobs', true],
     ['top_logprobs', 3],
-    ['n', 2],
+    ['n', 1],
     ['user', 'user-1234'],
     ['metadata', { session: 'abc' }],
     ['store', true],
@@ -188,6 +188,14 @@ describe('openai mapper', () => {
   it.each(forwarded)('forwards %s as is', (name, value) => {
     const req = { model: 'm', messages: [{ role: 'user', content: 'x' }], [name]: value } as ChatRequest;
     expect(openaiChatRequest(req, false).body).toMatchObject({ [name]: value });
+  });
+
+  it('refuses more than one choice by name', () => {
+    const req: ChatRequest = { model: 'm', messages: [{ role: 'user', content: 'x' }], n: 2 };
+    expect(thrown(() => openaiChatRequest(req, false))).toMatchObject({
+      errorClass: 'http_4xx',
+      message: expect.stringMatching(/^n greater than 1 is not supported by openai upstreams/) as unknown,
+    });
   });
 
   it('refuses thinking by name', () => {

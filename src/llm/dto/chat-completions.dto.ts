@@ -276,7 +276,7 @@ export class ChatCompletionRequestDto {
   @ApiPropertyOptional({
     minimum: 1,
     maximum: 128,
-    description: 'Number of choices (upstreams that have one refuse more)',
+    description: 'Number of choices: Conflux answers one, so more than 1 is refused',
   })
   @IsOptional()
   @IsInt()

@@ -74,6 +74,10 @@ function openaiMessage(m: ChatMessage): Record<string, unknown> {
 
 export function openaiChatRequest(req: ChatRequest, stream: boolean): WireRequest {
   if (req.thinking !== undefined) throw invalidRequest('thinking is not supported by openai upstreams');
+  // Every answer is read as one choice: more would be produced, billed and then lost.
+  if (req.n !== undefined && req.n > 1) {
+    throw invalidRequest('n greater than 1 is not supported by openai upstreams (Conflux answers one choice)');
+  }
   const limitField = req.max_tokens_field ?? 'max_tokens';
   return {
     method: 'POST',
