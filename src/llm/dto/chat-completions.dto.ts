@@ -23,6 +23,7 @@ import type { ResponseFormat, ToolCall, ToolChoice } from '../../providers/dto/c
 import { STRATEGIES } from '../../routing/routing.api';
 import { IsMessageContent } from './message-content.validator';
 import { isOptionalBoolean, isOptionalString, isPlainObject, IsShape } from './shape.validator';
+import { OptionalNumberIn } from './number-field';
 
 const ROLES = ['system', 'developer', 'user', 'assistant', 'tool'] as const;
 
@@ -173,18 +174,10 @@ export class ChatCompletionRequestDto {
   @Max(1_000_000)
   max_completion_tokens?: number;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 2 })
-  @IsOptional()
-  @IsNumber()
-  @Min(0)
-  @Max(2)
+  @OptionalNumberIn(0, 2)
   temperature?: number;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 1 })
-  @IsOptional()
-  @IsNumber()
-  @Min(0)
-  @Max(1)
+  @OptionalNumberIn(0, 1)
   top_p?: number;
 
   @ApiPropertyOptional({ oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] })

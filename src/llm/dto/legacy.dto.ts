@@ -5,7 +5,6 @@ import {
   IsArray,
   IsIn,
   IsInt,
-  IsNumber,
   IsOptional,
   IsString,
   Max,
@@ -15,6 +14,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { STRATEGIES } from '../../routing/routing.api';
+import { OptionalNumberIn } from './number-field';
 
 const STRATEGY_VALUES = [...STRATEGIES];
 
@@ -88,11 +88,7 @@ export class TextGenerateDto {
   @Max(1_000_000)
   max_tokens?: number;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 2 })
-  @IsOptional()
-  @IsNumber()
-  @Min(0)
-  @Max(2)
+  @OptionalNumberIn(0, 2)
   temperature?: number;
 }
 

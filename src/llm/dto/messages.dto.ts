@@ -7,7 +7,6 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
-  IsNumber,
   IsObject,
   IsOptional,
   IsString,
@@ -21,6 +20,7 @@ import {
 } from 'class-validator';
 import type { CacheControl, ThinkingConfig } from '../../providers/dto/chat';
 import { isOptionalBoolean, isOptionalString, isPlainObject, IsShape } from './shape.validator';
+import { OptionalNumberIn } from './number-field';
 
 function isCacheControl(value: unknown): boolean {
   return value === undefined || (isPlainObject(value) && value.type === 'ephemeral' && isOptionalString(value.ttl));
@@ -167,18 +167,10 @@ export class MessagesRequestDto {
   @Max(1_000_000)
   max_tokens!: number;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 1 })
-  @IsOptional()
-  @IsNumber()
-  @Min(0)
-  @Max(1)
+  @OptionalNumberIn(0, 1)
   temperature?: number;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 1 })
-  @IsOptional()
-  @IsNumber()
-  @Min(0)
-  @Max(1)
+  @OptionalNumberIn(0, 1)
   top_p?: number;
 
   @ApiPropertyOptional()

@@ -3,7 +3,6 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
-  IsNumber,
   IsObject,
   IsOptional,
   IsString,
@@ -16,6 +15,7 @@ import {
 } from 'class-validator';
 import { STRATEGIES } from '../../routing/routing.api';
 import { isOptionalBoolean, isOptionalString, isPlainObject, IsShape } from './shape.validator';
+import { OptionalNumberIn } from './number-field';
 
 const MAX_ITEMS = 2048;
 const MAX_TEXT = 4_000_000;
@@ -265,18 +265,10 @@ export class ResponsesRequestDto {
   @IsShape(isReasoning, '{effort} (summaries are not supported)')
   reasoning?: { effort?: string | null };
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 2 })
-  @IsOptional()
-  @IsNumber()
-  @Min(0)
-  @Max(2)
+  @OptionalNumberIn(0, 2)
   temperature?: number;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 1 })
-  @IsOptional()
-  @IsNumber()
-  @Min(0)
-  @Max(1)
+  @OptionalNumberIn(0, 1)
   top_p?: number;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true })
