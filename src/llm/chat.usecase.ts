@@ -1,3 +1,4 @@
+import { extend } from '../common/extend';
 import { Injectable, Logger } from '@nestjs/common';
 import { AppError } from '../common/errors/app-error';
 import { AppConfig } from '../config/app-config';
@@ -28,6 +29,7 @@ import { RoutingService } from '../routing/routing.service';
 import type { Caller } from './caller';
 import { LlmMetrics } from './llm.metrics';
 import { LlmStats } from './llm-stats';
+import type { RequestContext } from './request-context';
 
 /** One chat request, from any of the chat-shaped endpoints. */
 export interface ChatCommand {
@@ -56,6 +58,14 @@ export interface ChatCommand {
   idempotencyKey: string | null;
   /** Aborted when the client goes away. */
   signal: AbortSignal;
+}
+
+/** The fields of a ChatCommand that a dialect's body gives (the rest come from the request). */
+export type ChatCommandFields = Omit<ChatCommand, keyof RequestContext>;
+
+/** A ChatCommand from the request's context and the fields a dialect read from its body. */
+export function chatCommand(ctx: RequestContext, fields: ChatCommandFields): ChatCommand {
+  return extend(ctx, fields);
 }
 
 export interface ChatOutcome {
@@ -317,8 +327,7 @@ export class ChatUseCase {
   }
 
   private upstreamRequest(cmd: ChatCommand, candidate: Candidate): ChatRequest {
-    return {
-      ...cmd.parameters,
+    return extend(cmd.parameters ?? {}, {
       model: candidate.upstreamModel,
       messages: cmd.messages,
       max_tokens: cmd.maxTokens,
@@ -332,7 +341,7 @@ export class ChatUseCase {
       parallel_tool_calls: cmd.parallelToolCalls,
       response_format: cmd.responseFormat,
       extra: cmd.extra,
-    };
+    });
   }
 
   private countedUsage(inputTokens: number, text: string, candidate: Candidate): TokenUsage {

@@ -2,6 +2,7 @@ import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/commo
 import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidatorOptions } from 'class-validator';
 import { AppError } from '../errors/app-error';
+import { cacheValidationMetadata } from './validation-metadata-cache';
 
 export interface FieldProblem {
   field: string;
@@ -68,6 +69,7 @@ class GatewayValidationPipe extends ValidationPipe {
 
 /** DTO validation: unknown fields are refused (or kept aside, see KeepUnknownFields), types converted, failures listed per field. */
 export function createValidationPipe(): ValidationPipe {
+  cacheValidationMetadata();
   return new GatewayValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
@@ -90,6 +92,7 @@ export function validateBatchItem<T extends object>(dtoClass: new () => T, item:
   if (typeof item !== 'object' || item === null || Array.isArray(item)) {
     throw new AppError('validation_failed', `items[${index}] must be an object`);
   }
+  cacheValidationMetadata();
   const dto = plainToInstance(dtoClass, item);
   const errors = validateSync(dto, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true });
   if (errors.length > 0) {

@@ -10,7 +10,7 @@ import type {
 } from '../../providers/dto/chat';
 import { parseStrategy } from '../../routing/routing.api';
 import type { ChatExchange } from '../chat-reply';
-import type { ChatOutcome, OpenStream } from '../chat.usecase';
+import { chatCommand, type ChatOutcome, type OpenStream } from '../chat.usecase';
 import type { AnthropicMessageDto, AnthropicToolChoice, MessagesRequestDto } from '../dto/messages.dto';
 import type { RequestContext } from '../request-context';
 import type { SseFrame } from '../reply';
@@ -131,8 +131,7 @@ export function anthropicChat(body: MessagesRequestDto, ctx: RequestContext): Ch
   const id = `msg_${ctx.requestId.replace(/[^A-Za-z0-9]/g, '')}`;
   const disableParallel = body.tool_choice?.disable_parallel_tool_use;
   return {
-    command: {
-      ...ctx,
+    command: chatCommand(ctx, {
       endpoint: '/v1/messages',
       model: body.model,
       strategy: parseStrategy(ctx.strategyHeader),
@@ -154,7 +153,7 @@ export function anthropicChat(body: MessagesRequestDto, ctx: RequestContext): Ch
       parallelToolCalls: disableParallel === undefined ? undefined : !disableParallel,
       parameters: parameters(body),
       vision: hasImages(messages),
-    },
+    }),
     body: (outcome) => message(id, outcome.candidate.model.name, outcome),
     frames: body.stream ? (stream) => messageFrames(id, stream) : undefined,
   };

@@ -10,7 +10,7 @@ import type {
 import type { ModelListing } from '../../routing/routing.service';
 import { parseStrategy } from '../../routing/routing.api';
 import type { ChatExchange } from '../chat-reply';
-import type { ChatOutcome, OpenStream } from '../chat.usecase';
+import { chatCommand, type ChatOutcome, type OpenStream } from '../chat.usecase';
 import type { ChatCompletionRequestDto, ChatMessageDto, EmbeddingsRequestDto } from '../dto/chat-completions.dto';
 import type { EmbeddingsOutcome } from '../embeddings.usecase';
 import type { RequestContext } from '../request-context';
@@ -29,8 +29,7 @@ export function openAiChat(body: ChatCompletionRequestDto, ctx: RequestContext):
   });
   const includeUsage = body.stream_options?.include_usage === true;
   return {
-    command: {
-      ...ctx,
+    command: chatCommand(ctx, {
       endpoint: '/v1/chat/completions',
       model: body.model,
       strategy: parseStrategy(body.conflux_strategy ?? ctx.strategyHeader),
@@ -62,7 +61,7 @@ export function openAiChat(body: ChatCompletionRequestDto, ctx: RequestContext):
       },
       extra: extraFields(body),
       vision: hasImages(messages),
-    },
+    }),
     body: (outcome) => chatCompletion(meta(outcome.candidate.model.name), outcome),
     frames: body.stream
       ? (stream) => completionFrames(stream, meta(stream.candidate.model.name), includeUsage)

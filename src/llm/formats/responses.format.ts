@@ -11,7 +11,7 @@ import type {
 } from '../../providers/dto/chat';
 import { parseStrategy } from '../../routing/routing.api';
 import type { ChatExchange } from '../chat-reply';
-import type { ChatOutcome, OpenStream } from '../chat.usecase';
+import { chatCommand, type ChatOutcome, type OpenStream } from '../chat.usecase';
 import type {
   ResponsesInputItem,
   ResponsesRequestDto,
@@ -109,8 +109,7 @@ export function responsesChat(body: ResponsesRequestDto, ctx: RequestContext): C
   const ids = new ResponseIds(ctx.requestId);
   const echo = echoed(body);
   return {
-    command: {
-      ...ctx,
+    command: chatCommand(ctx, {
       endpoint: '/v1/responses',
       model: body.model,
       strategy: parseStrategy(body.conflux_strategy ?? ctx.strategyHeader),
@@ -129,7 +128,7 @@ export function responsesChat(body: ResponsesRequestDto, ctx: RequestContext): C
         reasoning_effort: body.reasoning?.effort ?? undefined,
       },
       vision: hasImages(messages),
-    },
+    }),
     body: (outcome) => {
       const output = outputItems(ids, outcome, itemStatus(outcome.finish));
       return response(ids, echo, outcome.candidate.model.name, {
