@@ -9,12 +9,16 @@
 //   npm run bench:gateway
 //   BENCH_SECONDS=5 npm run bench:gateway          # shorter runs (default 10 s each)
 //   BENCH_PROFILE=1 npm run bench:gateway          # also CPU-profile Conflux (node --cpu-prof)
+//   BENCH_BASELINE=/path/to/other/checkout npm run bench:gateway
+//       # also runs that checkout's build (its dist/, built beforehand) as a fourth target,
+//       # 'baseline', with its own database and Redis prefix, in the same alternating rounds:
+//       # a paired before/after comparison that machine noise affects alike
 //
 // Environment: BENCH_ADMIN_URL (default postgres://postgres@127.0.0.1:5432/postgres; the
 // database conflux_gateway_bench is created and dropped), BENCH_REDIS_URL (default
 // redis://127.0.0.1:6379; keys live under a unique prefix, deleted afterwards),
 // BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2), BENCH_CONNECTIONS (1,50), BENCH_ROUNDS (3), BENCH_PROFILE,
-// BENCH_NODE_ARGS (extra node flags for Conflux, before those of `npm run start:prod`).
+// BENCH_BASELINE, BENCH_NODE_ARGS (extra node flags for Conflux, before those of `npm run start:prod`).
 //
 // The same file also runs the fake upstream in its own process (`--fake-upstream`), so it
 // never shares an event loop with the load generator, and summarises a .cpuprofile on its
@@ -147,13 +151,15 @@ async function main() {
   /** Also measure the bare NestJS floor (see runNestFloor). */
   const FLOOR = process.env.BENCH_FLOOR !== '0';
   const DB = 'conflux_gateway_bench';
+  /** Another checkout whose build runs as the 'baseline' target (see the header). */
+  const BASELINE = process.env.BENCH_BASELINE || null;
   const REDIS_PREFIX = `bench-gw:${Date.now()}:`;
   const TARGETS = { addedMeanMsAt1: 0.5, rpsRatioAt50: 0.2 };
 
   const work = mkdtempSync(join(tmpdir(), 'conflux-gw-bench-'));
   const profileDir = PROFILE ? mkdtempSync(join(tmpdir(), 'conflux-gw-prof-')) : null;
   const children = [];
-  let databaseCreated = false;
+  const databasesCreated = [];
   let cleanedUp = false;
 
   // ------------------------------------------------------------------ helpers
@@ -180,14 +186,14 @@ async function main() {
     }
   }
 
-  async function recreateDatabase() {
+  async function recreateDatabase(name) {
     await withPg(async (c) => {
-      await c.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
-      await c.query(`CREATE DATABASE ${DB}`);
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.query(`CREATE DATABASE ${name}`);
     });
-    databaseCreated = true;
+    databasesCreated.push(name);
     const url = new URL(ADMIN_URL);
-    url.pathname = `/${DB}`;
+    url.pathname = `/${name}`;
     return url.toString();
   }
 
@@ -236,11 +242,12 @@ async function main() {
   /** Warnings and errors Conflux logs (LOG_LEVEL=warn), kept for the end of the report. */
   const serverLog = [];
 
-  async function startConflux(env) {
+  async function startConflux(env, root = ROOT) {
     const port = await freePort();
-    const nodeArgs = [...NODE_ARGS, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
-    const child = start('conflux', [...nodeArgs, ...productionCommand()], {
-      cwd: ROOT,
+    const profiled = profileDir && root === ROOT;
+    const nodeArgs = [...NODE_ARGS, ...(profiled ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
+    const child = start(root === ROOT ? 'conflux' : 'baseline conflux', [...nodeArgs, ...productionCommand()], {
+      cwd: root,
       env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -338,9 +345,9 @@ async function main() {
     if (cleanedUp) return;
     cleanedUp = true;
     for (const child of [...children].reverse()) await stop(child).catch(() => undefined);
-    if (databaseCreated) {
-      await withPg((c) => c.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`)).catch((err) =>
-        console.error(`could not drop ${DB}: ${err.message}`),
+    for (const name of databasesCreated) {
+      await withPg((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).catch((err) =>
+        console.error(`could not drop ${name}: ${err.message}`),
       );
     }
     const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
@@ -367,7 +374,7 @@ async function main() {
   // ------------------------------------------------------------------ setup
 
   try {
-    const databaseUrl = await recreateDatabase();
+    const databaseUrl = await recreateDatabase(DB);
     const { url: upstream, pid: upstreamPid } = await startFakeUpstream();
 
     // One openai-kind instance for gpt-4o-mini at the fake; no retries, so that one
@@ -389,29 +396,39 @@ async function main() {
       }),
     );
 
-    const { base, child: conflux } = await startConflux({
-      DATABASE_URL: databaseUrl,
-      REDIS_URL,
-      REDIS_KEY_PREFIX: REDIS_PREFIX,
-      JWT_SECRET: 'bench-secret-bench-secret-bench-secret-0123',
-      ADMIN_EMAIL: ADMIN.email,
-      ADMIN_PASSWORD: ADMIN.password,
-      LOG_LEVEL: 'warn',
-      RATE_LIMIT_PER_MINUTE: '1000000000',
-      RATE_LIMIT_PER_HOUR: '1000000000',
-      PROVIDERS_FILE: providersFile,
-    });
+    /** A Conflux built in `root`, with a project, an API key and a daily budget of its own. */
+    async function prepareConflux(root, url, redisPrefix) {
+      const { base, child } = await startConflux(
+        {
+          DATABASE_URL: url,
+          REDIS_URL,
+          REDIS_KEY_PREFIX: redisPrefix,
+          JWT_SECRET: 'bench-secret-bench-secret-bench-secret-0123',
+          ADMIN_EMAIL: ADMIN.email,
+          ADMIN_PASSWORD: ADMIN.password,
+          LOG_LEVEL: 'warn',
+          RATE_LIMIT_PER_MINUTE: '1000000000',
+          RATE_LIMIT_PER_HOUR: '1000000000',
+          PROVIDERS_FILE: providersFile,
+        },
+        root,
+      );
+      const { body: tokens } = await call(base, 'POST', '/auth/login', ADMIN);
+      const bearer = { authorization: `Bearer ${tokens.access_token}` };
+      const { body: project } = await call(base, 'POST', '/projects', { name: 'gateway-bench' }, bearer);
+      const { body: key } = await call(base, 'POST', `/projects/${project.id}/api-keys`, { name: 'bench' }, bearer);
+      // A generous daily budget, so that reserve/settle really check a limit; rpm/tpm stay unlimited.
+      const { body: quota } = await call(base, 'PUT', `/projects/${project.id}/quota`, { daily_credits: 1e9 }, bearer);
+      const headers = { 'content-type': 'application/json', 'x-api-key': key.key };
+      return { base, child, headers, quota };
+    }
+
+    const { base, child: conflux, headers, quota } = await prepareConflux(ROOT, databaseUrl, REDIS_PREFIX);
+    const baseline = BASELINE
+      ? await prepareConflux(BASELINE, await recreateDatabase(`${DB}_baseline`), `${REDIS_PREFIX}baseline:`)
+      : null;
 
     const floor = FLOOR ? await startNestFloor(upstream) : null;
-
-    const { body: tokens } = await call(base, 'POST', '/auth/login', ADMIN);
-    const bearer = { authorization: `Bearer ${tokens.access_token}` };
-    const { body: project } = await call(base, 'POST', '/projects', { name: 'gateway-bench' }, bearer);
-    const { body: apiKey } = await call(base, 'POST', `/projects/${project.id}/api-keys`, { name: 'bench' }, bearer);
-    // A generous daily budget, so that reserve/settle really check a limit; rpm/tpm stay unlimited.
-    const { body: quota } = await call(base, 'PUT', `/projects/${project.id}/quota`, { daily_credits: 1e9 }, bearer);
-
-    const headers = { 'content-type': 'application/json', 'x-api-key': apiKey.key };
     const payload = JSON.stringify({
       model: MODEL,
       messages: [{ role: 'user', content: 'Say hello.' }],
@@ -421,12 +438,14 @@ async function main() {
       direct: `${upstream}/v1/chat/completions`,
       ...(floor ? { floor: `${floor.url}/v1/chat/completions` } : {}),
       through: `${base}/v1/chat/completions`,
+      ...(baseline ? { baseline: `${baseline.base}/v1/chat/completions` } : {}),
     };
-    const serverPid = { direct: upstreamPid, floor: floor?.pid, through: conflux.pid };
+    const serverPid = { direct: upstreamPid, floor: floor?.pid, through: conflux.pid, baseline: baseline?.child.pid };
+    const headersOf = (name) => (name === 'baseline' ? baseline.headers : headers);
 
     // One request each way before anything is measured: both answer, and Conflux routed it.
     for (const [name, url] of Object.entries(targets)) {
-      const res = await fetch(url, { method: 'POST', headers, body: payload });
+      const res = await fetch(url, { method: 'POST', headers: headersOf(name), body: payload });
       const answer = await res.text();
       if (res.status !== 200) throw new Error(`smoke request ${name}: ${res.status} ${answer}`);
       if (name === 'through' && res.headers.get('x-conflux-provider') !== 'bench-openai')
@@ -438,7 +457,10 @@ async function main() {
       `node ${process.version}, ${cpus().length} CPUs; ${ROUNDS} rounds × ${SECONDS} s per run ` +
         `(+${WARMUP_SECONDS} s warm-up each way), connections ${CONNECTIONS.join(', ')}`,
     );
-    console.log(`upstream (fake, own process) ${upstream}; Conflux ${base}`);
+    console.log(
+      `upstream (fake, own process) ${upstream}; Conflux ${base}` +
+        (baseline ? `; baseline Conflux (built in ${BASELINE}) ${baseline.base}` : ''),
+    );
     console.log(
       `Conflux: API-key auth, throttler minute+hour at 1e9 (Redis), project quota daily_credits=` +
         `${quota.limits.daily_credits} (Redis), ledger (Redis stream → Postgres), metrics; LOG_LEVEL=warn` +
@@ -459,7 +481,7 @@ async function main() {
       'conns  round  target       rps   mean ms    p50 ms    p99 ms       2xx  non-2xx  errors  server CPU µs/req',
     );
     for (const connections of CONNECTIONS) {
-      const series = { direct: [], floor: [], through: [] };
+      const series = { direct: [], floor: [], through: [], baseline: [] };
       results.set(connections, series);
       const runs = [
         ...(WARMUP_SECONDS > 0 ? [{ round: 0, seconds: WARMUP_SECONDS }] : []),
@@ -467,7 +489,7 @@ async function main() {
       ];
       for (const { round, seconds } of runs) {
         for (const [name, url] of Object.entries(targets)) {
-          const r = await drive(url, connections, seconds, headers, payload, serverPid[name]);
+          const r = await drive(url, connections, seconds, headersOf(name), payload, serverPid[name]);
           totalFailures += r.non2xx + r.errors + r.timeouts;
           if (name === 'through') {
             throughOk += r.ok;
@@ -518,6 +540,14 @@ async function main() {
         console.log(
           `    bare NestJS floor: adds ${f(floorAdded, 3, 0)} ms, serves ${(100 * (m('floor', 'rps') / m('direct', 'rps'))).toFixed(1)} % ` +
             `of direct; Conflux serves ${(100 * (m('through', 'rps') / m('floor', 'rps'))).toFixed(1)} % of the floor's rps`,
+        );
+      }
+      if (baseline) {
+        // Paired by round: each round ran both builds back to back under the same conditions.
+        const paired = (key) => median(series.through.map((r, i) => r[key] / series.baseline[i][key]));
+        console.log(
+          `    this build / baseline, median of per-round ratios: rps ${(100 * paired('rps')).toFixed(1)} %, ` +
+            `mean latency ${(100 * paired('mean')).toFixed(1)} %, server CPU per request ${(100 * paired('cpuPerRequestUs')).toFixed(1)} %`,
         );
       }
     }
