@@ -12,7 +12,6 @@ import {
   ledgerRows,
   makeEntry,
   metricValue,
-  percentile,
   Recorder,
   requestId,
   startLedgerApp,
@@ -229,9 +228,9 @@ describe.each([
       expect((await metricValue(t.url, ERRORS, { stage: 'insert' })) - errorsBefore).toBeGreaterThan(0);
       expect(await waitForEmptyBuffer()).toBe(0);
       expect(await metricValue(t.url, LAG)).toBe(0);
-      // Recording stayed off the hot path throughout.
-      expect(percentile(recorder.latenciesMs, 50)).toBeLessThan(5);
-      expect(percentile(recorder.latenciesMs, 99)).toBeLessThan(50);
+      // Recording never waited for Postgres: a recording held by the outage would have taken
+      // most of it (speed itself is bench:gateway's business, not a test's).
+      expect(Math.max(...recorder.latenciesMs)).toBeLessThan(OUTAGE_MS / 2);
       expect(t.logs.text).toMatch(/Ledger writes resumed after/);
     },
     OUTAGE_MS + 2 * CATCH_UP_MS,
