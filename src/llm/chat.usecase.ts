@@ -28,6 +28,7 @@ import { RoutingService } from '../routing/routing.service';
 import type { Caller } from './caller';
 import { LlmMetrics } from './llm.metrics';
 import { LlmStats } from './llm-stats';
+import { type AttemptFailure, exhaustedError } from './upstream-failure';
 
 /** One chat request, from any of the chat-shaped endpoints. */
 export interface ChatCommand {
@@ -81,8 +82,6 @@ export interface OpenStream {
   /** Resolves once the stream is over and billed, with what was billed. */
   settled: Promise<StreamBill>;
 }
-
-type AttemptFailure = { provider: string; model: string; error_class: string };
 
 type StreamBill = { usage: TokenUsage; cost: Cost; finish: FinishReason | null };
 
@@ -156,7 +155,7 @@ export class ChatUseCase {
       }
     }
     await this.quota.release(prep.reservation);
-    throw this.exhausted(failures);
+    throw exhaustedError(failures);
   }
 
   /**
@@ -184,7 +183,7 @@ export class ChatUseCase {
       return this.handOver(cmd, prep, candidate, attempt, started, iterator, first);
     }
     await this.quota.release(prep.reservation);
-    throw this.exhausted(failures);
+    throw exhaustedError(failures);
   }
 
   /**
@@ -416,15 +415,6 @@ export class ChatUseCase {
       return new AppError('bad_request', 'The request was aborted by the client', { details: { attempts: failures } });
     }
     return err instanceof Error ? err : new Error(String(err));
-  }
-
-  private exhausted(failures: AttemptFailure[]): AppError {
-    const allTimeouts = failures.length > 0 && failures.every((f) => f.error_class === 'timeout');
-    return new AppError(
-      allTimeouts ? 'upstream_timeout' : 'upstream_error',
-      `All ${failures.length} upstream attempt(s) failed`,
-      { details: { attempts: failures } },
-    );
   }
 }
 

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { CallOptions } from '../common/upstream/call-control';
 import { type Attempt, type AttemptRecorder, UpstreamEndpoint } from '../common/upstream/upstream-endpoint';
 import { UpstreamError } from '../common/upstream/upstream-error';
@@ -10,6 +11,9 @@ import { parseWith } from './kinds/parse';
 import { parseJson } from './kinds/wire';
 import type { ProviderMetrics } from './providers.metrics';
 import { decodeChatStream } from './streaming/chat-stream';
+
+const logger = new Logger('ProviderInstance');
+const AUTH_WARNING_INTERVAL_MS = 60_000;
 
 const STREAM_ACCEPT: Record<StreamFraming, string> = {
   sse: 'text/event-stream',
@@ -44,6 +48,7 @@ export class ProviderInstance {
   private readonly endpoint: UpstreamEndpoint;
   private readonly closing = new AbortController();
   private probing = false;
+  private authWarnedAt = -Infinity;
   private closed?: Promise<void>;
   private lastProbe: ProbeStatus = { reachable: null, latencyMs: null, at: null, models: null };
 
@@ -237,7 +242,21 @@ export class ProviderInstance {
   /** Records each attempt in the metrics, by declared model (anything else is 'undeclared'). */
   private recorder(model: string): AttemptRecorder {
     const label = this.serves(model) ? model : 'undeclared';
-    return (outcome, seconds) => this.metrics.attempt(this.id, label, outcome, seconds);
+    return (outcome, seconds) => {
+      this.metrics.attempt(this.id, label, outcome, seconds);
+      if (outcome === 'auth_failed') this.warnAuthFailed();
+    };
+  }
+
+  /** Says (at most once a minute) that the instance refuses our credentials: naming it, never the key. */
+  private warnAuthFailed(): void {
+    const now = Date.now();
+    if (now - this.authWarnedAt < AUTH_WARNING_INTERVAL_MS) return;
+    this.authWarnedAt = now;
+    logger.warn(
+      `Provider ${this.id} refused the gateway's credentials (HTTP 401/403): check the api_key declared for it; ` +
+        'its calls fall back to other instances and count against its breaker',
+    );
   }
 
   private modelList(body: unknown): string[] | null {

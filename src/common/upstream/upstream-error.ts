@@ -8,15 +8,17 @@ export type UpstreamErrorClass =
   | 'http_5xx'
   | 'http_429'
   | 'http_4xx'
+  /** 401/403: the upstream refused our own credentials (the gateway's fault, never the client's). */
+  | 'auth_failed'
   | 'malformed'
   | 'stream_cut'
   | 'breaker_open'
   | 'aborted';
 
 /**
- * A failed upstream call. `retryable` failures (network, timeout, 429, 5xx, malformed,
- * open breaker) may fall through to the next candidate; a 4xx is the client's fault
- * and is answered as is, never retried, and never counted against a breaker.
+ * A failed upstream call. `retryable` failures (network, timeout, 429, 5xx, refused
+ * credentials, malformed, open breaker) may fall through to the next candidate; a 4xx is the
+ * client's fault and is answered as is, never retried, and never counted against a breaker.
  */
 export class UpstreamError extends Error {
   constructor(
