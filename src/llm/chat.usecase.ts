@@ -77,7 +77,12 @@ export interface OpenStream {
   candidate: Candidate;
   attempts: number;
   inputTokens: number;
-  /** The events, the first included. Ends by throwing UpstreamError('stream_cut') on a cut. */
+  /** When the stream is cut, whatever still arrives (ms since epoch). */
+  deadline: number;
+  /**
+   * The events, the first included. Ends by throwing UpstreamError('stream_cut') on a cut, and
+   * UpstreamError('deadline_exceeded') when the deadline passed first.
+   */
   events: AsyncGenerator<ChatStreamEvent, void, undefined>;
   /** Resolves once the stream is over and billed, with what was billed. */
   settled: Promise<StreamBill>;
@@ -101,6 +106,8 @@ interface Prepared {
   candidates: Candidate[];
   reservation: Reservation;
   deadline: number;
+  /** When a stream past its first event is cut. */
+  streamDeadline: number;
   started: number;
 }
 
@@ -171,6 +178,7 @@ export class ChatUseCase {
       const upstream = this.providers.chatStream(candidate.instanceId, this.upstreamRequest(cmd, candidate), {
         signal: cmd.signal,
         deadline: prep.deadline,
+        streamDeadline: prep.streamDeadline,
       });
       const iterator = upstream[Symbol.asyncIterator]();
       let first: IteratorResult<ChatStreamEvent, unknown>;
@@ -223,7 +231,14 @@ export class ChatUseCase {
     let resolveSettled!: (v: StreamBill) => void;
     const settled = new Promise<StreamBill>((r) => (resolveSettled = r));
     const run: StreamRun = { cmd, prep, candidate, attempt, started, iterator, first, settle: resolveSettled };
-    return { candidate, attempts: attempt, inputTokens: prep.inputTokens, events: this.relay(run), settled };
+    return {
+      candidate,
+      attempts: attempt,
+      inputTokens: prep.inputTokens,
+      deadline: prep.streamDeadline,
+      events: this.relay(run),
+      settled,
+    };
   }
 
   /** Relays upstream events to the caller; whatever ends the stream, what was produced is billed once. */
@@ -252,8 +267,7 @@ export class ChatUseCase {
       throw err;
     } finally {
       if (!current.done) await iterator.return?.(undefined).catch(() => undefined);
-      if (errorClass === null && finish === null)
-        errorClass = cmd.signal.aborted ? 'client_disconnected' : 'incomplete';
+      if (errorClass === null && finish === null) errorClass = this.unfinished(cmd, prep);
       // What was produced is billed: the reported usage, else the streamed output counted.
       const usage = reported ?? this.countedUsage(prep.inputTokens, produced, candidate);
       const latencyMs = performance.now() - started;
@@ -265,6 +279,12 @@ export class ChatUseCase {
       );
       run.settle({ usage, cost, finish });
     }
+  }
+
+  /** Why a stream the caller stopped reading is over: its deadline passed (a client too slow to read it), or it left. */
+  private unfinished(cmd: ChatCommand, prep: Prepared): string {
+    if (Date.now() >= prep.streamDeadline) return 'deadline_exceeded';
+    return cmd.signal.aborted ? 'client_disconnected' : 'incomplete';
   }
 
   private async prepare(cmd: ChatCommand): Promise<Prepared> {
@@ -311,6 +331,7 @@ export class ChatUseCase {
       candidates: plan.candidates,
       reservation,
       deadline: started + this.config.GATEWAY_DEADLINE_MS,
+      streamDeadline: started + this.config.streamDeadlineMs,
       started,
     };
   }

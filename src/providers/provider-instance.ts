@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { CallOptions } from '../common/upstream/call-control';
+import type { CallControl, CallOptions } from '../common/upstream/call-control';
 import { type Attempt, type AttemptRecorder, UpstreamEndpoint } from '../common/upstream/upstream-endpoint';
 import { UpstreamError } from '../common/upstream/upstream-error';
 import type { ProviderDeclaration } from '../config/gateway-config';
@@ -214,7 +214,10 @@ export class ProviderInstance {
     try {
       const chunks = await this.endpoint.client.stream(wire, attempt.control, STREAM_ACCEPT[this.mapper.framing]);
       const events = decodeChatStream(chunks, this.mapper);
-      return { attempt, events, first: await events.next() };
+      const first = await events.next();
+      // Past its first event, a stream runs until its own deadline.
+      attempt.control.extendDeadline(opts.streamDeadline);
+      return { attempt, events, first };
     } catch (err) {
       throw await attempt.fail(err);
     }
@@ -228,7 +231,7 @@ export class ProviderInstance {
       await attempt.succeed();
     } catch (err) {
       over = true;
-      throw await attempt.fail(midStream(attempt.control.failure(err)));
+      throw await attempt.fail(midStream(attempt.control, err));
     } finally {
       if (!over) {
         // The consumer stopped reading: cut the upstream request, and count the call as abandoned.
@@ -275,8 +278,15 @@ export class ProviderInstance {
   }
 }
 
-/** A failure after events were delivered: the caller cannot retry it transparently. */
-function midStream(error: UpstreamError): UpstreamError {
+/**
+ * A failure after events were delivered: the caller cannot retry it transparently. A stream cut
+ * by its deadline says so ('deadline_exceeded'); any other failure is a 'stream_cut'.
+ */
+function midStream(control: CallControl, err: unknown): UpstreamError {
+  const error = control.failure(err);
+  if (control.deadlinePassed) {
+    return new UpstreamError('deadline_exceeded', 'the stream did not end before its deadline', { cause: error });
+  }
   if (error.errorClass === 'aborted' || error.errorClass === 'stream_cut') return error;
   return new UpstreamError('stream_cut', `the stream was cut: ${error.message}`, {
     status: error.status,

@@ -21,6 +21,7 @@ export function isRetryable(error: UpstreamError): boolean {
       return true;
     case 'http_4xx':
     case 'auth_failed': // the same credentials would be refused again
+    case 'deadline_exceeded':
     case 'aborted':
     case 'breaker_open':
     case 'stream_cut':
