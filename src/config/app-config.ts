@@ -241,6 +241,16 @@ export class AppConfig {
   @Min(100)
   GATEWAY_DEADLINE_MS = 120_000;
 
+  /**
+   * Deadline of a stream, from the request's arrival to its last event (default: GATEWAY_DEADLINE_MS,
+   * never less). GATEWAY_DEADLINE_MS still bounds the wait for its first event, fallbacks included.
+   */
+  @Transform(({ value }: { value: unknown }) => toInt({ value: emptyToUndefined({ value }) }))
+  @IsOptional()
+  @IsInt()
+  @Min(100)
+  GATEWAY_STREAM_DEADLINE_MS?: number = undefined;
+
   /** How often provider instances are probed in the background (status is cached in between). */
   @Transform(toInt)
   @IsInt()
@@ -526,6 +536,11 @@ export class AppConfig {
     return this.DATABASE_URL === undefined;
   }
 
+  /** How long a stream may run in all (GATEWAY_STREAM_DEADLINE_MS, else GATEWAY_DEADLINE_MS). */
+  get streamDeadlineMs(): number {
+    return this.GATEWAY_STREAM_DEADLINE_MS ?? this.GATEWAY_DEADLINE_MS;
+  }
+
   get embeddedRedis(): boolean {
     return this.REDIS_URL === undefined;
   }
@@ -551,6 +566,12 @@ function crossFieldProblems(config: AppConfig): string[] {
     if (!config.JWT_PUBLIC_KEY) problems.push('JWT_PUBLIC_KEY: is required when JWT_ALGORITHM=RS256');
   } else if (config.isProduction && !config.JWT_SECRET) {
     problems.push('JWT_SECRET: is required in production when JWT_ALGORITHM=HS256');
+  }
+  if (
+    config.GATEWAY_STREAM_DEADLINE_MS !== undefined &&
+    config.GATEWAY_STREAM_DEADLINE_MS < config.GATEWAY_DEADLINE_MS
+  ) {
+    problems.push('GATEWAY_STREAM_DEADLINE_MS: must not be less than GATEWAY_DEADLINE_MS');
   }
   if (config.isProduction && config.embeddedDatabase) {
     problems.push('DATABASE_URL: is required in production (the embedded database is for development)');

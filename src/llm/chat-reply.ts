@@ -19,5 +19,22 @@ export async function replyChat(chat: ChatUseCase, res: Response, exchange: Chat
     return;
   }
   const stream = await chat.openStream(exchange.command);
-  await sendStream(res, stream, exchange.frames(stream));
+  await sendStream(res, stream, exchange.frames(stream), stream.deadline);
+}
+
+/** Why a stream that had started ended without its completion, for the dialect's error event. */
+export interface StreamFailure {
+  /** The error class (`stream_cut`, `deadline_exceeded`, …), or `internal`. */
+  code: string;
+  message: string;
+  /** True when the stream's deadline ended it (not a failure of the upstream). */
+  deadline: boolean;
+}
+
+export function streamFailure(err: unknown): StreamFailure {
+  const code = (err as { errorClass?: string } | null)?.errorClass ?? 'internal';
+  if (code === 'deadline_exceeded') {
+    return { code, message: 'The stream did not end before its deadline; what was streamed is billed', deadline: true };
+  }
+  return { code, message: 'The upstream stream failed before completion', deadline: false };
 }

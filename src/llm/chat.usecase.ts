@@ -30,6 +30,7 @@ import type { Caller } from './caller';
 import { LlmMetrics } from './llm.metrics';
 import { LlmStats } from './llm-stats';
 import type { RequestContext } from './request-context';
+import { type AttemptFailure, exhaustedError } from './upstream-failure';
 
 /** One chat request, from any of the chat-shaped endpoints. */
 export interface ChatCommand {
@@ -86,13 +87,16 @@ export interface OpenStream {
   candidate: Candidate;
   attempts: number;
   inputTokens: number;
-  /** The events, the first included. Ends by throwing UpstreamError('stream_cut') on a cut. */
+  /** When the stream is cut, whatever still arrives (ms since epoch). */
+  deadline: number;
+  /**
+   * The events, the first included. Ends by throwing UpstreamError('stream_cut') on a cut, and
+   * UpstreamError('deadline_exceeded') when the deadline passed first.
+   */
   events: AsyncGenerator<ChatStreamEvent, void, undefined>;
   /** Resolves once the stream is over and billed, with what was billed. */
   settled: Promise<StreamBill>;
 }
-
-type AttemptFailure = { provider: string; model: string; error_class: string };
 
 type StreamBill = { usage: TokenUsage; cost: Cost; finish: FinishReason | null };
 
@@ -112,6 +116,8 @@ interface Prepared {
   candidates: Candidate[];
   reservation: Reservation;
   deadline: number;
+  /** When a stream past its first event is cut. */
+  streamDeadline: number;
   started: number;
 }
 
@@ -166,7 +172,7 @@ export class ChatUseCase {
       }
     }
     await this.quota.release(prep.reservation);
-    throw this.exhausted(failures);
+    throw exhaustedError(failures);
   }
 
   /**
@@ -182,6 +188,7 @@ export class ChatUseCase {
       const upstream = this.providers.chatStream(candidate.instanceId, this.upstreamRequest(cmd, candidate), {
         signal: cmd.signal,
         deadline: prep.deadline,
+        streamDeadline: prep.streamDeadline,
       });
       const iterator = upstream[Symbol.asyncIterator]();
       let first: IteratorResult<ChatStreamEvent, unknown>;
@@ -194,7 +201,7 @@ export class ChatUseCase {
       return this.handOver(cmd, prep, candidate, attempt, started, iterator, first);
     }
     await this.quota.release(prep.reservation);
-    throw this.exhausted(failures);
+    throw exhaustedError(failures);
   }
 
   /**
@@ -234,7 +241,14 @@ export class ChatUseCase {
     let resolveSettled!: (v: StreamBill) => void;
     const settled = new Promise<StreamBill>((r) => (resolveSettled = r));
     const run: StreamRun = { cmd, prep, candidate, attempt, started, iterator, first, settle: resolveSettled };
-    return { candidate, attempts: attempt, inputTokens: prep.inputTokens, events: this.relay(run), settled };
+    return {
+      candidate,
+      attempts: attempt,
+      inputTokens: prep.inputTokens,
+      deadline: prep.streamDeadline,
+      events: this.relay(run),
+      settled,
+    };
   }
 
   /** Relays upstream events to the caller; whatever ends the stream, what was produced is billed once. */
@@ -263,8 +277,7 @@ export class ChatUseCase {
       throw err;
     } finally {
       if (!current.done) await iterator.return?.(undefined).catch(() => undefined);
-      if (errorClass === null && finish === null)
-        errorClass = cmd.signal.aborted ? 'client_disconnected' : 'incomplete';
+      if (errorClass === null && finish === null) errorClass = this.unfinished(cmd, prep);
       // What was produced is billed: the reported usage, else the streamed output counted.
       const usage = reported ?? this.countedUsage(prep.inputTokens, produced, candidate);
       const latencyMs = performance.now() - started;
@@ -276,6 +289,12 @@ export class ChatUseCase {
       );
       run.settle({ usage, cost, finish });
     }
+  }
+
+  /** Why a stream the caller stopped reading is over: its deadline passed (a client too slow to read it), or it left. */
+  private unfinished(cmd: ChatCommand, prep: Prepared): string {
+    if (Date.now() >= prep.streamDeadline) return 'deadline_exceeded';
+    return cmd.signal.aborted ? 'client_disconnected' : 'incomplete';
   }
 
   private async prepare(cmd: ChatCommand): Promise<Prepared> {
@@ -322,6 +341,7 @@ export class ChatUseCase {
       candidates: plan.candidates,
       reservation,
       deadline: started + this.config.GATEWAY_DEADLINE_MS,
+      streamDeadline: started + this.config.streamDeadlineMs,
       started,
     };
   }
@@ -425,15 +445,6 @@ export class ChatUseCase {
       return new AppError('bad_request', 'The request was aborted by the client', { details: { attempts: failures } });
     }
     return err instanceof Error ? err : new Error(String(err));
-  }
-
-  private exhausted(failures: AttemptFailure[]): AppError {
-    const allTimeouts = failures.length > 0 && failures.every((f) => f.error_class === 'timeout');
-    return new AppError(
-      allTimeouts ? 'upstream_timeout' : 'upstream_error',
-      `All ${failures.length} upstream attempt(s) failed`,
-      { details: { attempts: failures } },
-    );
   }
 }
 

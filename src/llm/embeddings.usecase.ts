@@ -10,6 +10,7 @@ import type { Candidate } from '../routing/routing.api';
 import { RoutingService } from '../routing/routing.service';
 import { ledgerRow } from './ledger-row';
 import type { Caller } from './caller';
+import { type AttemptFailure, exhaustedError } from './upstream-failure';
 
 export interface EmbeddingsCommand {
   requestId: string;
@@ -60,7 +61,7 @@ export class EmbeddingsUseCase {
       micro_credits: worst,
       tokens: inputTokens,
     });
-    const failures: { provider: string; model: string; error_class: string }[] = [];
+    const failures: AttemptFailure[] = [];
     for (const [index, candidate] of plan.candidates.entries()) {
       const started = performance.now();
       try {
@@ -87,9 +88,7 @@ export class EmbeddingsUseCase {
       }
     }
     await this.quota.release(reservation);
-    throw new AppError('upstream_error', `All ${failures.length} upstream attempt(s) failed`, {
-      details: { attempts: failures },
-    });
+    throw exhaustedError(failures);
   }
 
   private record(

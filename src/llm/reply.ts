@@ -28,11 +28,20 @@ export function sendJson(res: Response, served: Served, body: object): void {
   res.status(200).json(body);
 }
 
+/** How long past a stream's deadline a client that stopped reading is waited for before it is cut. */
+const SLOW_READER_GRACE_MS = 1_000;
+
 /**
  * An SSE answer with its route headers, written as the frames come and as fast as the client
- * reads. A client that goes away ends the frames early (their generators' finally blocks run).
+ * reads. A client that goes away ends the frames early (their generators' finally blocks run), and
+ * so does one still not reading once the stream's `deadline` (ms since epoch) is past.
  */
-export async function sendStream(res: Response, served: Served, frames: AsyncIterable<SseFrame>): Promise<void> {
+export async function sendStream(
+  res: Response,
+  served: Served,
+  frames: AsyncIterable<SseFrame>,
+  deadline?: number,
+): Promise<void> {
   res.status(200);
   setRouteHeaders(res, served);
   res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
@@ -43,7 +52,7 @@ export async function sendStream(res: Response, served: Served, frames: AsyncIte
   try {
     for await (const frame of frames) {
       if (closed(res)) break;
-      await send(res, frame);
+      await send(res, frame, deadline);
     }
   } finally {
     if (!closed(res)) res.end();
@@ -54,13 +63,18 @@ function closed(res: Response): boolean {
   return res.writableEnded || res.destroyed;
 }
 
-/** Writes `data:` (and `event:` when named); waits when the client reads slowly. */
-async function send(res: Response, frame: SseFrame): Promise<void> {
+/** Writes `data:` (and `event:` when named); waits when the client reads slowly, not past the deadline. */
+async function send(res: Response, frame: SseFrame, deadline?: number): Promise<void> {
   const payload = typeof frame.data === 'string' ? frame.data : JSON.stringify(frame.data);
   const text = `${frame.event ? `event: ${frame.event}\n` : ''}data: ${payload}\n\n`;
   if (!res.write(text)) {
     await new Promise<void>((resolve) => {
+      const cut =
+        deadline === undefined
+          ? undefined
+          : setTimeout(() => res.destroy(), Math.max(0, deadline + SLOW_READER_GRACE_MS - Date.now()));
       const done = (): void => {
+        clearTimeout(cut);
         res.off('drain', done);
         res.off('close', done);
         resolve();

@@ -1,4 +1,5 @@
-import type { CallOptions } from '../common/upstream/call-control';
+import { Logger } from '@nestjs/common';
+import type { CallControl, CallOptions } from '../common/upstream/call-control';
 import { type Attempt, type AttemptRecorder, UpstreamEndpoint } from '../common/upstream/upstream-endpoint';
 import { UpstreamError } from '../common/upstream/upstream-error';
 import type { ProviderDeclaration } from '../config/gateway-config';
@@ -10,6 +11,9 @@ import { parseWith } from './kinds/parse';
 import { parseJson } from './kinds/wire';
 import type { ProviderMetrics } from './providers.metrics';
 import { decodeChatStream } from './streaming/chat-stream';
+
+const logger = new Logger('ProviderInstance');
+const AUTH_WARNING_INTERVAL_MS = 60_000;
 
 const STREAM_ACCEPT: Record<StreamFraming, string> = {
   sse: 'text/event-stream',
@@ -44,6 +48,7 @@ export class ProviderInstance {
   private readonly endpoint: UpstreamEndpoint;
   private readonly closing = new AbortController();
   private probing = false;
+  private authWarnedAt = -Infinity;
   private closed?: Promise<void>;
   private lastProbe: ProbeStatus = { reachable: null, latencyMs: null, at: null, models: null };
 
@@ -209,7 +214,10 @@ export class ProviderInstance {
     try {
       const chunks = await this.endpoint.client.stream(wire, attempt.control, STREAM_ACCEPT[this.mapper.framing]);
       const events = decodeChatStream(chunks, this.mapper);
-      return { attempt, events, first: await events.next() };
+      const first = await events.next();
+      // Past its first event, a stream runs until its own deadline.
+      attempt.control.extendDeadline(opts.streamDeadline);
+      return { attempt, events, first };
     } catch (err) {
       throw await attempt.fail(err);
     }
@@ -223,7 +231,7 @@ export class ProviderInstance {
       await attempt.succeed();
     } catch (err) {
       over = true;
-      throw await attempt.fail(midStream(attempt.control.failure(err)));
+      throw await attempt.fail(midStream(attempt.control, err));
     } finally {
       if (!over) {
         // The consumer stopped reading: cut the upstream request, and count the call as abandoned.
@@ -237,7 +245,21 @@ export class ProviderInstance {
   /** Records each attempt in the metrics, by declared model (anything else is 'undeclared'). */
   private recorder(model: string): AttemptRecorder {
     const label = this.serves(model) ? model : 'undeclared';
-    return (outcome, seconds) => this.metrics.attempt(this.id, label, outcome, seconds);
+    return (outcome, seconds) => {
+      this.metrics.attempt(this.id, label, outcome, seconds);
+      if (outcome === 'auth_failed') this.warnAuthFailed();
+    };
+  }
+
+  /** Says (at most once a minute) that the instance refuses our credentials: naming it, never the key. */
+  private warnAuthFailed(): void {
+    const now = Date.now();
+    if (now - this.authWarnedAt < AUTH_WARNING_INTERVAL_MS) return;
+    this.authWarnedAt = now;
+    logger.warn(
+      `Provider ${this.id} refused the gateway's credentials (HTTP 401/403): check the api_key declared for it; ` +
+        'its calls fall back to other instances and count against its breaker',
+    );
   }
 
   private modelList(body: unknown): string[] | null {
@@ -256,8 +278,15 @@ export class ProviderInstance {
   }
 }
 
-/** A failure after events were delivered: the caller cannot retry it transparently. */
-function midStream(error: UpstreamError): UpstreamError {
+/**
+ * A failure after events were delivered: the caller cannot retry it transparently. A stream cut
+ * by its deadline says so ('deadline_exceeded'); any other failure is a 'stream_cut'.
+ */
+function midStream(control: CallControl, err: unknown): UpstreamError {
+  const error = control.failure(err);
+  if (control.deadlinePassed) {
+    return new UpstreamError('deadline_exceeded', 'the stream did not end before its deadline', { cause: error });
+  }
   if (error.errorClass === 'aborted' || error.errorClass === 'stream_cut') return error;
   return new UpstreamError('stream_cut', `the stream was cut: ${error.message}`, {
     status: error.status,

@@ -14,6 +14,7 @@ export const UPSTREAM_DURATION = 'conflux_upstream_request_duration_seconds';
 export const UPSTREAM_RETRIES = 'conflux_upstream_retries_total';
 export const BREAKER_STATE = 'conflux_breaker_state';
 export const PROBE_UP = 'conflux_upstream_probe_up';
+export const AUTH_FAILURES = 'conflux_upstream_auth_failures_total';
 
 const DEFINITIONS = {
   requests: {
@@ -42,6 +43,11 @@ const DEFINITIONS = {
     help: 'Whether the last background probe of the instance succeeded (1) or not (0)',
     labelNames: ['provider'],
   },
+  authFailures: {
+    name: AUTH_FAILURES,
+    help: "Calls the instance refused with 401 or 403: the gateway's credentials for it are wrong",
+    labelNames: ['provider'],
+  },
 } as const;
 
 export const providerMetricProviders = [
@@ -54,6 +60,7 @@ export const providerMetricProviders = [
   makeCounterProvider({ ...DEFINITIONS.retries, labelNames: [...DEFINITIONS.retries.labelNames] }),
   makeGaugeProvider({ ...DEFINITIONS.breaker, labelNames: [...DEFINITIONS.breaker.labelNames] }),
   makeGaugeProvider({ ...DEFINITIONS.probe, labelNames: [...DEFINITIONS.probe.labelNames] }),
+  makeCounterProvider({ ...DEFINITIONS.authFailures, labelNames: [...DEFINITIONS.authFailures.labelNames] }),
 ];
 
 /**
@@ -68,6 +75,7 @@ export class ProviderMetrics {
     @InjectMetric(UPSTREAM_RETRIES) private readonly retries: Counter<string>,
     @InjectMetric(BREAKER_STATE) private readonly breaker: Gauge<string>,
     @InjectMetric(PROBE_UP) private readonly probe: Gauge<string>,
+    @InjectMetric(AUTH_FAILURES) private readonly authFailures: Counter<string>,
   ) {}
 
   /** The same metrics in a registry of their own (tests, tools). */
@@ -84,11 +92,13 @@ export class ProviderMetrics {
       new Counter({ ...DEFINITIONS.retries, labelNames: [...DEFINITIONS.retries.labelNames], registers }),
       new Gauge({ ...DEFINITIONS.breaker, labelNames: [...DEFINITIONS.breaker.labelNames], registers }),
       new Gauge({ ...DEFINITIONS.probe, labelNames: [...DEFINITIONS.probe.labelNames], registers }),
+      new Counter({ ...DEFINITIONS.authFailures, labelNames: [...DEFINITIONS.authFailures.labelNames], registers }),
     );
   }
 
   attempt(provider: string, model: string, outcome: AttemptOutcome, seconds?: number): void {
     this.requests.inc({ provider, model, outcome });
+    if (outcome === 'auth_failed') this.authFailures.inc({ provider });
     if (seconds !== undefined) this.duration.observe({ provider, model }, seconds);
   }
 

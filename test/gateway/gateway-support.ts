@@ -123,3 +123,19 @@ export const FAST_BREAKER = {
   rolling_window_ms: 10_000,
 };
 export const NO_RETRY = { max_attempts: 1, base_delay_ms: 0, max_delay_ms: 0 };
+
+/** The project's daily quota; asked again (for up to 10 s) while the answer is not a 200. */
+export async function quotaOf(gw: Gateway): Promise<{ spent: number; reserved: number; limit: number }> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const res = await gw.api.get<{ daily: { spent: number; reserved: number; limit: number } }>(
+      `/projects/${gw.projectId}/quota`,
+      { apiKey: gw.apiKey },
+    );
+    if (res.status === 200 || Date.now() > deadline) {
+      expect(res.status).toBe(200);
+      return res.body.daily;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -137,11 +137,11 @@ describe('ProvidersModule', () => {
     expect(events[events.length - 1]).toEqual({ type: 'finish', finish_reason: 'stop' });
     const embedded = await service.embed('local-llama', { model: 'nomic-embed-text', input: ['a'] });
     expect(embedded.vectors).toHaveLength(1);
-    // The anthropic fake refuses our key: a 4xx carrying its message.
+    // The anthropic fake refuses our key: auth_failed, carrying its message.
     const failure = await upstreamFailure(
       service.chat('claude', { model: 'claude-3-5-haiku-20241022', messages: [{ role: 'user', content: 'hi' }] }),
     );
-    expect(failure).toMatchObject({ errorClass: 'http_4xx', status: 401 });
+    expect(failure).toMatchObject({ errorClass: 'auth_failed', status: 401 });
     expect(failure.options.instanceId).toBe('claude');
     await expect(service.chat('nope', { model: 'x', messages: [] })).rejects.toThrow('Unknown provider instance');
   });
@@ -152,7 +152,7 @@ describe('ProvidersModule', () => {
       /conflux_upstream_requests_total\{provider="openai-main",model="gpt-4o-mini",outcome="success"\} 1/,
     );
     expect(text).toMatch(
-      /conflux_upstream_requests_total\{provider="claude",model="claude-3-5-haiku-20241022",outcome="http_4xx"\} 1/,
+      /conflux_upstream_requests_total\{provider="claude",model="claude-3-5-haiku-20241022",outcome="auth_failed"\} 1/,
     );
     expect(text).toMatch(
       /conflux_upstream_request_duration_seconds_count\{provider="local-llama",model="llama3.2"\} 1/,

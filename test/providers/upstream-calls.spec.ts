@@ -98,15 +98,18 @@ describe.each(KINDS)('%s instance against its fake', (kind) => {
     expect(streamed.abortedByClient).toBe(false);
   });
 
-  it('says 401 with the upstream message, never retried, never counted against the breaker', async () => {
-    const { instance } = createInstance(keyed(fake(), { api_key: 'wrong-key-0000000000' }));
-    for (let i = 0; i < 6; i++) {
+  it('says 401 (our key refused) as auth_failed, never retried on the instance, counted against its breaker', async () => {
+    const { instance, registry } = createInstance(keyed(fake(), { api_key: 'wrong-key-0000000000' }));
+    for (let i = 0; i < 3; i++) {
       const failure = await upstreamFailure(instance.chat(ask(model())));
-      expect(failure).toMatchObject({ errorClass: 'http_4xx', status: 401 });
+      expect(failure).toMatchObject({ errorClass: 'auth_failed', status: 401 });
       expect(failure.options.instanceId).toBe(instance.id);
     }
-    expect(fake().requests).toHaveLength(6);
-    expect(instance.info().breaker).toBe('closed');
+    expect(fake().requests).toHaveLength(3);
+    expect(instance.info().breaker).toBe('open');
+    expect(await registry.metrics()).toMatch(
+      new RegExp(`conflux_upstream_auth_failures_total\\{provider="${instance.id}"\\} 3`),
+    );
   });
 });
 

@@ -61,6 +61,18 @@ describe('loadConfig', () => {
     expect(keys.sort()).toEqual(['JWT_PRIVATE_KEY', 'JWT_PUBLIC_KEY']);
   });
 
+  it('bounds a stream by GATEWAY_DEADLINE_MS unless GATEWAY_STREAM_DEADLINE_MS, never shorter, says otherwise', () => {
+    expect(loadConfig({}).streamDeadlineMs).toBe(120_000);
+    expect(loadConfig({ GATEWAY_DEADLINE_MS: '5000', GATEWAY_STREAM_DEADLINE_MS: '' }).streamDeadlineMs).toBe(5_000);
+    expect(loadConfig({ GATEWAY_STREAM_DEADLINE_MS: '600000' }).streamDeadlineMs).toBe(600_000);
+    expect(problems({ GATEWAY_STREAM_DEADLINE_MS: '60000' })).toEqual([
+      'GATEWAY_STREAM_DEADLINE_MS: must not be less than GATEWAY_DEADLINE_MS',
+    ]);
+    expect(problems({ GATEWAY_STREAM_DEADLINE_MS: 'soon' }).map((p) => p.split(':')[0])).toEqual([
+      'GATEWAY_STREAM_DEADLINE_MS',
+    ]);
+  });
+
   it('ignores unrelated environment variables', () => {
     expect(() => loadConfig({ HOSTNAME: 'x', SOMETHING_ELSE: '1' })).not.toThrow();
   });

@@ -112,9 +112,10 @@ describe('HTTP error helpers', () => {
   });
 
   it('classifies statuses', () => {
-    expect([400, 401, 404, 422, 429, 500, 502, 529, 302].map(classOfStatus)).toEqual([
+    expect([400, 401, 403, 404, 422, 429, 500, 502, 529, 302].map(classOfStatus)).toEqual([
       'http_4xx',
-      'http_4xx',
+      'auth_failed',
+      'auth_failed',
       'http_4xx',
       'http_4xx',
       'http_429',

@@ -22,6 +22,7 @@ export const ERROR_STATUS = {
   rate_limited: 429,
   internal_error: 500,
   upstream_error: 502,
+  upstream_auth_failed: 502,
   service_unavailable: 503,
   no_providers: 503,
   upstream_timeout: 504,

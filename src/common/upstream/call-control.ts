@@ -4,19 +4,21 @@ import { UpstreamError } from './upstream-error';
 export interface CallOptions {
   /** Aborts this call only (client gone, deadline reached). */
   signal?: AbortSignal;
-  /** Absolute time (ms since epoch) after which no retry is attempted. */
+  /** Absolute time (ms since epoch) after which no retry is attempted; no wait of an attempt lasts past it. */
   deadline?: number;
+  /** Absolute time at which a stream past its first event is cut, whatever still arrives (default: deadline). */
+  streamDeadline?: number;
 }
 
-type CutReason = 'timeout' | 'cancelled';
+type CutReason = 'timeout' | 'deadline' | 'cancelled';
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 /**
- * The abort signal of one upstream attempt: its own timeout, our own cancellation (the consumer
- * stopped reading) and the caller's signal, so that a timed-out or abandoned attempt is really
- * aborted (undici then destroys the connection). Also decides what a failure was: our timer →
- * timeout, the caller or the consumer → aborted, anything else → network.
+ * The abort signal of one upstream attempt: its own timeout, its deadline, our own cancellation
+ * (the consumer stopped reading) and the caller's signal, so that a timed-out or abandoned attempt
+ * is really aborted (undici then destroys the connection). Also decides what a failure was: our
+ * timer → timeout, the caller or the consumer → aborted, anything else → network.
  *
  * The caller's signal is followed with a listener removed by dispose(), not AbortSignal.any,
  * which costs a few µs and a weak reference per call on the hot path.
@@ -25,26 +27,47 @@ export class CallControl {
   private readonly local = new AbortController();
   readonly signal: AbortSignal = this.local.signal;
   private timer?: NodeJS.Timeout;
+  private armedMs: number;
   private cut?: CutReason;
   private readonly follow = (): void => this.local.abort(this.callerSignal?.reason);
 
-  /** `subject` names the far side in failure messages ("the upstream", "the remote worker"). */
+  /**
+   * `timeoutMs` bounds each wait (an answer, a gap between chunks), `deadline` (ms since epoch) all
+   * of them; `subject` names the far side in failure messages ("the upstream", "the remote worker").
+   */
   constructor(
     private readonly callerSignal: AbortSignal | undefined,
     private readonly timeoutMs: number,
     private readonly subject = 'the upstream',
+    private deadline?: number,
   ) {
+    this.armedMs = timeoutMs;
     this.signal.addEventListener('abort', () => this.clearTimer(), { once: true });
     if (callerSignal?.aborted) this.follow();
     else callerSignal?.addEventListener('abort', this.follow, { once: true });
   }
 
-  /** Starts (or restarts: streams re-arm on every chunk) the timeout. */
+  /** Starts (or restarts: streams re-arm on every chunk) the timeout, never past the deadline. */
   arm(): void {
     this.clearTimer();
     if (this.signal.aborted) return;
-    this.timer = setTimeout(() => this.abort('timeout'), this.timeoutMs);
+    const left = this.deadline === undefined ? Infinity : this.deadline - Date.now();
+    const reason: CutReason = left < this.timeoutMs ? 'deadline' : 'timeout';
+    this.armedMs = Math.max(1, Math.min(this.timeoutMs, left));
+    this.timer = setTimeout(() => this.abort(reason), this.armedMs);
     this.timer.unref();
+  }
+
+  /** Moves the deadline (a stream past its first event runs until its own); a running wait is re-armed. */
+  extendDeadline(deadline: number | undefined): void {
+    if (deadline === undefined || deadline === this.deadline) return;
+    this.deadline = deadline;
+    if (this.timer !== undefined) this.arm();
+  }
+
+  /** True when the deadline, not the timeout or a cancellation, ended the attempt. */
+  get deadlinePassed(): boolean {
+    return this.cut === 'deadline';
   }
 
   abort(reason: CutReason): void {
@@ -61,8 +84,8 @@ export class CallControl {
   /** The UpstreamError a failure of this attempt stands for. */
   failure(err: unknown): UpstreamError {
     if (err instanceof UpstreamError) return err;
-    if (this.cut === 'timeout') {
-      return new UpstreamError('timeout', `${this.subject} did not answer within ${this.timeoutMs} ms`, {
+    if (this.cut === 'timeout' || this.cut === 'deadline') {
+      return new UpstreamError('timeout', `${this.subject} did not answer within ${this.armedMs} ms`, {
         cause: err,
       });
     }

@@ -5,6 +5,7 @@ const MAX_MESSAGE_CHARS = 500;
 
 export function classOfStatus(status: number): UpstreamErrorClass {
   if (status === 429) return 'http_429';
+  if (status === 401 || status === 403) return 'auth_failed';
   if (status >= 500) return 'http_5xx';
   if (status >= 400) return 'http_4xx';
   return 'malformed'; // 1xx/3xx: nothing we can use

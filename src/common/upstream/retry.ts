@@ -20,6 +20,8 @@ export function isRetryable(error: UpstreamError): boolean {
     case 'malformed':
       return true;
     case 'http_4xx':
+    case 'auth_failed': // the same credentials would be refused again
+    case 'deadline_exceeded':
     case 'aborted':
     case 'breaker_open':
     case 'stream_cut':

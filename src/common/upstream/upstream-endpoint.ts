@@ -106,8 +106,7 @@ export class UpstreamEndpoint {
       record?.('breaker_open');
       throw err;
     }
-    const timeoutMs = Math.min(this.options.timeoutMs, (opts.deadline ?? Infinity) - now);
-    const control = new CallControl(opts.signal, Math.max(1, timeoutMs), this.options.subject);
+    const control = new CallControl(opts.signal, this.options.timeoutMs, this.options.subject, opts.deadline);
     const started = performance.now();
     let ended: Promise<UpstreamError | undefined> | undefined;
     const end = async (failure?: UpstreamError): Promise<UpstreamError | undefined> => {

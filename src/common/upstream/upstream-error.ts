@@ -8,15 +8,26 @@ export type UpstreamErrorClass =
   | 'http_5xx'
   | 'http_429'
   | 'http_4xx'
+  /** 401/403: the upstream refused our own credentials (the gateway's fault, never the client's). */
+  | 'auth_failed'
   | 'malformed'
   | 'stream_cut'
+  /** A stream still running when its deadline passed: cut by the gateway, not the upstream's fault. */
+  | 'deadline_exceeded'
   | 'breaker_open'
   | 'aborted';
 
+const NOT_THE_UPSTREAMS_FAULT: ReadonlySet<UpstreamErrorClass> = new Set([
+  'http_4xx',
+  'aborted',
+  'breaker_open',
+  'deadline_exceeded',
+]);
+
 /**
- * A failed upstream call. `retryable` failures (network, timeout, 429, 5xx, malformed,
- * open breaker) may fall through to the next candidate; a 4xx is the client's fault
- * and is answered as is, never retried, and never counted against a breaker.
+ * A failed upstream call. `retryable` failures (network, timeout, 429, 5xx, refused
+ * credentials, malformed, open breaker) may fall through to the next candidate; a 4xx is the
+ * client's fault and is answered as is, never retried, and never counted against a breaker.
  */
 export class UpstreamError extends Error {
   constructor(
@@ -44,11 +55,11 @@ export class UpstreamError extends Error {
 
   /** Worth trying again or elsewhere. */
   get retryable(): boolean {
-    return this.errorClass !== 'http_4xx' && this.errorClass !== 'aborted';
+    return this.errorClass !== 'http_4xx' && this.errorClass !== 'aborted' && this.errorClass !== 'deadline_exceeded';
   }
 
-  /** Counts against the upstream's breaker (the client's own mistakes never do). */
+  /** Counts against the upstream's breaker (the client's own mistakes and our own deadline never do). */
   get countsAgainstUpstream(): boolean {
-    return this.errorClass !== 'http_4xx' && this.errorClass !== 'aborted' && this.errorClass !== 'breaker_open';
+    return !NOT_THE_UPSTREAMS_FAULT.has(this.errorClass);
   }
 }

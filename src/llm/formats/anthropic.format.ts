@@ -9,7 +9,7 @@ import type {
   ToolChoice,
 } from '../../providers/dto/chat';
 import { parseStrategy } from '../../routing/routing.api';
-import type { ChatExchange } from '../chat-reply';
+import { type ChatExchange, streamFailure } from '../chat-reply';
 import { chatCommand, type ChatOutcome, type OpenStream } from '../chat.usecase';
 import type { AnthropicMessageDto, AnthropicToolChoice, MessagesRequestDto } from '../dto/messages.dto';
 import type { RequestContext } from '../request-context';
@@ -319,10 +319,14 @@ async function* messageFrames(id: string, stream: OpenStream): AsyncGenerator<Ss
       },
     };
     yield { event: 'message_stop', data: { type: 'message_stop' } };
-  } catch {
+  } catch (err) {
+    const failure = streamFailure(err);
     yield {
       event: 'error',
-      data: { type: 'error', error: { type: 'api_error', message: 'The upstream stream failed before completion' } },
+      data: {
+        type: 'error',
+        error: { type: failure.deadline ? 'timeout_error' : 'api_error', message: failure.message },
+      },
     };
   }
 }

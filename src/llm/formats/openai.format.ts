@@ -9,7 +9,7 @@ import type {
 } from '../../providers/dto/chat';
 import type { ModelListing } from '../../routing/routing.service';
 import { parseStrategy } from '../../routing/routing.api';
-import type { ChatExchange } from '../chat-reply';
+import { type ChatExchange, streamFailure } from '../chat-reply';
 import { chatCommand, type ChatOutcome, type OpenStream } from '../chat.usecase';
 import type { ChatCompletionRequestDto, ChatMessageDto, EmbeddingsRequestDto } from '../dto/chat-completions.dto';
 import type { EmbeddingsOutcome } from '../embeddings.usecase';
@@ -85,9 +85,9 @@ async function* completionFrames(
     if (includeUsage) yield { data: usageChunk(meta, usage) };
     yield { data: '[DONE]' };
   } catch (err) {
-    // A cut after the first token: an error event, never a clean [DONE].
-    const code = (err as { errorClass?: string }).errorClass ?? 'internal';
-    yield { data: streamError('The upstream stream failed before completion', code) };
+    // A cut after the first token (or its deadline): an error event, never a clean [DONE].
+    const failure = streamFailure(err);
+    yield { data: streamError(failure.message, failure.code) };
   }
 }
 

@@ -10,7 +10,7 @@ import type {
   ToolDefinition,
 } from '../../providers/dto/chat';
 import { parseStrategy } from '../../routing/routing.api';
-import type { ChatExchange } from '../chat-reply';
+import { type ChatExchange, type StreamFailure, streamFailure } from '../chat-reply';
 import { chatCommand, type ChatOutcome, type OpenStream } from '../chat.usecase';
 import type {
   ResponsesInputItem,
@@ -241,6 +241,8 @@ interface Ending {
   /** Absent while in progress; null when the stream failed. */
   finish?: FinishReason | null;
   usage?: TokenUsage;
+  /** Why a failed stream failed (default: the upstream cut it). */
+  failure?: StreamFailure;
 }
 
 /** A Response object: in progress (no finish yet), completed, incomplete, or failed. */
@@ -255,7 +257,7 @@ function response(ids: ResponseIds, echo: Json, model: string, end: Ending): Jso
     created_at: ids.createdAt,
     status,
     completed_at: status === 'completed' ? Math.floor(Date.now() / 1000) : null,
-    error: status === 'failed' ? { code: 'server_error', message: STREAM_FAILED } : null,
+    error: status === 'failed' ? { code: 'server_error', message: (end.failure ?? streamFailure(null)).message } : null,
     incomplete_details: incomplete ? { reason: incomplete } : null,
     model,
     output: end.output,
@@ -263,8 +265,6 @@ function response(ids: ResponseIds, echo: Json, model: string, end: Ending): Jso
     ...echo,
   };
 }
-
-const STREAM_FAILED = 'The upstream stream failed before completion';
 
 /** The open output item of a stream: a message taking text, or a function call taking arguments. */
 type OpenItem =
@@ -400,11 +400,11 @@ async function* responseFrames(
     const type = final.status === 'incomplete' ? 'response.incomplete' : 'response.completed';
     yield sequence.event(type, { response: final });
   } catch (err) {
-    // A cut after the first token: an error event and a failed response, never a completed one.
-    const code = (err as { errorClass?: string }).errorClass ?? 'internal';
-    yield sequence.event('error', { code, message: STREAM_FAILED, param: null });
+    // A cut after the first token (or its deadline): an error event and a failed response, never a completed one.
+    const failure = streamFailure(err);
+    yield sequence.event('error', { code: failure.code, message: failure.message, param: null });
     yield sequence.event('response.failed', {
-      response: response(ids, echo, model, { output: sequence.done, finish: null }),
+      response: response(ids, echo, model, { output: sequence.done, finish: null, failure }),
     });
   }
 }

@@ -81,6 +81,7 @@ export function invalidRequest(message: string): UpstreamError {
 /** The error class of an error reported inside a 200 stream, from the status it stands for. */
 export function classForStatus(status: number | undefined): UpstreamErrorClass {
   if (status === 429) return 'http_429';
+  if (status === 401 || status === 403) return 'auth_failed';
   if (status !== undefined && status >= 400 && status < 500) return 'http_4xx';
   return 'http_5xx';
 }

@@ -333,8 +333,8 @@ export function anthropicChatResult(body: unknown, requestedModel: string): Chat
 /** Anthropic error types → our classes (529 overloaded and api_error are the upstream's fault). */
 const ERROR_TYPES: Record<string, UpstreamErrorClass> = {
   invalid_request_error: 'http_4xx',
-  authentication_error: 'http_4xx',
-  permission_error: 'http_4xx',
+  authentication_error: 'auth_failed',
+  permission_error: 'auth_failed',
   not_found_error: 'http_4xx',
   request_too_large: 'http_4xx',
   rate_limit_error: 'http_429',
