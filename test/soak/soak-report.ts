@@ -169,6 +169,8 @@ export function windowTable(figures: WindowFigures[]): string {
       'window',
       'action',
       'from-to',
+      'load avg',
+      'client lag',
       'requests',
       '2xx',
       '4xx',
@@ -207,4 +209,46 @@ export function checkTable(checks: Check[]): string {
     ['assertion', 'figure', 'bound', 'verdict'],
     checks.map((c) => [c.name, c.figure, c.bound, c.pass ? 'PASS' : 'FAIL']),
   );
+}
+
+/** Spend of one project between the starts of consecutive phases; the last one also gets what was billed up to `lateMs` after the end. */
+export function spendByPhase(
+  timeline: { at: number; micro: number }[],
+  phases: { name: string; start: number }[],
+  endMs: number,
+  lateMs: number,
+): string[][] {
+  return phases.map((phase, i) => {
+    const until = i + 1 < phases.length ? phases[i + 1].start : endMs + lateMs;
+    const billed = timeline.filter((e) => e.at >= phase.start && e.at < until);
+    const credits = billed.reduce((sum, e) => sum + e.micro, 0) / 1e6;
+    return [
+      phase.name,
+      `${seconds(phase.start)}-${seconds(Math.min(until, endMs))}`,
+      String(billed.length),
+      credits.toFixed(4),
+    ];
+  });
+}
+
+export function mb(kb: number): string {
+  return `${(kb / 1024).toFixed(0)} MB`;
+}
+
+export /** Messages of warn/error log lines with their counts, most frequent first. */
+function logDigest(text: string): string {
+  const counts = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const entry = JSON.parse(line) as { level?: number; msg?: string; err?: { message?: string } };
+      if ((entry.level ?? 0) < 40) continue;
+      const key = `${entry.level === 40 ? 'warn' : 'error'} "${entry.msg ?? ''}"${entry.err?.message ? `: ${entry.err.message.slice(0, 80)}` : ''}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    } catch {
+      // not a JSON line
+    }
+  }
+  const top = [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8);
+  return top.length === 0 ? 'none' : top.map(([key, n]) => `${n} x ${key}`).join('\n     ');
 }

@@ -10,7 +10,7 @@
  * deadline given to the instances, 10000), SOAK_SLACK_MS (latency slack on a shared machine, 500),
  * SOAK_OUT_DIR (where the instances' logs and the records are written).
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
@@ -22,6 +22,9 @@ import { LLM_KINDS, SoakLoad, type ProjectRef, type RequestKind } from './soak-l
 import {
   checkTable,
   ledgerViolations,
+  logDigest,
+  mb,
+  spendByPhase,
   seconds,
   statusMix,
   table,
@@ -32,6 +35,16 @@ import {
   type LedgerRowLite,
   type SoakWindow,
 } from './soak-report';
+import {
+  ledgerSpend,
+  ledgerTimeline,
+  openHolds,
+  rssKb,
+  soakLedger,
+  soakProject,
+  startTime,
+  type QuotaStatus,
+} from './soak-data';
 import { SoakPostgres, SoakRedis } from './soak-services';
 
 function setting(name: string, fallback: number): number {
@@ -59,6 +72,7 @@ const TIGHT_DAILY_CREDITS = 3;
 const GENEROUS_DAILY_CREDITS = 1_000_000;
 const RSS_GROWTH_LIMIT = 0.1;
 const CALM = 'calm (baseline)';
+const REDIS_PREFIX = 'soak:';
 /** The first administrator, created by the first instance on the empty database. */
 const ADMIN = { email: 'admin@conflux.soak', password: 'soak-admin-password-0123456789' };
 const JWT_SECRET = `soak-jwt-secret-${randomHex(16)}`;
@@ -136,7 +150,7 @@ describe('soak', () => {
         env: minimalEnv({
           DATABASE_URL: pg.url('conflux_soak'),
           REDIS_URL: redis.url,
-          REDIS_KEY_PREFIX: 'soak:',
+          REDIS_KEY_PREFIX: REDIS_PREFIX,
           JWT_SECRET,
           ADMIN_EMAIL: ADMIN.email,
           ADMIN_PASSWORD: ADMIN.password,
@@ -434,7 +448,7 @@ describe('soak', () => {
         pass: Math.abs(q.daily.spent - ledger) <= 0.0001,
       });
     }
-    const holds = await openHolds(redis.url);
+    const holds = await openHolds(redis.url, REDIS_PREFIX);
     checks.push({ name: 'holds left in Redis', figure: String(holds), bound: '0', pass: holds === 0 });
 
     // The instances: never restarted, memory flat.
@@ -502,7 +516,17 @@ describe('soak', () => {
     out(
       `\nLedger spend of the tight project (budget ${TIGHT_DAILY_CREDITS} credits) by phase, from each phase's start to the next:\n`,
     );
-    out(table(['phase', 'from-to', 'billed rows', 'credits'], spendByPhase(timeline, windows, totalMs)));
+    out(
+      table(
+        ['phase', 'from-to', 'billed rows', 'credits'],
+        spendByPhase(
+          timeline,
+          [{ name: 'warm-up', start: 0 }, ...windows.filter((w) => w.name !== CALM)],
+          totalMs,
+          DRAIN_MS,
+        ),
+      ),
+    );
     out(`\nAnswers by kind, status and error:\n  ${statusMix(records).join('\n  ')}`);
     out(`\nServer log lines worth reading:`);
     for (const [name, server] of servers) out(`  ${name}: ${logDigest(server.stdout + server.stderr)}`);
@@ -514,131 +538,3 @@ describe('soak', () => {
     expect(failed).toEqual([]);
   });
 });
-
-interface QuotaStatus {
-  daily: { spent: number; reserved: number };
-  monthly: { spent: number; reserved: number };
-}
-
-async function soakProject(api: Api, admin: string, label: string, dailyCredits: number): Promise<ProjectRef> {
-  const project = await api.post<{ id: string }>('/projects', { name: `soak-${label}` }, { token: admin });
-  if (project.status !== 201) throw new Error(`create project: ${project.status} ${project.text}`);
-  const id = project.body.id;
-  const key = await api.post<{ key: string }>(`/projects/${id}/api-keys`, { name: label }, { token: admin });
-  if (key.status !== 201) throw new Error(`create key: ${key.status} ${key.text}`);
-  const quota = await api.request('PUT', `/projects/${id}/quota`, {
-    token: admin,
-    body: { daily_credits: dailyCredits },
-  });
-  if (quota.status !== 200) throw new Error(`set quota: ${quota.status} ${quota.text}`);
-  return { label, id, apiKey: key.body.key };
-}
-
-async function soakLedger(url: string): Promise<LedgerRowLite[]> {
-  return withClient(url, async (client) => {
-    const res = await client.query<LedgerRowLite>(
-      "SELECT request_id, attempt, status FROM usage_ledger WHERE starts_with(request_id, 'soak-')",
-    );
-    return res.rows;
-  });
-}
-
-/** Micro-credits billed per project, from the ledger. */
-async function ledgerSpend(url: string): Promise<Map<string, number>> {
-  return withClient(url, async (client) => {
-    const res = await client.query<{ project_id: string; total: string }>(
-      // Today's spend (UTC), as the daily budget counts it.
-      `SELECT project_id, sum(micro_credits)::text AS total FROM usage_ledger
-        WHERE created_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
-        GROUP BY project_id`,
-    );
-    return new Map(res.rows.map((row) => [row.project_id, Number(row.total)]));
-  });
-}
-
-/** When each micro-credit of a project was billed (ms since the soak started). */
-async function ledgerTimeline(url: string, projectId: string, epoch: number): Promise<{ at: number; micro: number }[]> {
-  return withClient(url, async (client) => {
-    const res = await client.query<{ at: string; micro: string }>(
-      `SELECT (extract(epoch FROM created_at) * 1000)::bigint::text AS at, micro_credits::text AS micro
-         FROM usage_ledger WHERE project_id = $1 AND micro_credits > 0`,
-      [projectId],
-    );
-    return res.rows.map((row) => ({ at: Number(row.at) - epoch, micro: Number(row.micro) }));
-  });
-}
-
-/** Spend of one project between the starts of consecutive phases (warm-up, then each fault and its recovery). */
-function spendByPhase(timeline: { at: number; micro: number }[], windows: SoakWindow[], endMs: number): string[][] {
-  const phases = [{ name: 'warm-up', start: 0 }, ...windows.filter((w) => w.name !== CALM)];
-  return phases.map((phase, i) => {
-    const until = i + 1 < phases.length ? phases[i + 1].start : endMs + DRAIN_MS;
-    const billed = timeline.filter((e) => e.at >= phase.start && e.at < until);
-    const credits = billed.reduce((sum, e) => sum + e.micro, 0) / 1e6;
-    return [
-      phase.name,
-      `${seconds(phase.start)}-${seconds(Math.min(until, endMs))}`,
-      String(billed.length),
-      credits.toFixed(4),
-    ];
-  });
-}
-
-/** Budget holds still open in Redis (members of every quota holds zset). */
-async function openHolds(url: string): Promise<number> {
-  const { default: Redis } = await import('ioredis');
-  const client = new Redis(url, { maxRetriesPerRequest: 1 });
-  try {
-    let total = 0;
-    let cursor = '0';
-    do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', 'soak:quota:*:holds', 'COUNT', 1000);
-      cursor = next;
-      for (const key of keys) total += await client.zcard(key);
-    } while (cursor !== '0');
-    return total;
-  } finally {
-    client.disconnect();
-  }
-}
-
-function rssKb(pid: number | undefined): number {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  } catch {
-    return 0;
-  }
-}
-
-/** The process start time (clock ticks since boot): a new process under a reused pid differs. */
-function startTime(pid: number | undefined): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
-
-function mb(kb: number): string {
-  return `${(kb / 1024).toFixed(0)} MB`;
-}
-
-/** Messages of warn/error log lines with their counts, most frequent first. */
-function logDigest(text: string): string {
-  const counts = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('{')) continue;
-    try {
-      const entry = JSON.parse(line) as { level?: number; msg?: string; err?: { message?: string } };
-      if ((entry.level ?? 0) < 40) continue;
-      const key = `${entry.level === 40 ? 'warn' : 'error'} "${entry.msg ?? ''}"${entry.err?.message ? `: ${entry.err.message.slice(0, 80)}` : ''}`;
-      counts.set(key, (counts.get(key) ?? 0) + 1);
-    } catch {
-      // not a JSON line
-    }
-  }
-  const top = [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8);
-  return top.length === 0 ? 'none' : top.map(([key, n]) => `${n} x ${key}`).join('\n     ');
-}
