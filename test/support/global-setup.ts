@@ -34,7 +34,7 @@ import {
 const execFileAsync = promisify(execFile);
 
 const PG_READY_TIMEOUT_MS = 30_000;
-const PG_SERVER_SETTINGS = [
+export const PG_SERVER_SETTINGS = [
   'listen_addresses=127.0.0.1',
   'fsync=off',
   'synchronous_commit=off',
@@ -48,7 +48,7 @@ interface PostgresBinaries {
 }
 
 /** How to run a PostgreSQL binary: directly, or as the `postgres` OS user when we are root. */
-interface PostgresRunner {
+export interface PostgresRunner {
   wrap(binary: string, args: readonly string[]): [string, string[]];
   owner?: { uid: number; gid: number };
 }
@@ -170,7 +170,7 @@ async function startPostgres(): Promise<string> {
   }
 }
 
-function findPostgresBinaries(): PostgresBinaries {
+export function findPostgresBinaries(): PostgresBinaries {
   const dir = findExecutableDir(['initdb', 'postgres'], debianPostgresBinDirs());
   if (dir === undefined) {
     throw new Error(
@@ -183,7 +183,7 @@ function findPostgresBinaries(): PostgresBinaries {
 }
 
 /** PostgreSQL refuses to run as root: then run it as the `postgres` OS user through runuser. */
-async function postgresRunner(): Promise<PostgresRunner> {
+export async function postgresRunner(): Promise<PostgresRunner> {
   if (process.getuid?.() !== 0) return { wrap: (binary, args) => [binary, [...args]] };
   const runuser = findExecutable('runuser', ['/usr/sbin', '/sbin', '/usr/bin', '/bin']);
   if (runuser === undefined)
@@ -204,7 +204,7 @@ async function osUser(name: string): Promise<{ uid: number; gid: number }> {
   }
 }
 
-async function initdb(binary: string, runner: PostgresRunner, dir: string): Promise<void> {
+export async function initdb(binary: string, runner: PostgresRunner, dir: string): Promise<void> {
   const args = ['-D', join(dir, 'data'), '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale=C'];
   const [command, commandArgs] = runner.wrap(binary, args);
   try {
