@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 
 /**
  * Answers on the service port while the application is still starting (e.g. waiting for
- * Postgres, however long that takes): GET /health/live is 200, so an orchestrator does not
+ * Postgres, however long that takes): GET /health/live is 200 (`{"status": "starting"}`), so an orchestrator does not
  * kill a process that is only waiting; everything else, /health/ready included, is 503 with
  * the error envelope and Retry-After. Closed just before the application listens.
  */
@@ -21,7 +21,7 @@ export class StartupServer {
         .replace(/(.)\/$/, '$1')
         .toLowerCase();
       if (req.method === 'GET' && path === '/health/live') {
-        res.end(JSON.stringify({ status: 'ok' }));
+        res.end(JSON.stringify({ status: 'starting' }));
         return;
       }
       res.statusCode = 503;
