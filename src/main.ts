@@ -4,12 +4,16 @@ import { createApp } from './app.factory';
 import { AppConfig, ConfigError, loadConfig } from './config/app-config';
 import { EmbeddedPostgres } from './database/embedded-postgres';
 import { ShutdownService } from './lifecycle/shutdown.service';
+import { StartupServer } from './common/http/startup-server';
 import { RoutingService } from './routing/routing.service';
 
 async function bootstrap(config: AppConfig): Promise<void> {
+  // Live (and 503 elsewhere) while starting: waiting for Postgres may take as long as its outage.
+  const starting = config.PORT === 0 ? null : await StartupServer.listen(config.PORT, config.HOST);
   const embedded = config.DATABASE_URL ? undefined : await EmbeddedPostgres.start(config.DATA_DIR);
   const databaseUrl = config.DATABASE_URL ?? embedded?.url ?? '';
   const app = await createApp(config, { databaseUrl });
+  await starting?.close();
   const logger = new Logger('Conflux');
   if (embedded) logger.warn(`No DATABASE_URL: using the embedded database in ${embedded.directory}`);
   await app.listen(config.PORT, config.HOST);

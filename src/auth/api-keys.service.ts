@@ -2,7 +2,9 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, IsNull, Repository } from 'typeorm';
 import type { ApiKeyPrincipal } from '../common/auth/principal';
+import { isDependencyUnavailable } from '../common/errors/all-exceptions.filter';
 import { AppError } from '../common/errors/app-error';
+import { waitAtMost } from '../common/with-timeout';
 import { AppConfig } from '../config/app-config';
 import { RedisService } from '../redis/redis.service';
 import { ApiKeyCache } from './api-key-cache';
@@ -27,6 +29,8 @@ export interface IssuedApiKey extends ApiKeyView {
 /** last_used_at is written at most this often per key, to keep auth cheap. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
+type ParsedApiKey = NonNullable<ReturnType<typeof parseApiKey>>;
+
 /**
  * Project-scoped API keys. Only a SHA-256 of each (high-entropy) key is stored,
  * with a visible prefix to find it by. Rotation keeps the previous secret valid
@@ -38,6 +42,8 @@ export class ApiKeysService implements OnApplicationBootstrap, OnApplicationShut
   private readonly cache: ApiKeyCache;
   /** When this instance last wrote last_used_at, per key. */
   private readonly touched = new Map<string, number>();
+  /** Verifications under way, by key hash: concurrent callers of one key share one query. */
+  private readonly verifying = new Map<string, Promise<ApiKeyPrincipal | null>>();
 
   constructor(
     @InjectRepository(ApiKeyEntity) private readonly keys: Repository<ApiKeyEntity>,
@@ -48,6 +54,7 @@ export class ApiKeysService implements OnApplicationBootstrap, OnApplicationShut
   ) {
     this.cache = new ApiKeyCache(
       config.API_KEY_CACHE_TTL_SECONDS * 1000,
+      config.API_KEY_OUTAGE_GRACE_SECONDS * 1000,
       redis.client,
       `${config.REDIS_KEY_PREFIX}auth:api-key-invalidated`,
     );
@@ -125,15 +132,49 @@ export class ApiKeysService implements OnApplicationBootstrap, OnApplicationShut
     await this.cache.invalidate(key.id);
   }
 
-  /** Resolves a presented key to its principal, or null when it is unknown, expired or revoked. */
+  /**
+   * Resolves a presented key to its principal, or null when it is unknown, expired or revoked.
+   * A cached verdict is served at once (and confirmed in the background once its TTL has
+   * passed); a key not in the cache waits for Postgres at most DATABASE_HOT_PATH_TIMEOUT_MS.
+   */
   async authenticate(presented: string): Promise<ApiKeyPrincipal | null> {
     const parsed = parseApiKey(presented);
     if (!parsed) return null;
     const cached = this.cache.get(parsed.hash);
     if (cached) {
-      this.touch(cached.keyId);
-      return cached;
+      if (cached.recheck) this.recheck(parsed);
+      this.touch(cached.principal.keyId);
+      return cached.principal;
     }
+    return waitAtMost(this.verify(parsed), this.config.DATABASE_HOT_PATH_TIMEOUT_MS, 'API key check');
+  }
+
+  /**
+   * Confirms a cached verdict in the background: a key Postgres no longer accepts is dropped;
+   * when Postgres cannot be reached, the verdict is kept (within API_KEY_OUTAGE_GRACE_SECONDS).
+   */
+  private recheck(parsed: ParsedApiKey): void {
+    if (this.verifying.has(parsed.hash)) return;
+    this.verify(parsed).catch((err: unknown) => {
+      if (isDependencyUnavailable(err)) {
+        this.cache.unconfirmed(parsed.hash);
+        return;
+      }
+      this.cache.drop(parsed.hash);
+      this.logger.warn(`could not confirm a cached API key: ${err instanceof Error ? err.message : String(err)}`);
+    });
+  }
+
+  /** One query per key hash at a time; caches the verdict, or drops the key when it is no longer valid. */
+  private verify(parsed: ParsedApiKey): Promise<ApiKeyPrincipal | null> {
+    const running = this.verifying.get(parsed.hash);
+    if (running) return running;
+    const verification = this.lookUp(parsed).finally(() => this.verifying.delete(parsed.hash));
+    this.verifying.set(parsed.hash, verification);
+    return verification;
+  }
+
+  private async lookUp(parsed: ParsedApiKey): Promise<ApiKeyPrincipal | null> {
     const row = await this.dataSource
       .createQueryBuilder()
       .select([
@@ -159,7 +200,10 @@ export class ApiKeysService implements OnApplicationBootstrap, OnApplicationShut
         key_expires_at: Date | null;
         secret_expires_at: Date | null;
       }>();
-    if (!row || !hashesEqual(row.secret_hash, parsed.hash)) return null;
+    if (!row || !hashesEqual(row.secret_hash, parsed.hash)) {
+      this.cache.drop(parsed.hash);
+      return null;
+    }
     this.touch(row.key_id, row.last_used_at);
     const principal: ApiKeyPrincipal = {
       kind: 'api_key',
@@ -168,7 +212,7 @@ export class ApiKeysService implements OnApplicationBootstrap, OnApplicationShut
       userId: row.created_by,
       role: 'member',
     };
-    // Trusted for the cache TTL, never past the key's or this secret's own expiry.
+    // Trusted for the cache TTL (and its outage grace), never past the key's or this secret's own expiry.
     this.cache.set(parsed.hash, principal, earliest(row.key_expires_at, row.secret_expires_at));
     return principal;
   }

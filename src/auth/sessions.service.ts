@@ -5,6 +5,7 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, IsNull, Repository } from 'typeorm';
 import type { UserPrincipal } from '../common/auth/principal';
 import { AppError } from '../common/errors/app-error';
+import { waitAtMost } from '../common/with-timeout';
 import { AppConfig } from '../config/app-config';
 import { RefreshTokenEntity, SessionEntity, UserEntity } from './entities';
 import { verifyPassword } from './passwords';
@@ -91,16 +92,20 @@ export class SessionsService {
     if (claims.typ !== 'access' || typeof claims.sid !== 'string' || typeof claims.sub !== 'string') {
       throw new AppError('invalid_token', 'Invalid access token');
     }
-    const row = await this.dataSource
-      .createQueryBuilder()
-      .select(['u.id AS id', 'u.email AS email', 'u.role AS role'])
-      .from(SessionEntity, 's')
-      .innerJoin(UserEntity, 'u', 'u.id = s.user_id')
-      .where('s.id = :sid AND s.user_id = :sub AND s.revoked_at IS NULL AND s.expires_at > now()', {
-        sid: claims.sid,
-        sub: claims.sub,
-      })
-      .getRawOne<{ id: string; email: string; role: UserPrincipal['role'] }>();
+    const row = await waitAtMost(
+      this.dataSource
+        .createQueryBuilder()
+        .select(['u.id AS id', 'u.email AS email', 'u.role AS role'])
+        .from(SessionEntity, 's')
+        .innerJoin(UserEntity, 'u', 'u.id = s.user_id')
+        .where('s.id = :sid AND s.user_id = :sub AND s.revoked_at IS NULL AND s.expires_at > now()', {
+          sid: claims.sid,
+          sub: claims.sub,
+        })
+        .getRawOne<{ id: string; email: string; role: UserPrincipal['role'] }>(),
+      this.config.DATABASE_HOT_PATH_TIMEOUT_MS,
+      'session check',
+    );
     if (!row) throw new AppError('invalid_token', 'Session has ended');
     return { kind: 'user', userId: row.id, email: row.email, role: row.role, sessionId: claims.sid };
   }

@@ -91,6 +91,16 @@ export class AppConfig {
   @Min(100)
   DATABASE_STATEMENT_TIMEOUT_MS = 15000;
 
+  /**
+   * Longest a request waits on Postgres for what the request path reads (API key, session, project
+   * access, quota limits) when it is not cached: past it the request gets 503 and the query goes on
+   * in the background. Cached values are served without waiting while they are refreshed.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(50)
+  DATABASE_HOT_PATH_TIMEOUT_MS = 1000;
+
   @Transform(toBool)
   @IsBoolean()
   MIGRATIONS_RUN = true;
@@ -167,14 +177,24 @@ export class AppConfig {
   API_KEY_ROTATION_GRACE_SECONDS = 24 * 3600;
 
   /**
-   * How long a verified API key is trusted without asking Postgres again. Revocation
-   * and rotation reach every instance at once through Redis; the TTL bounds staleness
-   * otherwise, and lets traffic continue through a short Postgres outage.
+   * How long a verified API key is trusted without asking Postgres again (0 = no cache). Past it
+   * the key is still served while Postgres confirms it in the background. Revocation and rotation
+   * reach every instance at once through Redis; the TTL bounds staleness otherwise.
    */
   @Transform(toInt)
   @IsInt()
   @Min(0)
   API_KEY_CACHE_TTL_SECONDS = 30;
+
+  /**
+   * How long past its TTL a cached API key keeps being served while Postgres cannot be reached
+   * to confirm it: traffic of known keys goes on through a Postgres outage this long. A key that
+   * Postgres answers is revoked or unknown is dropped at once.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  API_KEY_OUTAGE_GRACE_SECONDS = 900;
 
   @IsEmail()
   ADMIN_EMAIL = 'admin@conflux.local';

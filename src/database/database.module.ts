@@ -2,6 +2,7 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource, DataSourceOptions } from 'typeorm';
+import { isDependencyUnavailable } from '../common/errors/all-exceptions.filter';
 import { AppConfig } from '../config/app-config';
 import { DatabaseHealthIndicator } from './database.health';
 import { runPendingMigrations } from './migrator';
@@ -9,9 +10,13 @@ import { buildDataSourceOptions } from './typeorm-options';
 
 export const DATABASE_URL = Symbol('DATABASE_URL');
 
+/** Pause between attempts to reach Postgres at startup. */
+const RETRY_CONNECT_AFTER_MS = 2000;
+
 /**
  * The Postgres connection (real or embedded, same entities and migrations).
- * Pending migrations are applied before any module can use the connection.
+ * Pending migrations are applied before any module can use the connection. A Postgres
+ * that cannot be reached at startup is tried again every 2 s until it answers.
  */
 @Global()
 @Module({})
@@ -34,13 +39,21 @@ export class DatabaseModule {
               statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
             }),
             autoLoadEntities: true,
-            retryAttempts: 2,
-            retryDelay: 1000,
+            // An unreachable Postgres is waited for as long as it takes (the process answers live
+            // meanwhile, see StartupServer); anything else (bad credentials, unknown database) stops startup.
+            retryAttempts: Number.POSITIVE_INFINITY,
+            retryDelay: RETRY_CONNECT_AFTER_MS,
+            toRetry: (err: unknown) => isDependencyUnavailable(err),
           }),
           dataSourceFactory: async (options?: DataSourceOptions) => {
             if (!options) throw new Error('database options missing');
             const dataSource = await new DataSource(options).initialize();
-            if (migrate) await runPendingMigrations(dataSource, !embedded);
+            try {
+              if (migrate) await runPendingMigrations(dataSource, !embedded);
+            } catch (err) {
+              await dataSource.destroy().catch(() => undefined);
+              throw err;
+            }
             return dataSource;
           },
         }),

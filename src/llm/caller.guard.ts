@@ -1,6 +1,8 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { AppError } from '../common/errors/app-error';
+import { waitAtMost } from '../common/with-timeout';
+import { AppConfig } from '../config/app-config';
 import { ProjectsService } from '../auth/projects.service';
 import { Caller, PROJECT_HEADER, requestedProject } from './caller';
 
@@ -17,7 +19,10 @@ type WithCaller = Request & { [CALLER]?: Caller };
  */
 @Injectable()
 export class CallerGuard implements CanActivate {
-  constructor(private readonly projects: ProjectsService) {}
+  constructor(
+    private readonly projects: ProjectsService,
+    private readonly config: AppConfig,
+  ) {}
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const req = context.switchToHttp().getRequest<WithCaller>();
@@ -34,7 +39,8 @@ export class CallerGuard implements CanActivate {
         `Signed-in users name the project to bill in the ${PROJECT_HEADER} header`,
       );
     }
-    return this.projects.assertAccess(principal, projectId).then(() => {
+    const access = this.projects.assertAccess(principal, projectId);
+    return waitAtMost(access, this.config.DATABASE_HOT_PATH_TIMEOUT_MS, 'project access check').then(() => {
       req[CALLER] = { principal, projectId, apiKeyId: null, userId: principal.userId };
       return true;
     });

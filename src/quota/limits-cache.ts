@@ -1,17 +1,26 @@
 import { Logger } from '@nestjs/common';
+import { waitAtMost } from '../common/with-timeout';
 
 interface Entry<T> {
   value: T;
   fetchedAt: number;
+  /** After a failed reload: when the next one may start. */
+  retryAt: number;
+  failing: boolean;
 }
 
 const MAX_ENTRIES = 10_000;
+/** After a failed reload, the cached value is served this long before the next try. */
+const RETRY_AFTER_FAILURE_MS = 1000;
 
 /**
  * Per-key values cached for `ttlMs`, so that the hot path does not query Postgres
- * on every request. Concurrent misses share one load; a value written here (after
- * a change on this instance) wins over a load that started before it; when a
- * reload fails, the last known value is served rather than failing the request.
+ * on every request. Stale while revalidate: once a value is older than the TTL it is
+ * still served at once while one reload runs in the background, and kept when that
+ * reload fails (tried again every second). Only a key with no value yet waits for its
+ * load, and at most `coldWaitMs` (then the caller gets a DependencyTimeout, a 503);
+ * concurrent misses share one load. A value written here (after a change on this
+ * instance) wins over a load that started before it.
  */
 export class LimitsCache<T> {
   private readonly logger = new Logger(LimitsCache.name);
@@ -23,12 +32,20 @@ export class LimitsCache<T> {
     private readonly load: (key: string) => Promise<T>,
     private readonly ttlMs: number,
     private readonly clock: () => number = Date.now,
+    private readonly coldWaitMs = Number.POSITIVE_INFINITY,
   ) {}
 
   get(key: string): Promise<T> {
     const entry = this.entries.get(key);
-    if (entry && this.clock() - entry.fetchedAt < this.ttlMs) return Promise.resolve(entry.value);
-    return this.loading.get(key) ?? this.reload(key, entry);
+    if (entry) {
+      const now = this.clock();
+      if (now - entry.fetchedAt >= this.ttlMs && now >= entry.retryAt && !this.loading.has(key)) {
+        this.reload(key).catch(() => undefined);
+      }
+      return Promise.resolve(entry.value);
+    }
+    const loading = this.loading.get(key) ?? this.reload(key);
+    return Number.isFinite(this.coldWaitMs) ? waitAtMost(loading, this.coldWaitMs, 'quota limits') : loading;
   }
 
   /** Replaces the cached value now (this instance changed it). */
@@ -38,7 +55,7 @@ export class LimitsCache<T> {
     this.remember(key, value);
   }
 
-  private reload(key: string, stale: Entry<T> | undefined): Promise<T> {
+  private reload(key: string): Promise<T> {
     const version = this.versions.get(key) ?? 0;
     const promise = this.load(key).then(
       (value) => {
@@ -47,8 +64,11 @@ export class LimitsCache<T> {
         return value;
       },
       (err: unknown) => {
+        const stale = this.entries.get(key);
         if (!stale) throw err;
-        this.logger.warn(`Serving cached quota limits of ${key}: reload failed (${String(err)})`);
+        if (!stale.failing) this.logger.warn(`Serving cached quota limits of ${key}: reload failed (${String(err)})`);
+        stale.failing = true;
+        stale.retryAt = this.clock() + RETRY_AFTER_FAILURE_MS;
         return stale.value;
       },
     );
@@ -65,6 +85,6 @@ export class LimitsCache<T> {
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);
     }
-    this.entries.set(key, { value, fetchedAt: this.clock() });
+    this.entries.set(key, { value, fetchedAt: this.clock(), retryAt: 0, failing: false });
   }
 }

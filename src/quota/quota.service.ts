@@ -3,6 +3,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { Counter } from 'prom-client';
 import { AppError } from '../common/errors/app-error';
+import { AppConfig } from '../config/app-config';
 import type {
   ProjectQuotaLimits,
   ProjectQuotaStatus,
@@ -110,8 +111,14 @@ export class QuotaService {
     private readonly store: QuotaStore,
     private readonly repository: ProjectQuotasRepository,
     @InjectMetric(QUOTA_REJECTIONS) private readonly rejections: Counter<string>,
+    config: AppConfig,
   ) {
-    this.limits = new LimitsCache((projectId) => this.repository.find(projectId), LIMITS_TTL_MS);
+    this.limits = new LimitsCache(
+      (projectId) => this.repository.find(projectId),
+      LIMITS_TTL_MS,
+      Date.now,
+      config.DATABASE_HOT_PATH_TIMEOUT_MS,
+    );
     for (const reason of REASONS) this.rejections.inc({ reason }, 0);
   }
 

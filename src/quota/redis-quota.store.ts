@@ -16,7 +16,7 @@ import { QuotaKeys } from './quota-keys';
 import { OutageFallback } from './quota-outage';
 import { BALANCES_SCRIPT, RELEASE_SCRIPT, RESERVE_SCRIPT, SETTLE_SCRIPT } from './quota.scripts';
 import { budgetWindowsAt, budgetWindowsOf, MINUTE_MS, minuteWindowAt, WINDOW_GRACE_MS } from './quota-windows';
-import { RedisCircuit, RedisTimeout } from '../common/upstream/redis-circuit';
+import { bounded, RedisCircuit } from '../common/upstream/redis-circuit';
 
 export interface RedisQuotaStoreOptions {
   prefix: string;
@@ -60,29 +60,6 @@ const SCRIPTS = {
   release: new LuaScript(RELEASE_SCRIPT),
   balances: new LuaScript(BALANCES_SCRIPT),
 };
-
-/**
- * Rejects after `ms`, but only after the event loop has read pending I/O: a reply
- * that arrived while the loop was busy still wins over a timer that fired late.
- */
-function bounded<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(
-      () => setImmediate(() => reject(new RedisTimeout(`Redis did not answer within ${ms} ms`))),
-      ms,
-    );
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err instanceof Error ? err : new Error(String(err)));
-      },
-    );
-  });
-}
 
 /**
  * Budgets and rate limits in Redis, shared by every instance, one Lua script per

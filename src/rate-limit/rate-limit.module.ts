@@ -12,7 +12,13 @@ const rateLimitStoreProvider = {
   provide: RateLimitStore,
   inject: [RedisService, AppConfig],
   useFactory: (redis: RedisService, config: AppConfig): RateLimitStore => {
-    if (redis.client) return new RedisRateLimitStore(redis.client, config.REDIS_KEY_PREFIX);
+    if (redis.client) {
+      return new RedisRateLimitStore(redis.client, {
+        prefix: config.REDIS_KEY_PREFIX,
+        timeoutMs: Math.min(config.QUOTA_REDIS_TIMEOUT_MS, config.REDIS_COMMAND_TIMEOUT_MS),
+        timeoutsToOpen: config.QUOTA_REDIS_TIMEOUTS_TO_OPEN,
+      });
+    }
     new Logger('RateLimitModule').warn(
       'No REDIS_URL: rate limits and quotas are kept in this process (single instance only)',
     );

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { MemoryRateLimitStore } from './memory-rate-limit.store';
 import { RateLimitHit, RateLimitStore, RateLimitWindow } from './rate-limit.store';
-import { RedisCircuit } from '../common/upstream/redis-circuit';
+import { bounded, RedisCircuit } from '../common/upstream/redis-circuit';
 
 /**
  * For each key KEYS[i] with window ARGV[i] ms: INCR, and PEXPIRE on the first hit, in
@@ -27,35 +27,52 @@ return out
 
 type WithHitScript = Redis & { confluxRateHits(...keysThenWindows: Array<string | number>): Promise<number[]> };
 
+export interface RedisRateLimitStoreOptions {
+  prefix: string;
+  /** Bound of every Redis call; past it the hit is counted on this instance only. */
+  timeoutMs: number;
+  /** Timeouts in a row after which Redis is skipped for a while (default: RedisCircuit's). */
+  timeoutsToOpen?: number;
+}
+
 /**
  * Counters in Redis, shared by every instance: every window of a request in one round
- * trip. When Redis cannot answer, rate limiting fails open to this instance's own
- * counters rather than blocking traffic.
+ * trip. Every call is bounded by `timeoutMs` (the quotas' bound) behind the same kind of
+ * circuit as quotas: when Redis cannot answer in time, rate limiting fails open to this
+ * instance's own counters rather than blocking or delaying traffic.
  */
 export class RedisRateLimitStore extends RateLimitStore {
   readonly shared = true;
   private readonly fallback = new MemoryRateLimitStore();
-  private readonly circuit = new RedisCircuit(new Logger(RedisRateLimitStore.name), {
-    down: 'Redis unavailable, rate limits fall back to this instance',
-    up: 'Redis is back: rate limits are shared again',
-  });
+  private readonly circuit: RedisCircuit;
 
   constructor(
     private readonly redis: Redis,
-    private readonly prefix: string,
+    private readonly options: RedisRateLimitStoreOptions,
   ) {
     super();
     redis.defineCommand('confluxRateHits', { lua: HIT_SCRIPT });
+    this.circuit = new RedisCircuit(
+      new Logger(RedisRateLimitStore.name),
+      {
+        down: 'Redis unavailable, rate limits fall back to this instance',
+        up: 'Redis is back: rate limits are shared again',
+      },
+      { timeoutsToOpen: options.timeoutsToOpen },
+    );
   }
 
   async hitAll(windows: readonly RateLimitWindow[]): Promise<RateLimitHit[]> {
     if (windows.length === 0) return [];
     if (this.circuit.open) return this.fallback.hitAll(windows);
     try {
-      const reply = await (this.redis as WithHitScript).confluxRateHits(
-        windows.length,
-        ...windows.map((w) => `${this.prefix}rl:${w.key}`),
-        ...windows.map((w) => w.windowMs),
+      const reply = await bounded(
+        (this.redis as WithHitScript).confluxRateHits(
+          windows.length,
+          ...windows.map((w) => `${this.options.prefix}rl:${w.key}`),
+          ...windows.map((w) => w.windowMs),
+        ),
+        this.options.timeoutMs,
       );
       this.circuit.succeeded();
       return windows.map((_, i) => ({ hits: reply[2 * i], resetMs: reply[2 * i + 1] }));

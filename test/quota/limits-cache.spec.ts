@@ -31,10 +31,49 @@ describe('limits cache', () => {
     expect(calls).toHaveLength(1);
 
     now += 1;
-    const reloaded = cache.get('p');
+    expect(await cache.get('p')).toBe(7);
     expect(calls).toHaveLength(2);
     calls[1].resolve(8);
-    expect(await reloaded).toBe(8);
+    await Promise.resolve();
+    expect(await cache.get('p')).toBe(8);
+  });
+
+  it('serves a stale value at once while one reload runs, however long that reload takes', async () => {
+    const { calls, load } = manualLoader();
+    const cache = new LimitsCache(load, 5000, clock, 100);
+    const first = cache.get('p');
+    calls[0].resolve(1);
+    await first;
+    now += 6000;
+    // Postgres hangs: the reload never answers, and every caller is served the cached value meanwhile.
+    const answers = await Promise.all(Array.from({ length: 5 }, () => cache.get('p')));
+    expect(answers).toEqual([1, 1, 1, 1, 1]);
+    expect(calls).toHaveLength(2);
+    now += 60_000;
+    expect(await cache.get('p')).toBe(1);
+    expect(calls).toHaveLength(2);
+    calls[1].resolve(2);
+    await Promise.resolve();
+    expect(await cache.get('p')).toBe(2);
+  });
+
+  it('bounds the wait of a key with no value yet, and tries again after a failed reload only a second later', async () => {
+    const { calls, load } = manualLoader();
+    const cache = new LimitsCache(load, 5000, clock, 50);
+    await expect(cache.get('cold')).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+    calls[0].resolve(4);
+    await Promise.resolve();
+    expect(await cache.get('cold')).toBe(4);
+
+    now += 6000;
+    expect(await cache.get('cold')).toBe(4);
+    calls[1].reject(new Error('db down'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await cache.get('cold')).toBe(4);
+    expect(calls).toHaveLength(2);
+    now += 1000;
+    expect(await cache.get('cold')).toBe(4);
+    expect(calls).toHaveLength(3);
   });
 
   it('serves a value set on this instance at once, even over a load that started before', async () => {

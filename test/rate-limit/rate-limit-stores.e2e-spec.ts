@@ -2,7 +2,8 @@ import Redis from 'ioredis';
 import { MemoryRateLimitStore } from '../../src/rate-limit/memory-rate-limit.store';
 import type { RateLimitStore } from '../../src/rate-limit/rate-limit.store';
 import { RedisRateLimitStore } from '../../src/rate-limit/redis-rate-limit.store';
-import { testRedisUrl, uniqueRedisPrefix } from '../support/services';
+import { delay, testRedisUrl, uniqueRedisPrefix } from '../support/services';
+import { proxiedUrl, TcpProxy } from '../support/tcp-proxy';
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -15,7 +16,10 @@ const subjects: Array<[string, () => Subject]> = [
     'Redis',
     () => {
       const redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: 1 });
-      return { store: new RedisRateLimitStore(redis, uniqueRedisPrefix()), close: () => redis.quit() };
+      return {
+        store: new RedisRateLimitStore(redis, { prefix: uniqueRedisPrefix(), timeoutMs: 75 }),
+        close: () => redis.quit(),
+      };
     },
   ],
 ];
@@ -58,5 +62,71 @@ describe.each(subjects)('%s rate-limit store: every window of a request in one c
 
   it('answers an empty list with an empty list', async () => {
     expect(await store.hitAll([])).toEqual([]);
+  });
+});
+
+describe('Redis rate-limit store when Redis hangs or answers slowly', () => {
+  const prefix = uniqueRedisPrefix();
+  let proxy: TcpProxy;
+  let viaProxy: Redis;
+  let direct: Redis;
+  let store: RedisRateLimitStore;
+
+  beforeAll(async () => {
+    proxy = await TcpProxy.forUrl(testRedisUrl());
+    // A command timeout far above the 75 ms bound, as a deployment may configure it.
+    viaProxy = new Redis(proxiedUrl(testRedisUrl(), proxy), {
+      commandTimeout: 5_000,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+    });
+    viaProxy.on('error', () => undefined);
+    await new Promise((resolve) => viaProxy.once('ready', resolve));
+    direct = new Redis(testRedisUrl(), { maxRetriesPerRequest: 0 });
+    store = new RedisRateLimitStore(viaProxy, { prefix, timeoutMs: 75 });
+  });
+  afterEach(() => proxy.restore());
+  afterAll(async () => {
+    viaProxy?.disconnect();
+    const keys = await direct.keys(`${prefix}*`);
+    if (keys.length > 0) await direct.del(...keys);
+    await direct.quit();
+    await proxy?.close();
+  });
+
+  /** Whether Redis itself counted a hit on `key` (the store's fallback counts only in this process). */
+  const countedInRedis = async (key: string): Promise<boolean> => (await direct.get(`${prefix}rl:${key}`)) !== null;
+
+  it('answers within its bound when Redis hangs, counting on this instance', async () => {
+    proxy.stall();
+    const started = performance.now();
+    const [state] = await store.hitAll([{ key: 'minute:hang', windowMs: MINUTE }]);
+    // The 75 ms bound answers, not the 5 s command timeout; the margin absorbs a loaded machine.
+    expect(performance.now() - started).toBeLessThan(1_500);
+    expect(state.hits).toBe(1);
+    proxy.restore();
+    await delay(2_500); // whatever the circuit did meanwhile, Redis is tried again by now
+  });
+
+  it('keeps using Redis through a burst of slow answers (a slow Redis is not a gone one)', async () => {
+    // Every reply arrives ~120 ms after its call: each call misses the 75 ms bound.
+    proxy.slow(60);
+    let running = true;
+    let calls = 0;
+    const worker = async (): Promise<void> => {
+      while (running) {
+        await store.hitAll([{ key: `minute:burst:${calls++}`, windowMs: MINUTE }]);
+        await new Promise((resolve) => setImmediate(resolve)); // a local answer must not starve the timers
+      }
+    };
+    const workers = Array.from({ length: 20 }, () => worker());
+    await delay(1_500);
+    running = false;
+    await Promise.all(workers);
+    proxy.restore();
+    expect(calls).toBeGreaterThan(40);
+    // The circuit stayed closed: the very next hit is counted in Redis, not on this instance alone.
+    await store.hitAll([{ key: 'minute:after-burst', windowMs: MINUTE }]);
+    expect(await countedInRedis('minute:after-burst')).toBe(true);
   });
 });

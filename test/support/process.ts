@@ -112,7 +112,7 @@ export class ServerProcess {
     return Promise.race([this.exitPromise, timeout]).finally(() => clearTimeout(timer));
   }
 
-  /** Waits until `GET /health/live` answers 200; throws (with the output) if it exits or times out first. */
+  /** Waits until the application (not the startup answer) serves `GET /health/live`; throws (with the output) if it exits or times out first. */
   async waitForLive(timeoutMs = 60_000): Promise<void> {
     const live = await waitUntil(async () => this.exited || (await this.answersLive()), timeoutMs, 200);
     if (live && !this.exited) return;
@@ -155,8 +155,9 @@ export class ServerProcess {
   private async answersLive(): Promise<boolean> {
     try {
       const res = await fetch(`${this.url}/health/live`, { signal: AbortSignal.timeout(2_000) });
-      await res.arrayBuffer();
-      return res.status === 200;
+      const body = await res.text();
+      // While still starting the process answers live too, with {"status": "starting"}.
+      return res.status === 200 && !body.includes('"starting"');
     } catch {
       return false;
     }

@@ -3,13 +3,15 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 /**
  * A TCP forwarder on 127.0.0.1 in front of Postgres or Redis, so that a test can
  * make a dependency unreachable for the app under test (`cut`: connections reset),
- * or hang (`stall`: connections stay open, nothing is relayed), and bring it back
- * (`restore`) without touching the shared servers.
+ * hang (`stall`: connections stay open, nothing is relayed) or answer slowly (`slow`:
+ * everything is relayed late, in order), and bring it back (`restore`) without touching
+ * the shared servers.
  */
 export class TcpProxy {
   private readonly sockets = new Set<Socket>();
   private isCut = false;
   private isStalled = false;
+  private delayMs = 0;
 
   private constructor(
     private readonly server: Server,
@@ -58,10 +60,16 @@ export class TcpProxy {
     for (const socket of this.sockets) socket.pause();
   }
 
-  /** Forwards again: new connections after a cut, and the held ones after a stall. */
+  /** Relays every chunk, either way, `ms` after it arrived (in order), until `restore()`. */
+  slow(ms: number): void {
+    this.delayMs = ms;
+  }
+
+  /** Forwards again: new connections after a cut, the held ones after a stall, at once after `slow`. */
   restore(): void {
     this.isCut = false;
     this.isStalled = false;
+    this.delayMs = 0;
     for (const socket of this.sockets) socket.resume();
   }
 
@@ -83,13 +91,46 @@ export class TcpProxy {
       this.sockets.add(socket);
       socket.on('error', () => undefined);
       // Relayed by hand rather than piped: a pipe may resume a socket that a stall paused.
-      socket.on('data', (chunk: Buffer) => peer.write(chunk));
+      const relay = new DelayedRelay(peer);
+      socket.on('data', (chunk: Buffer) => relay.write(chunk, this.delayMs));
       socket.on('close', () => {
         this.sockets.delete(socket);
         peer.destroy();
       });
       if (this.isStalled) socket.pause();
     }
+  }
+}
+
+/** Writes chunks to a socket, each no sooner than its delay allows and never before an earlier one. */
+class DelayedRelay {
+  private readonly queue: Array<{ chunk: Buffer; due: number }> = [];
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly peer: Socket) {}
+
+  write(chunk: Buffer, delayMs: number): void {
+    if (delayMs === 0 && this.queue.length === 0) {
+      this.peer.write(chunk);
+      return;
+    }
+    this.queue.push({ chunk, due: Date.now() + delayMs });
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer || this.queue.length === 0) return;
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        while (this.queue.length > 0 && this.queue[0].due <= Date.now()) {
+          const next = this.queue.shift();
+          if (next && !this.peer.destroyed) this.peer.write(next.chunk);
+        }
+        this.schedule();
+      },
+      Math.max(0, this.queue[0].due - Date.now()),
+    );
   }
 }
 

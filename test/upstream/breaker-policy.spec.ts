@@ -105,4 +105,26 @@ describe('RedisCircuit over the breaker', () => {
     circuit.failed(new RedisTimeout('late'));
     expect(circuit.open).toBe(true);
   });
+
+  it('counts calls sent together as one timeout, and a late reply ends the run', async () => {
+    jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
+    jest.spyOn(logger, 'debug').mockImplementation(() => undefined);
+    const circuit = new RedisCircuit(logger, messages, { timeoutsToOpen: 3 });
+    const burst = performance.now();
+    for (let i = 0; i < 10; i++) circuit.failed(new RedisTimeout('late', burst));
+    let answer: () => void = () => undefined;
+    const reply = new Promise<void>((resolve) => (answer = resolve));
+    circuit.failed(new RedisTimeout('late', performance.now(), reply));
+    await settle();
+    expect(circuit.open).toBe(false);
+    // The late call answers after all: Redis is slow, not gone, and the run starts again.
+    answer();
+    await settle();
+    circuit.failed(new RedisTimeout('late', performance.now()));
+    circuit.failed(new RedisTimeout('late', performance.now()));
+    await settle();
+    expect(circuit.open).toBe(false);
+    circuit.failed(new RedisTimeout('late', performance.now()));
+    expect(circuit.open).toBe(true);
+  });
 });

@@ -7,7 +7,17 @@ const RETRY_REDIS_AFTER_MS = 2000;
 const TIMEOUTS_TO_OPEN = 3;
 
 /** A Redis call that got no answer within its bound. */
-export class RedisTimeout extends Error {}
+export class RedisTimeout extends Error {
+  constructor(
+    message: string,
+    /** When the call was sent (performance.now()), if known. */
+    readonly sentAt?: number,
+    /** The call itself, still pending: when it answers after all, Redis was slow, not gone. */
+    readonly reply?: Promise<unknown>,
+  ) {
+    super(message);
+  }
+}
 
 /** ioredis's own commandTimeout error. */
 const COMMAND_TIMED_OUT = /Command timed out/;
@@ -17,21 +27,52 @@ function isTimeout(err: unknown): boolean {
 }
 
 /**
+ * Rejects with a RedisTimeout after `ms`, but only after the event loop has read pending
+ * I/O: a reply that arrived while the loop was busy still wins over a timer that fired late.
+ */
+export function bounded<T>(promise: Promise<T>, ms: number): Promise<T> {
+  const sentAt = performance.now();
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(
+      () => setImmediate(() => reject(new RedisTimeout(`Redis did not answer within ${ms} ms`, sentAt, promise))),
+      ms,
+    );
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
+}
+
+/**
  * Remembers that Redis just failed, so that callers skip it for a while instead of
  * waiting out a timeout per request, and logs only the transitions. The circuit is the
  * one UpstreamBreaker, with Redis's own opening rules instead of an error percentage:
  *
- * A refused, reset or closed connection opens the circuit at once. A timeout opens it
- * only when `timeoutsToOpen` calls in a row time out: a process saturated by its own
- * load sees the odd reply arrive late, and skipping Redis for `retryAfterMs` after one
- * of those would move every decision to the local fallback while Redis is fine. Each
- * timed-out call is still decided locally within its bound. Once `retryAfterMs` has
- * passed, calls try Redis again; the first failure skips it again at once.
+ * A refused, reset or closed connection opens the circuit at once. Timeouts open it only
+ * when they show that Redis has gone silent, not merely slow: `timeoutsToOpen` timeouts
+ * in a row, each of a call sent after the previous counted one had already timed out
+ * (calls sent together during a burst are one piece of evidence, not many), with no
+ * reply at all heard in between: a late reply to a timed-out call proves Redis alive
+ * and ends the run. So a frozen Redis is skipped after about `timeoutsToOpen` bounds,
+ * whatever the load, while a burst of slow answers (after a stall of this process, or
+ * of Redis under a spike) never opens it. Each timed-out call is still decided locally
+ * within its bound. Once `retryAfterMs` has passed, calls try Redis again; the first
+ * failure skips it again at once.
  */
 export class RedisCircuit {
   private readonly breaker: UpstreamBreaker;
   private degraded = false;
   private timeouts = 0;
+  /** When the last counted timeout of the current run fired (performance.now()). */
+  private lastCountedAt = 0;
+  private readonly timeoutsToOpen: number;
   private lastFailure: unknown;
 
   constructor(
@@ -39,6 +80,7 @@ export class RedisCircuit {
     private readonly messages: { down: string; up: string },
     options: { retryAfterMs?: number; timeoutsToOpen?: number } = {},
   ) {
+    this.timeoutsToOpen = options.timeoutsToOpen ?? TIMEOUTS_TO_OPEN;
     this.breaker = new UpstreamBreaker(
       'redis',
       {
@@ -49,10 +91,8 @@ export class RedisCircuit {
         rolling_window_ms: 10_000,
       },
       (state) => this.changed(state),
-      {
-        consecutiveFailuresToOpen: options.timeoutsToOpen ?? TIMEOUTS_TO_OPEN,
-        opensAtOnce: (failure) => failure.errorClass !== 'timeout',
-      },
+      // Only failures that show an outage are recorded (see failed()): each opens it.
+      { opensAtOnce: () => true },
     );
   }
 
@@ -61,6 +101,7 @@ export class RedisCircuit {
     return this.breaker.state === 'open';
   }
 
+  /** Redis answered (in time, or late: it is alive either way). */
   succeeded(): void {
     this.timeouts = 0;
     this.breaker.record();
@@ -68,12 +109,30 @@ export class RedisCircuit {
 
   failed(err: unknown): void {
     this.lastFailure = err;
-    const timeout = isTimeout(err);
-    this.timeouts = timeout ? this.timeouts + 1 : 0;
-    if (timeout && this.breaker.state === 'closed') {
-      this.logger.debug(`A Redis call timed out (${this.timeouts} in a row): ${String(err)}`);
+    if (!isTimeout(err)) {
+      this.timeouts = 0;
+      this.breaker.record(new UpstreamError('network', String(err), { cause: err }));
+      return;
     }
-    this.breaker.record(new UpstreamError(timeout ? 'timeout' : 'network', String(err), { cause: err }));
+    if (err instanceof RedisTimeout)
+      err.reply?.then(
+        () => this.succeeded(),
+        () => undefined,
+      );
+    if (this.breaker.state !== 'closed') {
+      // A trial call that timed out: skip Redis again.
+      this.breaker.record(new UpstreamError('timeout', String(err), { cause: err }));
+      return;
+    }
+    const sentAt = err instanceof RedisTimeout ? err.sentAt : undefined;
+    // A call sent before the previous counted timeout fired says nothing new about Redis.
+    if (this.timeouts > 0 && sentAt !== undefined && sentAt < this.lastCountedAt) return;
+    this.timeouts += 1;
+    this.lastCountedAt = performance.now();
+    this.logger.debug(`A Redis call timed out (${this.timeouts} in a row): ${String(err)}`);
+    if (this.timeouts >= this.timeoutsToOpen) {
+      this.breaker.record(new UpstreamError('timeout', String(err), { cause: err }));
+    }
   }
 
   private changed(state: BreakerState): void {

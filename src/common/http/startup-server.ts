@@ -1,0 +1,55 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+
+/**
+ * Answers on the service port while the application is still starting (e.g. waiting for
+ * Postgres, however long that takes): GET /health/live is 200 (`{"status": "starting"}`), so an orchestrator does not
+ * kill a process that is only waiting; everything else, /health/ready included, is 503 with
+ * the error envelope and Retry-After. Closed just before the application listens.
+ */
+export class StartupServer {
+  private constructor(private readonly server: Server) {}
+
+  static async listen(port: number, host: string): Promise<StartupServer> {
+    const server = createServer((req, res) => {
+      const requestId = randomUUID();
+      res.setHeader('X-Request-Id', requestId);
+      res.setHeader('Cache-Control', 'no-store');
+      res.setHeader('Content-Type', 'application/json; charset=utf-8');
+      const path = (req.url ?? '/')
+        .split('?')[0]
+        .replace(/(.)\/$/, '$1')
+        .toLowerCase();
+      if (req.method === 'GET' && path === '/health/live') {
+        res.end(JSON.stringify({ status: 'starting' }));
+        return;
+      }
+      res.statusCode = 503;
+      res.setHeader('Retry-After', '5');
+      res.end(
+        JSON.stringify({
+          error: 'service_unavailable',
+          message: 'Starting: waiting for the database; retry shortly',
+          request_id: requestId,
+        }),
+      );
+      req.resume();
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    return new StartupServer(server);
+  }
+
+  /** Frees the port (open keep-alive connections are dropped). */
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+}
