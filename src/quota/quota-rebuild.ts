@@ -73,9 +73,16 @@ export class QuotaRebuild {
   }
 
   private async isReady(projectId: string): Promise<boolean> {
-    const check = this.redis.exists(this.keys.ready(projectId));
-    const timeout = sleep(this.options.timeoutMs).then(() => 0);
-    return (await Promise.race([check.catch(() => 0), timeout])) === 1;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<number>((resolve) => {
+      timer = setTimeout(() => resolve(0), this.options.timeoutMs);
+    });
+    try {
+      const check = this.redis.exists(this.keys.ready(projectId)).catch(() => 0);
+      return (await Promise.race([check, timeout])) === 1;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private async rebuild(projectId: string): Promise<void> {
