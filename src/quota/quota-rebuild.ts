@@ -28,8 +28,9 @@ const POLL_MS = 100;
 /** The lock outlives the longest rebuild (gather + drain + a bounded ledger query) with room to spare. */
 const LOCK_MARGIN_MS = 30_000;
 
+/** A pause that does not keep the process alive (a rebuild under way never delays an exit). */
 function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)).unref());
 }
 
 /**
