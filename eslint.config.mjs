@@ -25,7 +25,13 @@ export default tseslint.config(
   },
   {
     // Only the configuration loader and the CLI entry points read the environment.
-    files: ['src/main.ts', 'src/database/data-source.ts', 'test/**/*.ts', 'bench/**/*.ts'],
+    files: [
+      'src/main.ts',
+      'src/database/data-source.ts',
+      'tools/ledger-replay/ledger-replay.ts',
+      'test/**/*.ts',
+      'bench/**/*.ts',
+    ],
     rules: { 'no-restricted-properties': 'off' },
   },
   {

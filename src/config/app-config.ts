@@ -326,6 +326,15 @@ export class AppConfig {
   @Min(10)
   LEDGER_FLUSH_INTERVAL_MS = 250;
 
+  /**
+   * Most entries the Redis ledger stream may hold (a long Postgres outage makes it grow): beyond it
+   * entries wait in the recording process and paid requests are refused with 503 until it drains.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  LEDGER_STREAM_MAX_ENTRIES = 200_000;
+
   /** Longest series accepted by /forecast (points). */
   @Transform(toInt)
   @IsInt()

@@ -7,6 +7,7 @@ import { LedgerBuffer, LedgerBufferUnavailable } from './ledger.buffer';
 import {
   LEDGER_BUFFER_DEPTH,
   LEDGER_ROWS_WRITTEN,
+  LEDGER_STREAM_FULL,
   LEDGER_WRITE_ERRORS,
   LEDGER_ERROR_STAGES,
   LEDGER_WRITE_LAG,
@@ -67,6 +68,7 @@ export class LedgerWriter implements OnApplicationBootstrap, BeforeApplicationSh
     @InjectMetric(LEDGER_WRITE_LAG) private readonly lagGauge: Gauge<string>,
     @InjectMetric(LEDGER_ROWS_WRITTEN) private readonly rowsWritten: Counter<string>,
     @InjectMetric(LEDGER_WRITE_ERRORS) private readonly writeErrors: Counter<string>,
+    @InjectMetric(LEDGER_STREAM_FULL) private readonly fullGauge: Gauge<string>,
   ) {
     this.batchSize = Math.min(config.LEDGER_BATCH_SIZE, MAX_BATCH_ROWS);
     this.intervalMs = config.LEDGER_FLUSH_INTERVAL_MS;
@@ -212,6 +214,7 @@ export class LedgerWriter implements OnApplicationBootstrap, BeforeApplicationSh
       const stats = await this.buffer.stats();
       this.depthGauge.set(stats.depth);
       this.lagGauge.set(stats.oldestAgeMs / 1000);
+      this.fullGauge.set(stats.full ? 1 : 0);
     } catch (err) {
       this.logger.debug(`Ledger buffer stats unavailable: ${errorText(err)}`);
     }

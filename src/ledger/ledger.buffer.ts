@@ -23,6 +23,8 @@ export interface LedgerBufferStats {
   depth: number;
   /** Age of the oldest of them, 0 when there is none. */
   oldestAgeMs: number;
+  /** The shared stream is at its bound (LEDGER_STREAM_MAX_ENTRIES). */
+  full?: boolean;
 }
 
 /** What is left behind at shutdown. */
@@ -48,6 +50,11 @@ export abstract class LedgerBuffer {
   abstract take(max: number): Promise<LedgerBatch>;
 
   abstract stats(): Promise<LedgerBufferStats>;
+
+  /** True while the buffer refuses more entries to its shared store (they wait in this process). */
+  get full(): boolean {
+    return false;
+  }
 
   /** True while entries appended by this process may not have been handed to a writer yet. */
   abstract hasOwnBacklog(): boolean;

@@ -4,6 +4,7 @@ export const LEDGER_BUFFER_DEPTH = 'conflux_ledger_buffer_depth';
 export const LEDGER_WRITE_LAG = 'conflux_ledger_write_lag_seconds';
 export const LEDGER_ROWS_WRITTEN = 'conflux_ledger_rows_written_total';
 export const LEDGER_WRITE_ERRORS = 'conflux_ledger_write_errors_total';
+export const LEDGER_STREAM_FULL = 'conflux_ledger_stream_full';
 
 /** `stage` of a write error: Postgres refused or could not take a batch, the buffer could not be read, a row was refused. */
 export const LEDGER_ERROR_STAGES = ['insert', 'buffer', 'rejected_row'] as const;
@@ -17,6 +18,10 @@ export const LEDGER_METRIC_PROVIDERS = [
   makeGaugeProvider({
     name: LEDGER_WRITE_LAG,
     help: 'Age in seconds of the oldest ledger entry not yet in Postgres (0 when none)',
+  }),
+  makeGaugeProvider({
+    name: LEDGER_STREAM_FULL,
+    help: '1 while the Redis ledger stream is at LEDGER_STREAM_MAX_ENTRIES (paid requests refused), else 0',
   }),
   makeCounterProvider({
     name: LEDGER_ROWS_WRITTEN,

@@ -20,6 +20,7 @@ const ledgerBufferProvider = {
       return new RedisLedgerBuffer(redis.client, {
         prefix: config.REDIS_KEY_PREFIX,
         staleAfterMs: staleAfterMs(config),
+        maxEntries: config.LEDGER_STREAM_MAX_ENTRIES,
       });
     }
     new Logger('LedgerModule').warn(

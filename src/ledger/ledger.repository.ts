@@ -64,6 +64,11 @@ function paramsOf(entries: readonly LedgerEntry[]): unknown[] {
   return entries.flatMap((entry) => COLUMNS.map((column) => entry[column]));
 }
 
+/** The idempotent INSERT of `entries` (ON CONFLICT (request_id, attempt) DO NOTHING), e.g. for a replay tool. */
+export function ledgerInsert(entries: readonly LedgerEntry[]): { sql: string; params: unknown[] } {
+  return { sql: insertSql(entries.length), params: paramsOf(entries) };
+}
+
 /** The writes of usage_ledger: append-only, idempotent on (request_id, attempt). */
 @Injectable()
 export class LedgerRepository {
@@ -101,7 +106,8 @@ export class LedgerRepository {
   private async insert(entries: readonly LedgerEntry[]): Promise<number> {
     const runner = this.dataSource.createQueryRunner();
     try {
-      const result: unknown = await runner.query(insertSql(entries.length), paramsOf(entries), true);
+      const { sql, params } = ledgerInsert(entries);
+      const result: unknown = await runner.query(sql, params, true);
       return (result as { affected?: number }).affected ?? 0;
     } finally {
       await runner.release();

@@ -35,11 +35,34 @@ const GONE_CONSUMER_IDLE_MS = 3_600_000;
 const HAND_OFF_IDLE_MS = 365 * 24 * 3_600_000;
 const PAGE = 1_000;
 
+/**
+ * KEYS: stream, epoch. ARGV: this instance's epoch candidate, the stream bound, the entry's JSON.
+ * Returns {epoch, id}; id is '' when the stream holds `bound` entries already (nothing added).
+ * The epoch names the Redis dataset: a Redis that lost its data (restarted empty) has another one.
+ */
+const APPEND_SCRIPT = `
+redis.call('SET', KEYS[2], ARGV[1], 'NX')
+local epoch = redis.call('GET', KEYS[2])
+if redis.call('XLEN', KEYS[1]) >= tonumber(ARGV[2]) then return {epoch, ''} end
+return {epoch, redis.call('XADD', KEYS[1], '*', '${PAYLOAD_FIELD}', ARGV[3])}
+`;
+
+type AppendCommand = (stream: string, epochKey: string, epoch: string, bound: number, json: string) => Promise<unknown>;
+
 export interface RedisLedgerBufferOptions {
   /** Key prefix of the deployment (REDIS_KEY_PREFIX). */
   prefix: string;
   /** Pending entries idle this long belong to a dead instance and are claimed. */
   staleAfterMs: number;
+  /** Most entries the stream may hold (LEDGER_STREAM_MAX_ENTRIES); beyond, entries wait in this process. */
+  maxEntries: number;
+}
+
+/** An entry this process appended to the stream, kept until the stream shows it written (or lost). */
+interface Journaled {
+  entry: LedgerEntry;
+  /** The Redis dataset it was appended to. */
+  epoch: string;
 }
 
 type Source = 'pending' | 'claimed' | 'new';
@@ -52,6 +75,14 @@ type Source = 'pending' | 'claimed' | 'new';
  * another writer (XAUTOCLAIM) once idle for `staleAfterMs`. While Redis is
  * unreachable, entries are held in a local spill, pushed back to the stream as soon
  * as Redis answers, or written straight to Postgres meanwhile.
+ *
+ * Redis may lose the stream (restarted without persistence): every entry appended
+ * here is also kept in memory (the journal) until the stream shows it written, i.e.
+ * deleted from a stream of the same dataset (epoch). When the epoch changed, the
+ * journal's entries are appended again; the insert is idempotent on
+ * (request_id, attempt), so an entry written twice is one row. The stream holds at
+ * most `maxEntries`: beyond it (a long Postgres outage) entries wait in this
+ * process's spill, `full` is raised and paid admissions are refused.
  */
 export class RedisLedgerBuffer extends LedgerBuffer {
   readonly kind = 'redis';
@@ -59,8 +90,15 @@ export class RedisLedgerBuffer extends LedgerBuffer {
   private readonly logger = new Logger('LedgerBuffer');
   private readonly stream: string;
   private readonly deadLetters: string;
+  private readonly epochKey: string;
+  /** A fresh epoch for each append (only the first append to an empty Redis sets it): never one seen before. */
+  private readonly epochBase = randomBytes(8).toString('hex');
+  private epochSequence = 0;
   private readonly spill = new MemoryLedgerBuffer('LedgerBuffer');
+  private readonly journal = new Map<string, Journaled>();
+  private readonly appendCommand: AppendCommand;
   private groupReady = false;
+  private streamFull = false;
   private redisDown = false;
   /** Newest id this process appended, and the id up to which the group has handed out everything. */
   private lastAppended: string | null = null;
@@ -79,34 +117,53 @@ export class RedisLedgerBuffer extends LedgerBuffer {
     super();
     this.stream = `${options.prefix}ledger:stream`;
     this.deadLetters = `${options.prefix}ledger:dead`;
+    this.epochKey = `${options.prefix}ledger:epoch`;
+    const name = 'confluxLedgerAppend';
+    if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: 2, lua: APPEND_SCRIPT });
+    const command = (redis as unknown as Record<string, AppendCommand>)[name];
+    this.appendCommand = command.bind(redis);
+  }
+
+  /** True while the stream is at its bound: new entries wait in this process. */
+  override get full(): boolean {
+    return this.streamFull;
+  }
+
+  /** Entries appended by this process that the stream does not show written yet. */
+  get journaled(): number {
+    return this.journal.size;
   }
 
   async append(entry: LedgerEntry): Promise<void> {
     try {
       this.assertConnected();
-      const id = await this.redis.call('XADD', this.stream, '*', PAYLOAD_FIELD, JSON.stringify(entry));
-      if (typeof id === 'string') this.noteAppended(id);
-      this.markRedisUp();
+      if (await this.appendToStream(entry)) {
+        this.markRedisUp();
+        return;
+      }
     } catch (err) {
       this.markRedisDown(err);
-      await this.spill.append(entry);
     }
+    await this.spill.append(entry);
   }
 
   async take(max: number): Promise<LedgerBatch> {
-    if (this.spill.depth > 0 && this.redis.status === 'ready') await this.returnSpillToStream();
+    if (this.redis.status === 'ready') await this.checkJournal().catch(() => undefined);
+    if (this.spill.depth > 0 && this.redis.status === 'ready' && !this.streamFull) await this.returnSpillToStream();
     if (this.spill.depth > 0) return this.spill.take(max);
-    return this.guard('read', () => this.takeFromStream(max));
+    return this.guard('read', () => this.takeFromStreamRecreatingGroup(max));
   }
 
   async stats(): Promise<LedgerBufferStats> {
     const spill = await this.spill.stats();
     if (this.redis.status === 'ready') {
       this.streamStats = await this.readStreamStats().catch(() => this.streamStats);
+      this.streamFull = this.streamStats.depth >= this.options.maxEntries;
     }
     return {
       depth: this.streamStats.depth + spill.depth,
       oldestAgeMs: Math.max(this.streamStats.oldestAgeMs, spill.oldestAgeMs),
+      full: this.streamFull,
     };
   }
 
@@ -116,6 +173,7 @@ export class RedisLedgerBuffer extends LedgerBuffer {
   }
 
   async handOff(): Promise<LedgerHandOff> {
+    await this.checkJournal().catch((err: unknown) => this.logger.warn(`Ledger journal not checked: ${msg(err)}`));
     if (this.spill.depth > 0) await this.returnSpillToStream();
     const lost = (await this.spill.handOff()).lost;
     try {
@@ -131,7 +189,75 @@ export class RedisLedgerBuffer extends LedgerBuffer {
     }
   }
 
+  // ------------------------------------------------------------------ appending, journal
+
+  /** Appends to the stream and journals the entry; false when the stream is at its bound. */
+  private async appendToStream(entry: LedgerEntry): Promise<boolean> {
+    const reply = await this.appendCommand(
+      this.stream,
+      this.epochKey,
+      `${this.epochBase}-${(this.epochSequence += 1)}`,
+      this.options.maxEntries,
+      JSON.stringify(entry),
+    );
+    const [epoch, id] = Array.isArray(reply) ? reply.map((v) => (typeof v === 'string' ? v : '')) : ['', ''];
+    if (!id) {
+      if (!this.streamFull) {
+        this.logger.error(
+          `The ledger stream holds ${this.options.maxEntries} entries (LEDGER_STREAM_MAX_ENTRIES): new entries wait ` +
+            'in this process and paid requests are refused until the writer catches up',
+        );
+      }
+      this.streamFull = true;
+      return false;
+    }
+    this.streamFull = false;
+    this.journal.set(id, { entry, epoch });
+    this.noteAppended(id);
+    return true;
+  }
+
+  /**
+   * Forgets journaled entries the stream shows written (older than its oldest entry,
+   * same epoch) and appends again those Redis lost (another epoch: it restarted empty).
+   */
+  private async checkJournal(): Promise<void> {
+    if (this.journal.size === 0) return;
+    const snapshot = [...this.journal];
+    const [[, epoch], [, range]] = assertExecuted(
+      await this.redis.multi().get(this.epochKey).xrange(this.stream, '-', '+', 'COUNT', 1).exec(),
+    ) as [[null, string | null], [null, [string, string[]][]]];
+    const oldest = range[0]?.[0] ?? null;
+    const lost: LedgerEntry[] = [];
+    for (const [id, journaled] of snapshot) {
+      if (journaled.epoch !== epoch) lost.push(journaled.entry);
+      else if (oldest !== null && compareIds(id, oldest) >= 0) continue;
+      this.journal.delete(id);
+    }
+    if (lost.length === 0) return;
+    this.logger.warn(
+      `Redis lost ${lost.length} ledger entries not yet written (its data was reset): appending them again`,
+    );
+    this.groupReady = false;
+    this.lastAppended = null;
+    this.deliveredUpTo = '0-0';
+    for (const entry of lost) await this.append(entry);
+  }
+
   // ------------------------------------------------------------------ reading
+
+  /** A stream or group that vanished (Redis restarted empty) is created again at once. */
+  private async takeFromStreamRecreatingGroup(max: number): Promise<LedgerBatch> {
+    try {
+      return await this.takeFromStream(max);
+    } catch (err) {
+      if (!/NOGROUP/.test(msg(err))) throw err;
+      this.logger.warn('The ledger stream or its consumer group is gone (Redis lost its data): created again');
+      this.groupReady = false;
+      this.claimCursor = '0-0';
+      return this.takeFromStream(max);
+    }
+  }
 
   private async takeFromStream(max: number): Promise<LedgerBatch> {
     await this.ensureGroup();
@@ -285,18 +411,11 @@ export class RedisLedgerBuffer extends LedgerBuffer {
 
   // ------------------------------------------------------------------ spill, stats, bookkeeping
 
-  /** Moves entries held in memory during a Redis outage back to the stream, oldest first. */
+  /** Moves entries held in memory (Redis unreachable, or the stream full) back to the stream, oldest first. */
   private async returnSpillToStream(): Promise<void> {
     const entries = this.spill.drainAll();
-    const pipeline = this.redis.pipeline();
-    for (const entry of entries) pipeline.xadd(this.stream, '*', PAYLOAD_FIELD, JSON.stringify(entry));
-    const results = await pipeline.exec().catch(() => null);
-    const failed: LedgerEntry[] = [];
-    entries.forEach((entry, i) => {
-      const [err, id] = results?.[i] ?? [new Error('not sent'), null];
-      if (err || typeof id !== 'string') failed.push(entry);
-      else this.noteAppended(id);
-    });
+    const results = await Promise.all(entries.map((entry) => this.appendToStream(entry).catch(() => false)));
+    const failed = entries.filter((_, i) => !results[i]);
     for (const entry of failed) await this.spill.append(entry);
     if (failed.length < entries.length) this.markRedisUp();
   }

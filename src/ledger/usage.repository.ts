@@ -73,4 +73,15 @@ export class UsageRepository {
     ]);
     return { totals: toTotals(totals[0]), groups: groups.map((row) => ({ key: row.key, ...toTotals(row) })) };
   }
+
+  /** Micro-credits of the project's rows created since `dayStart`, and since `monthStart`. */
+  async spend(projectId: string, dayStart: Date, monthStart: Date): Promise<{ day: number; month: number }> {
+    const [row] = await this.dataSource.query<{ day: string; month: string }[]>(
+      `SELECT coalesce(sum(micro_credits) FILTER (WHERE created_at >= $2), 0)::text AS day,
+              coalesce(sum(micro_credits), 0)::text AS month
+         FROM usage_ledger WHERE project_id = $1 AND created_at >= $3`,
+      [projectId, dayStart.toISOString(), monthStart.toISOString()],
+    );
+    return { day: Number(row?.day ?? 0), month: Number(row?.month ?? 0) };
+  }
 }

@@ -3,6 +3,8 @@ export interface BudgetKeys {
   spent: string;
   reserved: string;
   holds: string;
+  /** Spend settled while the counters were not rebuilt (see quota.scripts.ts). */
+  late: string;
 }
 
 export class QuotaKeys {
@@ -10,7 +12,17 @@ export class QuotaKeys {
 
   budget(projectId: string, period: 'd' | 'm', label: string): BudgetKeys {
     const base = `${this.project(projectId)}:${period}:${label}`;
-    return { spent: `${base}:spent`, reserved: `${base}:reserved`, holds: `${base}:holds` };
+    return { spent: `${base}:spent`, reserved: `${base}:reserved`, holds: `${base}:holds`, late: `${base}:late` };
+  }
+
+  /** Present once the project's spent counters hold its spend (rebuilt from the ledger if need be). */
+  ready(projectId: string): string {
+    return `${this.project(projectId)}:ready`;
+  }
+
+  /** Held by the one instance rebuilding the project's counters. */
+  rebuildLock(projectId: string): string {
+    return `${this.project(projectId)}:rebuild`;
   }
 
   rate(projectId: string, apiKeyId: string, minute: number): { requests: string; tokens: string } {

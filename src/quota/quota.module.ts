@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from '../auth/auth.module';
 import { AppConfig } from '../config/app-config';
+import { LedgerModule } from '../ledger/ledger.module';
+import { LedgerService } from '../ledger/ledger.service';
 import { RedisService } from '../redis/redis.service';
 import { MemoryQuotaStore } from './memory-quota.store';
 import { ProjectQuotaEntity } from './project-quota.entity';
@@ -13,16 +15,33 @@ import { QuotaStore } from './quota.store';
 import { creditsToMicro } from './quota-units';
 import { RedisQuotaStore } from './redis-quota.store';
 
+/**
+ * After Redis lost its data, the rebuild waits this long before reading the ledger: enough
+ * for every instance's ledger writer (two flush intervals) and open-reservation check
+ * (500 ms) to notice.
+ */
+function rebuildGatherMs(config: AppConfig): number {
+  return Math.max(1000, 2 * config.LEDGER_FLUSH_INTERVAL_MS + 600);
+}
+/** Most time the rebuild gives the ledger to write what was recorded before it. */
+const REBUILD_DRAIN_WAIT_MS = 10_000;
+/** Most time a paid request waits for its project's rebuild before a 503 with Retry-After. */
+const REBUILD_REQUEST_WAIT_MS = 5_000;
+
 const quotaStoreProvider = {
   provide: QuotaStore,
-  inject: [RedisService, AppConfig],
-  useFactory: (redis: RedisService, config: AppConfig): QuotaStore =>
+  inject: [RedisService, AppConfig, LedgerService],
+  useFactory: (redis: RedisService, config: AppConfig, ledger: LedgerService): QuotaStore =>
     redis.client
       ? new RedisQuotaStore(redis.client, {
           prefix: config.REDIS_KEY_PREFIX,
           timeoutMs: Math.min(config.QUOTA_REDIS_TIMEOUT_MS, config.REDIS_COMMAND_TIMEOUT_MS),
           outageAllowance: creditsToMicro(config.QUOTA_OUTAGE_ALLOWANCE_CREDITS),
           timeoutsToOpen: config.QUOTA_REDIS_TIMEOUTS_TO_OPEN,
+          ledger,
+          rebuildGatherMs: rebuildGatherMs(config),
+          rebuildDrainWaitMs: REBUILD_DRAIN_WAIT_MS,
+          rebuildWaitMs: Math.max(REBUILD_REQUEST_WAIT_MS, rebuildGatherMs(config) + 2000),
         })
       : new MemoryQuotaStore(),
 };
@@ -32,7 +51,7 @@ const quotaStoreProvider = {
  * store, and their HTTP API. Above authentication: the API checks project access.
  */
 @Module({
-  imports: [AuthModule, TypeOrmModule.forFeature([ProjectQuotaEntity])],
+  imports: [AuthModule, LedgerModule, TypeOrmModule.forFeature([ProjectQuotaEntity])],
   controllers: [QuotaController],
   providers: [quotaStoreProvider, ProjectQuotasRepository, QuotaService, ...QUOTA_METRIC_PROVIDERS],
   exports: [QuotaService],

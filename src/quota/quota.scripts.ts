@@ -10,8 +10,16 @@
  *   quota:{p}:m:<YYYY-MM>:spent|reserved|holds  the same per month
  *   quota:{p}:k:<key>:rpm|tpm:<minute>        requests and tokens of an API key in a minute
  *   quota:{p}:r:<id>                          the reservation: state, amount, tokens, tpm_key
+ *   quota:{p}:ready                           the spent counters hold the project's spend (rebuilt
+ *                                             from the ledger after Redis lost its data); value: when
+ *   quota:{p}:d:<day>:late, m:<month>:late    spend settled while `ready` is absent (added to the
+ *                                             ledger's sum by the rebuild, then deleted)
  * Each window's reserved counter is lowered exactly once per hold, by whichever of
  * settle, release or the expiry sweep removes the hold from that window's zset.
+ *
+ * Without `ready` (a Redis that restarted empty, or a first start) a paid reservation of
+ * a project with a budget is refused as 'unready' until one instance has rebuilt the
+ * counters (REBUILD_SCRIPT); reservations of other projects go on and start the rebuild.
  */
 
 const HELPERS = `
@@ -49,6 +57,14 @@ local function sweep(holds, reserved, now)
   lower(reserved, total)
 end
 
+-- What is left of a budget (-1: no limit), never below zero.
+local function left(spentKey, reservedKey, limit)
+  if limit < 0 then return -1 end
+  local l = limit - get(spentKey) - get(reservedKey)
+  if l < 0 then return 0 end
+  return l
+end
+
 -- Moves a reservation's tpm count by delta, if its minute is still counted.
 local function retoken(reservation, delta)
   local key = redis.call('HGET', reservation, 'tpm_key')
@@ -58,11 +74,14 @@ end
 `;
 
 /**
- * KEYS: day spent, reserved, holds; month spent, reserved, holds; rpm counter; tpm counter; reservation.
+ * KEYS: day spent, reserved, holds; month spent, reserved, holds; rpm counter; tpm counter; reservation;
+ *       ready.
  * ARGV: id, amount, tokens, day limit, month limit, rpm, tpm (-1 = none), rated (1 = an API key),
  *       now, hold expires at, day keep-until, month keep-until, rate keep-until, rate reset ms,
  *       reservation ttl ms.
- * Returns {1} or {0, reason, limit, a, b}: a, b = retry ms for rpm/tpm, spent and reserved for budgets.
+ * Returns {1, day left, month left, ready} (left -1: no limit), {1} for a reservation already known,
+ * or {0, reason, limit, a, b}: a, b = retry ms for rpm/tpm, spent and reserved for budgets, 0 0 for
+ * 'unready' (a paid request of a budgeted project while the counters are not rebuilt).
  */
 export const RESERVE_SCRIPT = `${HELPERS}
 local id, amount, tokens = ARGV[1], int(ARGV[2]), int(ARGV[3])
@@ -71,6 +90,9 @@ local rated, now, holdExpiresAt = ARGV[8] == '1', ARGV[9], ARGV[10]
 
 -- Already known: a script that reached Redis late, after its reservation was settled from a replay.
 if redis.call('EXISTS', KEYS[9]) == 1 then return {1} end
+
+local ready = redis.call('EXISTS', KEYS[10])
+if ready == 0 and amount > 0 and (dayLimit >= 0 or monthLimit >= 0) then return {0, 'unready', 0, 0, 0} end
 
 if rated then
   local resetMs = int(ARGV[14])
@@ -108,11 +130,12 @@ local tpmKey = ''
 if rated then tpmKey = KEYS[8] end
 redis.call('HSET', KEYS[9], 'state', 'held', 'amount', ARGV[2], 'tokens', ARGV[3], 'tpm_key', tpmKey)
 redis.call('PEXPIRE', KEYS[9], ARGV[15])
-return {1}
+return {1, left(KEYS[1], KEYS[2], dayLimit), left(KEYS[4], KEYS[5], monthLimit), ready}
 `;
 
 /**
- * KEYS: reservation; day spent, reserved, holds; month spent, reserved, holds.
+ * KEYS: reservation; day spent, reserved, holds; month spent, reserved, holds; ready; day late,
+ *       month late.
  * ARGV: id, actual amount, actual tokens (-1 = unknown), day keep-until, month keep-until,
  *       tombstone ttl ms, book (1 = spend even if the reservation is unknown: replay of
  *       spend made while Redis was unreachable).
@@ -133,6 +156,10 @@ end
 if actual > 0 then
   raise(KEYS[2], actual, ARGV[4])
   raise(KEYS[5], actual, ARGV[5])
+  if redis.call('EXISTS', KEYS[8]) == 0 then
+    raise(KEYS[9], actual, ARGV[4])
+    raise(KEYS[10], actual, ARGV[5])
+  end
 end
 redis.call('HSET', KEYS[1], 'state', 'settled', 'spent', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[6])
@@ -160,11 +187,56 @@ return 'closed'
 `;
 
 /**
- * KEYS: day spent, reserved, holds; month spent, reserved, holds. ARGV: now.
- * Returns {day spent, day reserved, month spent, month reserved} after the expiry sweep.
+ * KEYS: day spent, reserved, holds; month spent, reserved, holds; ready. ARGV: now.
+ * Returns {day spent, day reserved, month spent, month reserved, ready} after the expiry sweep.
  */
 export const BALANCES_SCRIPT = `${HELPERS}
 sweep(KEYS[3], KEYS[2], ARGV[1])
 sweep(KEYS[6], KEYS[5], ARGV[1])
-return {get(KEYS[1]), get(KEYS[2]), get(KEYS[4]), get(KEYS[5])}
+return {get(KEYS[1]), get(KEYS[2]), get(KEYS[4]), get(KEYS[5]), redis.call('EXISTS', KEYS[7])}
+`;
+
+/**
+ * Holds again, after Redis lost its data, a reservation this instance still has open.
+ * KEYS: reservation; day reserved, holds; month reserved, holds.
+ * ARGV: id, amount, hold expires at, day keep-until, month keep-until, reservation ttl ms.
+ * Returns 1, or 0 when Redis knows the reservation (nothing done).
+ */
+export const REHOLD_SCRIPT = `${HELPERS}
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local amount = int(ARGV[2])
+local member = ARGV[2] .. ':' .. ARGV[1]
+raise(KEYS[2], amount, ARGV[4])
+redis.call('ZADD', KEYS[3], ARGV[3], member)
+redis.call('PEXPIREAT', KEYS[3], ARGV[4])
+raise(KEYS[4], amount, ARGV[5])
+redis.call('ZADD', KEYS[5], ARGV[3], member)
+redis.call('PEXPIREAT', KEYS[5], ARGV[5])
+redis.call('HSET', KEYS[1], 'state', 'held', 'amount', ARGV[2], 'tokens', '0', 'tpm_key', '')
+redis.call('PEXPIRE', KEYS[1], ARGV[6])
+return 1
+`;
+
+/**
+ * Sets a project's spent counters from the ledger once: spent = the ledger's sum + what was
+ * settled while the counters were not ready (late), then marks them ready.
+ * KEYS: ready; day spent, day late; month spent, month late.
+ * ARGV: day sum, month sum, day keep-until, month keep-until, now.
+ * Returns 1, or 0 when another instance rebuilt them first (nothing done).
+ */
+export const REBUILD_SCRIPT = `${HELPERS}
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local function rebuilt(spent, late, total, keepUntil)
+  if total > 0 then
+    redis.call('SET', spent, fmt(total))
+    redis.call('PEXPIREAT', spent, keepUntil)
+  else
+    redis.call('DEL', spent)
+  end
+  redis.call('DEL', late)
+end
+rebuilt(KEYS[2], KEYS[3], int(ARGV[1]) + get(KEYS[3]), ARGV[3])
+rebuilt(KEYS[4], KEYS[5], int(ARGV[2]) + get(KEYS[5]), ARGV[4])
+redis.call('SET', KEYS[1], ARGV[5])
+return 1
 `;

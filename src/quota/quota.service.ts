@@ -11,6 +11,7 @@ import type {
   Reservation,
   ReserveRequest,
 } from './dto/quota';
+import { LedgerService } from '../ledger/ledger.service';
 import { LimitsCache } from './limits-cache';
 import { ProjectQuotasRepository, StoredLimits } from './project-quotas.repository';
 import { QUOTA_REJECTIONS } from './quota.metrics';
@@ -28,7 +29,18 @@ import { budgetWindowsAt, MINUTE_MS } from './quota-windows';
 /** How long limits read from Postgres are trusted (a change on another instance shows within this). */
 const LIMITS_TTL_MS = 5000;
 
-const REASONS: QuotaRejectionReason[] = ['budget_daily', 'budget_monthly', 'rpm', 'tpm', 'redis_unavailable'];
+const REASONS: QuotaRejectionReason[] = [
+  'budget_daily',
+  'budget_monthly',
+  'rpm',
+  'tpm',
+  'redis_unavailable',
+  'quota_rebuilding',
+  'ledger_backlog',
+];
+
+/** Retry-After of a paid request refused while the ledger stream is at its bound. */
+const LEDGER_BACKLOG_RETRY_AFTER_S = 5;
 
 function toMicroLimits(limits: StoredLimits): MicroLimits {
   const micro = (credits: number | null): number | null => (credits === null ? null : creditsToMicro(credits));
@@ -53,6 +65,15 @@ function windowBalance(limitCredits: number | null, balance: WindowBalance, rese
 
 function rejectionError(rejection: QuotaRejection, request: ReserveRequest, now: number): AppError {
   switch (rejection.reason) {
+    case 'quota_rebuilding':
+      return new AppError(
+        'service_unavailable',
+        "The project's spend is being rebuilt from the ledger; retry shortly",
+        {
+          headers: { 'Retry-After': String(Math.max(1, Math.ceil(rejection.retryAfterMs / 1000))) },
+          details: { reason: 'quota_rebuilding' },
+        },
+      );
     case 'rpm':
     case 'tpm': {
       const retryAfter = Math.max(1, Math.ceil(rejection.retryAfterMs / 1000));
@@ -110,6 +131,7 @@ export class QuotaService {
   constructor(
     private readonly store: QuotaStore,
     private readonly repository: ProjectQuotasRepository,
+    private readonly ledger: LedgerService,
     @InjectMetric(QUOTA_REJECTIONS) private readonly rejections: Counter<string>,
     config: AppConfig,
   ) {
@@ -126,6 +148,14 @@ export class QuotaService {
   async reserve(request: ReserveRequest): Promise<Reservation> {
     assertCount(request.micro_credits, 'micro_credits');
     assertCount(request.tokens, 'tokens');
+    if (request.micro_credits > 0 && this.ledger.backlogFull) {
+      // The ledger stream is at its bound (Postgres long unavailable): no new spend until it drains.
+      this.rejections.inc({ reason: 'ledger_backlog' });
+      throw new AppError('service_unavailable', 'Usage cannot be recorded right now; retry shortly', {
+        headers: { 'Retry-After': String(LEDGER_BACKLOG_RETRY_AFTER_S) },
+        details: { reason: 'ledger_backlog' },
+      });
+    }
     const limits = toMicroLimits(await this.limits.get(request.project_id));
     const now = Date.now();
     const outcome = await this.store.reserve({

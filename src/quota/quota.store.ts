@@ -21,10 +21,12 @@ export interface ReserveCommand {
   now: number;
 }
 
-export type QuotaRejectionReason = 'budget_daily' | 'budget_monthly' | 'rpm' | 'tpm' | 'redis_unavailable';
+export type QuotaRejectionReason =
+  'budget_daily' | 'budget_monthly' | 'rpm' | 'tpm' | 'redis_unavailable' | 'quota_rebuilding' | 'ledger_backlog';
 
 export type QuotaRejection =
   | { reason: 'rpm' | 'tpm'; limit: number; retryAfterMs: number }
+  | { reason: 'quota_rebuilding'; retryAfterMs: number }
   | { reason: 'budget_daily' | 'budget_monthly'; limit: number; spent: number; reserved: number }
   | { reason: 'redis_unavailable'; allowance: number };
 

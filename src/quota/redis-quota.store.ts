@@ -7,16 +7,32 @@ import {
   Balances,
   CloseOutcome,
   HOLD_TTL_MS,
+  QuotaRejection,
   QuotaStore,
   ReserveCommand,
   ReserveOutcome,
   TOMBSTONE_TTL_MS,
 } from './quota.store';
 import { QuotaKeys } from './quota-keys';
-import { OutageFallback } from './quota-outage';
-import { BALANCES_SCRIPT, RELEASE_SCRIPT, RESERVE_SCRIPT, SETTLE_SCRIPT } from './quota.scripts';
-import { budgetWindowsAt, budgetWindowsOf, MINUTE_MS, minuteWindowAt, WINDOW_GRACE_MS } from './quota-windows';
-import { bounded, RedisCircuit } from '../common/upstream/redis-circuit';
+import { BudgetLeft, OutageFallback } from './quota-outage';
+import {
+  BALANCES_SCRIPT,
+  REBUILD_SCRIPT,
+  REHOLD_SCRIPT,
+  RELEASE_SCRIPT,
+  RESERVE_SCRIPT,
+  SETTLE_SCRIPT,
+} from './quota.scripts';
+import { QuotaRebuild, SpendSource } from './quota-rebuild';
+import {
+  BudgetWindows,
+  budgetWindowsAt,
+  budgetWindowsOf,
+  MINUTE_MS,
+  minuteWindowAt,
+  WINDOW_GRACE_MS,
+} from './quota-windows';
+import { bounded, RedisCircuit, RedisTimeout } from '../common/upstream/redis-circuit';
 
 export interface RedisQuotaStoreOptions {
   prefix: string;
@@ -26,6 +42,20 @@ export interface RedisQuotaStoreOptions {
   outageAllowance: number;
   /** Timeouts in a row after which Redis is skipped for a while (default: RedisCircuit's). */
   timeoutsToOpen?: number;
+  /** The usage ledger, from which counters lost with Redis are rebuilt. */
+  ledger: SpendSource;
+  /** See QuotaRebuildOptions.gatherMs. */
+  rebuildGatherMs: number;
+  /** See QuotaRebuildOptions.drainWaitMs. */
+  rebuildDrainWaitMs: number;
+  /** How long a paid request waits for a rebuild before its 503. */
+  rebuildWaitMs: number;
+}
+
+/** A reservation Redis granted and this instance has not closed yet: held again if Redis loses it. */
+interface OpenReservation {
+  reservation: Reservation;
+  expiresAt: number;
 }
 
 /** A settle or release that Redis has not acknowledged yet; retried until it has (both are idempotent). */
@@ -34,7 +64,12 @@ type PendingWrite =
   | { kind: 'release'; reservation: Reservation };
 
 const FLUSH_INTERVAL_MS = 1000;
+/** How often the projects of open reservations are checked for a Redis that lost its data. */
+const REHOLD_INTERVAL_MS = 500;
 const MAX_PENDING = 100_000;
+const MAX_OPEN = 100_000;
+/** Retry-After of a paid request refused while its project's counters are rebuilt. */
+const REBUILD_RETRY_AFTER_MS = 2000;
 const SHUTDOWN_FLUSH_MS = 1000;
 
 class LuaScript {
@@ -59,7 +94,12 @@ const SCRIPTS = {
   settle: new LuaScript(SETTLE_SCRIPT),
   release: new LuaScript(RELEASE_SCRIPT),
   balances: new LuaScript(BALANCES_SCRIPT),
+  rehold: new LuaScript(REHOLD_SCRIPT),
+  rebuild: new LuaScript(REBUILD_SCRIPT),
 };
+
+/** A reply of the reserve script that asks for the project's counters to be rebuilt first. */
+const UNREADY = 'unready';
 
 /**
  * Budgets and rate limits in Redis, shared by every instance, one Lua script per
@@ -74,8 +114,12 @@ export class RedisQuotaStore extends QuotaStore implements OnModuleDestroy {
   private readonly keys: QuotaKeys;
   private readonly fallback: OutageFallback;
   private readonly pending: PendingWrite[] = [];
+  private readonly open = new Map<string, OpenReservation>();
+  private readonly rebuild: QuotaRebuild;
   private flushing: Promise<void> | null = null;
+  private reholding = false;
   private readonly flusher = setInterval(() => void this.flush(), FLUSH_INTERVAL_MS).unref();
+  private readonly reholder = setInterval(() => void this.reholdIfLost(), REHOLD_INTERVAL_MS).unref();
 
   constructor(
     private readonly redis: Redis,
@@ -92,6 +136,13 @@ export class RedisQuotaStore extends QuotaStore implements OnModuleDestroy {
     );
     this.keys = new QuotaKeys(options.prefix);
     this.fallback = new OutageFallback(options.outageAllowance);
+    this.rebuild = new QuotaRebuild(
+      redis,
+      this.keys,
+      options.ledger,
+      { gatherMs: options.rebuildGatherMs, drainWaitMs: options.rebuildDrainWaitMs, timeoutMs: options.timeoutMs },
+      (keys, args) => SCRIPTS.rebuild.run(redis, keys, args),
+    );
   }
 
   /** Writes not yet acknowledged by Redis. */
@@ -101,16 +152,32 @@ export class RedisQuotaStore extends QuotaStore implements OnModuleDestroy {
 
   async reserve(command: ReserveCommand): Promise<ReserveOutcome> {
     if (this.circuit.open) return this.fallback.reserve(command);
+    let outcome: ReserveOutcome | typeof UNREADY;
+    try {
+      outcome = await bounded(this.reserveInRedis(command), this.options.timeoutMs);
+      this.circuit.succeeded();
+    } catch (err) {
+      this.circuit.failed(err);
+      const local = this.fallback.reserve(command);
+      // The script may still run once Redis answers: make sure that hold goes away again.
+      if (!local.ok) this.enqueue({ kind: 'release', reservation: reservationOf(command) });
+      return local;
+    }
+    return outcome === UNREADY ? this.reserveAfterRebuild(command) : outcome;
+  }
+
+  /** A paid request of a budgeted project whose counters Redis lost: waits (bounded) for their rebuild. */
+  private async reserveAfterRebuild(command: ReserveCommand): Promise<ReserveOutcome> {
+    const rebuilding: ReserveOutcome = { ok: false, reason: 'quota_rebuilding', retryAfterMs: REBUILD_RETRY_AFTER_MS };
+    this.rebuild.start(command.projectId);
+    if (!(await this.rebuild.waitReady(command.projectId, Date.now() + this.options.rebuildWaitMs))) return rebuilding;
     try {
       const outcome = await bounded(this.reserveInRedis(command), this.options.timeoutMs);
       this.circuit.succeeded();
-      return outcome;
+      return outcome === UNREADY ? rebuilding : outcome;
     } catch (err) {
       this.circuit.failed(err);
-      const outcome = this.fallback.reserve(command);
-      // The script may still run once Redis answers: make sure that hold goes away again.
-      if (!outcome.ok) this.enqueue({ kind: 'release', reservation: reservationOf(command) });
-      return outcome;
+      return rebuilding;
     }
   }
 
@@ -154,6 +221,27 @@ export class RedisQuotaStore extends QuotaStore implements OnModuleDestroy {
       },
     );
     if (this.circuit.open) throw unavailable;
+    let read = await this.readBalances(projectId, now, unavailable);
+    if (!read.ready) {
+      // Redis lost the counters: rebuilt from the ledger first, never shown from zero.
+      this.rebuild.start(projectId);
+      const ready = await this.rebuild.waitReady(projectId, Date.now() + this.options.rebuildWaitMs);
+      if (ready) read = await this.readBalances(projectId, now, unavailable);
+      if (!read.ready) {
+        throw new AppError('service_unavailable', 'Quota balances are being rebuilt from the ledger; retry shortly', {
+          headers: { 'Retry-After': String(REBUILD_RETRY_AFTER_MS / 1000) },
+          details: { reason: 'quota_rebuilding' },
+        });
+      }
+    }
+    return read.balances;
+  }
+
+  private async readBalances(
+    projectId: string,
+    now: number,
+    unavailable: AppError,
+  ): Promise<{ balances: Balances; ready: boolean }> {
     const windows = budgetWindowsAt(now);
     const day = this.keys.budget(projectId, 'd', windows.day);
     const month = this.keys.budget(projectId, 'm', windows.month);
@@ -161,16 +249,19 @@ export class RedisQuotaStore extends QuotaStore implements OnModuleDestroy {
       const reply = await bounded(
         SCRIPTS.balances.run(
           this.redis,
-          [day.spent, day.reserved, day.holds, month.spent, month.reserved, month.holds],
+          [day.spent, day.reserved, day.holds, month.spent, month.reserved, month.holds, this.keys.ready(projectId)],
           [now],
         ),
         this.options.timeoutMs,
       );
       this.circuit.succeeded();
-      const [daySpent, dayReserved, monthSpent, monthReserved] = integers(reply, 4);
+      const [daySpent, dayReserved, monthSpent, monthReserved, ready] = integers(reply, 5);
       return {
-        daily: { spent: daySpent, reserved: dayReserved },
-        monthly: { spent: monthSpent, reserved: monthReserved },
+        balances: {
+          daily: { spent: daySpent, reserved: dayReserved },
+          monthly: { spent: monthSpent, reserved: monthReserved },
+        },
+        ready: ready === 1,
       };
     } catch (err) {
       this.circuit.failed(err);
@@ -190,6 +281,7 @@ export class RedisQuotaStore extends QuotaStore implements OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.flusher);
+    clearInterval(this.reholder);
     this.fallback.close();
     const deadline = Date.now() + SHUTDOWN_FLUSH_MS;
     while (this.pending.length > 0 && Date.now() < deadline && !this.circuit.open) await this.flush();
@@ -235,13 +327,75 @@ export class RedisQuotaStore extends QuotaStore implements OnModuleDestroy {
     this.pending.push(write);
   }
 
-  private apply(write: PendingWrite): Promise<CloseOutcome> {
-    return write.kind === 'settle'
-      ? this.settleInRedis(write.reservation, write.actual, write.tokens, write.book)
-      : this.releaseInRedis(write.reservation);
+  private async apply(write: PendingWrite): Promise<CloseOutcome> {
+    const { reservation } = write;
+    if (write.kind === 'release') {
+      const outcome = await this.releaseInRedis(reservation);
+      this.open.delete(reservation.id);
+      return outcome;
+    }
+    let outcome = await this.settleInRedis(reservation, write.actual, write.tokens, write.book);
+    // Redis granted it, then lost it (restarted empty) before it was held again: the spend still counts.
+    if (outcome === 'unknown' && this.open.has(reservation.id)) {
+      outcome = await this.settleInRedis(reservation, write.actual, write.tokens, true);
+    }
+    this.open.delete(reservation.id);
+    return outcome;
   }
 
-  private async reserveInRedis(command: ReserveCommand): Promise<ReserveOutcome> {
+  /**
+   * Every REHOLD_INTERVAL_MS: a project with reservations open here whose `ready` marker
+   * is gone lost its data in Redis; those reservations are held again (before the
+   * rebuild lets paid requests in), so that their amounts stay covered.
+   */
+  private async reholdIfLost(): Promise<void> {
+    if (this.reholding || this.open.size === 0 || this.circuit.open) return;
+    this.reholding = true;
+    try {
+      const now = Date.now();
+      const byProject = new Map<string, OpenReservation[]>();
+      for (const [id, open] of this.open) {
+        if (open.expiresAt <= now) {
+          this.open.delete(id);
+          continue;
+        }
+        const list = byProject.get(open.reservation.project_id) ?? [];
+        list.push(open);
+        byProject.set(open.reservation.project_id, list);
+      }
+      const projects = [...byProject.keys()];
+      const pipeline = this.redis.pipeline();
+      for (const projectId of projects) pipeline.exists(this.keys.ready(projectId));
+      const results = (await bounded(pipeline.exec(), this.options.timeoutMs)) ?? [];
+      for (const [i, projectId] of projects.entries()) {
+        const [err, exists] = results[i] ?? [new Error('no reply'), 1];
+        if (err || exists === 1) continue;
+        for (const open of byProject.get(projectId) ?? []) await this.rehold(open, now);
+      }
+    } catch (err) {
+      this.logger.debug(`Open reservations not checked: ${String(err)}`);
+    } finally {
+      this.reholding = false;
+    }
+  }
+
+  private async rehold(open: OpenReservation, now: number): Promise<void> {
+    const { reservation } = open;
+    const { windows, holdKeys } = this.holdKeysOf(reservation);
+    const done = await bounded(
+      SCRIPTS.rehold.run(this.redis, holdKeys, [
+        ...[reservation.id, reservation.micro_credits, open.expiresAt],
+        ...[windows.dayEndsAt + WINDOW_GRACE_MS, windows.monthEndsAt + WINDOW_GRACE_MS],
+        Math.max(1, open.expiresAt - now) + TOMBSTONE_TTL_MS,
+      ]),
+      this.options.timeoutMs,
+    );
+    if (done === 1) {
+      this.logger.warn(`Reservation ${reservation.id} held again: Redis had lost it (its data was reset)`);
+    }
+  }
+
+  private async reserveInRedis(command: ReserveCommand): Promise<ReserveOutcome | typeof UNREADY> {
     const { projectId, limits, now } = command;
     const windows = budgetWindowsAt(now);
     const minute = minuteWindowAt(now);
@@ -252,7 +406,7 @@ export class RedisQuotaStore extends QuotaStore implements OnModuleDestroy {
       this.redis,
       [
         ...[day.spent, day.reserved, day.holds, month.spent, month.reserved, month.holds],
-        ...[rate.requests, rate.tokens, this.keys.reservation(projectId, command.id)],
+        ...[rate.requests, rate.tokens, this.keys.reservation(projectId, command.id), this.keys.ready(projectId)],
       ],
       [
         ...[command.id, command.microCredits, command.tokens],
@@ -262,7 +416,21 @@ export class RedisQuotaStore extends QuotaStore implements OnModuleDestroy {
         ...[minute.endsAt + MINUTE_MS, minute.endsAt - now, HOLD_TTL_MS + TOMBSTONE_TTL_MS],
       ],
     );
-    return parseReserveReply(reply, reservationOf(command));
+    const parsed = parseReserveReply(reply, reservationOf(command));
+    if (parsed === UNREADY) return parsed;
+    const { left, ready, ...outcome } = parsed;
+    if (ready === false) this.rebuild.start(projectId);
+    this.fallback.observe(projectId, now, left);
+    if (outcome.ok && command.microCredits > 0) this.remember(outcome.reservation, now);
+    return outcome;
+  }
+
+  private remember(reservation: Reservation, now: number): void {
+    if (this.open.size >= MAX_OPEN) {
+      const oldest = this.open.keys().next();
+      if (!oldest.done) this.open.delete(oldest.value);
+    }
+    this.open.set(reservation.id, { reservation, expiresAt: now + HOLD_TTL_MS });
   }
 
   private async settleInRedis(
@@ -279,6 +447,7 @@ export class RedisQuotaStore extends QuotaStore implements OnModuleDestroy {
       [
         this.keys.reservation(reservation.project_id, reservation.id),
         ...[day.spent, day.reserved, day.holds, month.spent, month.reserved, month.holds],
+        ...[this.keys.ready(reservation.project_id), day.late, month.late],
       ],
       [
         ...[reservation.id, actual, actualTokens ?? -1],
@@ -289,21 +458,20 @@ export class RedisQuotaStore extends QuotaStore implements OnModuleDestroy {
     return parseCloseReply(reply);
   }
 
-  private async releaseInRedis(reservation: Reservation): Promise<CloseOutcome> {
+  /** A reservation's windows, and its key with the reserved counters and holds of its day and month. */
+  private holdKeysOf(reservation: Reservation): { windows: BudgetWindows; holdKeys: string[] } {
     const windows = budgetWindowsOf(reservation.day, reservation.month);
     const day = this.keys.budget(reservation.project_id, 'd', windows.day);
     const month = this.keys.budget(reservation.project_id, 'm', windows.month);
-    const reply = await SCRIPTS.release.run(
-      this.redis,
-      [
-        this.keys.reservation(reservation.project_id, reservation.id),
-        day.reserved,
-        day.holds,
-        month.reserved,
-        month.holds,
-      ],
-      [reservation.id, TOMBSTONE_TTL_MS],
-    );
+    const reservationKey = this.keys.reservation(reservation.project_id, reservation.id);
+    return { windows, holdKeys: [reservationKey, day.reserved, day.holds, month.reserved, month.holds] };
+  }
+
+  private async releaseInRedis(reservation: Reservation): Promise<CloseOutcome> {
+    const reply = await SCRIPTS.release.run(this.redis, this.holdKeysOf(reservation).holdKeys, [
+      reservation.id,
+      TOMBSTONE_TTL_MS,
+    ]);
     return parseCloseReply(reply);
   }
 }
@@ -320,17 +488,44 @@ function integers(reply: unknown, count: number): number[] {
   return reply.slice(0, count) as number[];
 }
 
-function parseReserveReply(reply: unknown, reservation: Reservation): ReserveOutcome {
-  if (Array.isArray(reply) && reply[0] === 1) return { ok: true, reservation };
+/** A reserve reply, with what it tells of the budgets left (null: not told) and of the counters' state. */
+type ParsedReserve = ({ ok: true; reservation: Reservation } | ({ ok: false } & QuotaRejection)) & {
+  left: BudgetLeft;
+  ready?: boolean;
+};
+
+function parseReserveReply(reply: unknown, reservation: Reservation): ParsedReserve | typeof UNREADY {
+  const none: BudgetLeft = { day: null, month: null };
+  if (Array.isArray(reply) && reply[0] === 1) {
+    if (reply.length < 4) return { ok: true, reservation, left: none };
+    const [day, month, ready] = integers(reply.slice(1), 3);
+    return { ok: true, reservation, left: { day, month }, ready: ready === 1 };
+  }
   const reason: unknown = Array.isArray(reply) ? reply[1] : undefined;
+  if (reason === UNREADY) return UNREADY;
   const [limit, a, b] = Array.isArray(reply) ? integers(reply.slice(2), 3) : [];
   switch (reason) {
     case 'rpm':
     case 'tpm':
-      return { ok: false, reason, limit, retryAfterMs: a };
+      return { ok: false, reason, limit, retryAfterMs: a, left: none };
     case 'budget_daily':
+      return {
+        ok: false,
+        reason,
+        limit,
+        spent: a,
+        reserved: b,
+        left: { day: Math.max(0, limit - a - b), month: null },
+      };
     case 'budget_monthly':
-      return { ok: false, reason, limit, spent: a, reserved: b };
+      return {
+        ok: false,
+        reason,
+        limit,
+        spent: a,
+        reserved: b,
+        left: { day: null, month: Math.max(0, limit - a - b) },
+      };
     default:
       throw new Error(`Unexpected reply from the quota reserve script: ${JSON.stringify(reply)}`);
   }

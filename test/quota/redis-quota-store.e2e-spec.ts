@@ -19,6 +19,14 @@ async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
   if (keys.length > 0) await redis.del(...keys);
 }
 
+/** A deployment whose ledger is empty: a project's counters are rebuilt at once, from zero. */
+const EMPTY_LEDGER = {
+  ledger: { spend: () => Promise.resolve({ day: 0, month: 0 }), writtenBefore: () => Promise.resolve(true) },
+  rebuildGatherMs: 0,
+  rebuildDrainWaitMs: 0,
+  rebuildWaitMs: 5_000,
+};
+
 describe('Redis quota store: the Lua scripts on a real Redis', () => {
   const prefix = uniqueRedisPrefix();
   let redis: Redis;
@@ -28,7 +36,7 @@ describe('Redis quota store: the Lua scripts on a real Redis', () => {
     redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: 0 });
   });
   beforeEach(() => {
-    store = new RedisQuotaStore(redis, { prefix, timeoutMs: 1_000, outageAllowance: CREDIT });
+    store = new RedisQuotaStore(redis, { prefix, timeoutMs: 1_000, outageAllowance: CREDIT, ...EMPTY_LEDGER });
   });
   afterEach(() => store.onModuleDestroy());
   afterAll(async () => {
@@ -46,9 +54,12 @@ describe('Redis quota store: the Lua scripts on a real Redis', () => {
       const { day, month, dayEndsAt, monthEndsAt } = budgetWindowsAt(c.now);
       const minute = minuteWindowAt(c.now).index;
       const base = `${prefix}quota:{${c.project}}`;
+      // The first reservation also had the project's counters rebuilt (from an empty ledger): wait for it.
+      await store.balances(c.project, c.now);
 
       expect((await redis.keys(`${base}:*`)).sort()).toEqual(
         [
+          `${base}:ready`,
           `${base}:d:${day}:reserved`,
           `${base}:d:${day}:holds`,
           `${base}:m:${month}:reserved`,
@@ -107,6 +118,7 @@ describe('Redis quota store: the Lua scripts on a real Redis', () => {
       for (const window of [`d:${reservation.day}`, `m:${reservation.month}`]) {
         keys.push(`${base}:${window}:spent`, `${base}:${window}:reserved`, `${base}:${window}:holds`);
       }
+      keys.push(`${base}:ready`, `${base}:d:${reservation.day}:late`, `${base}:m:${reservation.month}:late`);
       const args = [
         reservation.id,
         actual,
@@ -161,6 +173,7 @@ function useProxiedStore(timeoutsToOpen?: number): ProxiedStore {
       timeoutMs: 75,
       outageAllowance: CREDIT,
       timeoutsToOpen,
+      ...EMPTY_LEDGER,
     });
   });
   afterEach(() => ctx.proxy.restore());
@@ -209,6 +222,8 @@ describe('Redis quota store when Redis hangs', () => {
       tokens: 10,
       limits: { ...UNLIMITED, daily: 100 * CREDIT },
     };
+    // The project's counters are known (rebuilt from an empty ledger) before Redis stalls.
+    await ctx.store.balances(projectId, Date.now());
 
     ctx.proxy.stall();
     const started = performance.now();
@@ -286,6 +301,8 @@ describe('Redis quota store under load: one late reply is not an outage', () => 
 
   it('decides a timed-out call locally and keeps using Redis for the next ones', async () => {
     const projectId = randomUUID();
+    // The project's counters are known (rebuilt from an empty ledger) before Redis stalls.
+    await ctx.store.balances(projectId, Date.now());
     ctx.proxy.stall();
     const late = await reserve(projectId, 200_000);
     ctx.proxy.restore();
