@@ -32,7 +32,7 @@ import {
   minuteWindowAt,
   WINDOW_GRACE_MS,
 } from './quota-windows';
-import { bounded, RedisCircuit, RedisTimeout } from '../common/upstream/redis-circuit';
+import { bounded, RedisCircuit } from '../common/upstream/redis-circuit';
 
 export interface RedisQuotaStoreOptions {
   prefix: string;
