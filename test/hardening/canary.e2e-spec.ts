@@ -35,10 +35,18 @@ class RecordingApi extends Api {
   }
 }
 
+/** The refusals below must not open a breaker: every case has to reach its upstream. */
+const NEVER_OPENS = {
+  error_threshold_percentage: 100,
+  reset_timeout_ms: 100,
+  volume_threshold: 10_000,
+  rolling_window_ms: 10_000,
+};
+
 const header = (req: RecordedRequest, name: string): string => String(req.headers[name] ?? '');
 
 /**
- * Error events inside streams whose message `echo` makes: before the first event (a refusal, 401, and
+ * Error events inside streams whose message `echo` makes: before the first event (refusals, 400 and 401, and
  * a failure, 500; answered as errors) and after two deltas (the stream is cut).
  */
 async function streamErrors(
@@ -46,7 +54,7 @@ async function streamErrors(
   send: (stream: boolean) => Promise<ApiResponse>,
   echo: (req: RecordedRequest) => string,
 ): Promise<void> {
-  for (const status of [401, 500]) {
+  for (const status of [400, 401, 500]) {
     fake.enqueue(faults.streamErrorAfter(0, echo, status));
     expect((await send(true)).status).toBeGreaterThanOrEqual(400);
   }
@@ -87,6 +95,7 @@ describe('canary secrets never reach logs, answers or metrics', () => {
           models: ['gpt-4o-mini'],
           api_key_env: 'CANARY_OPENAI_KEY',
           retry: NO_RETRY,
+          breaker: NEVER_OPENS,
         },
         {
           id: 'anthropic-a',
@@ -95,6 +104,7 @@ describe('canary secrets never reach logs, answers or metrics', () => {
           models: ['claude-3-haiku-20240307'],
           api_key_env: 'CANARY_ANTHROPIC_KEY',
           retry: NO_RETRY,
+          breaker: NEVER_OPENS,
         },
       ],
       env: { LOG_LEVEL: 'debug', CANARY_OPENAI_KEY: openaiKey, CANARY_ANTHROPIC_KEY: anthropicKey },
