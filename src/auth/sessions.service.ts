@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { JwtService, TokenExpiredError } from '@nestjs/jwt';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { isUUID } from 'class-validator';
 import { DataSource, IsNull, Repository } from 'typeorm';
 import type { UserPrincipal } from '../common/auth/principal';
 import { AppError } from '../common/errors/app-error';
@@ -23,6 +24,19 @@ interface AccessClaims {
   sub: string;
   sid: string;
   typ: 'access';
+  /** Set by the signer (expiresIn); a token without it would never expire, so it is refused. */
+  exp?: number;
+}
+
+/** The claims of a verified token are used only when they have the shapes we sign. */
+function wellFormed(claims: AccessClaims): boolean {
+  return (
+    claims.typ === 'access' &&
+    typeof claims.exp === 'number' &&
+    Number.isFinite(claims.exp) &&
+    isUUID(claims.sid, 'all') &&
+    isUUID(claims.sub, 'all')
+  );
 }
 
 /**
@@ -80,7 +94,11 @@ export class SessionsService {
     await this.revoke(sessionId, 'logout');
   }
 
-  /** Verifies an access JWT (signature, algorithm, exp, iss, aud) and that its session is live. */
+  /**
+   * Verifies an access JWT (signature, algorithm, iss, aud, exp which must be present, nbf when present)
+   * and that its session is live. Header fields such as `kid`, `jku` or `jwk` are ignored: the key and
+   * the algorithm are fixed by the configuration.
+   */
   async authenticate(accessToken: string): Promise<UserPrincipal> {
     let claims: AccessClaims;
     try {
@@ -89,9 +107,7 @@ export class SessionsService {
       if (err instanceof TokenExpiredError) throw new AppError('token_expired', 'Access token expired');
       throw new AppError('invalid_token', 'Invalid access token');
     }
-    if (claims.typ !== 'access' || typeof claims.sid !== 'string' || typeof claims.sub !== 'string') {
-      throw new AppError('invalid_token', 'Invalid access token');
-    }
+    if (!wellFormed(claims)) throw new AppError('invalid_token', 'Invalid access token');
     const row = await waitAtMost(
       this.dataSource
         .createQueryBuilder()

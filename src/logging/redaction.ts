@@ -2,22 +2,32 @@ import type { IncomingMessage } from 'node:http';
 
 export const REDACTED = '[redacted]';
 
-/** Header names whose values never reach a log line. */
-const SECRET_HEADERS = new Set([
-  'authorization',
-  'proxy-authorization',
-  'x-api-key',
-  'api-key',
-  'cookie',
-  'set-cookie',
-  'x-auth-token',
-]);
+/**
+ * Which header and query parameter names carry secrets. A name is cut into words (at anything but a
+ * letter or digit, and where lower case turns to upper: `x-goog-api-key`, `apiKey`, `X-Amz-Signature`),
+ * and it is secret when one of its words
+ *   - contains `secret`, `passw`, `passphrase`, `cookie`, `session`, `signature` or `credential`;
+ *   - contains `auth` (authorization, oauth, x-auth-token), except the words author, authored,
+ *     authority… (`auth` followed by `or` that is not `oriz`/`oris`);
+ *   - ends with `token` (access_token, x-csrf-token; `max_tokens` is a count, kept) or with `key`/`keys`
+ *     (api_key, apikey, x-goog-api-key, subscription-key; `keyword` is kept);
+ *   - is exactly `sig`, `pass` or `pwd` (Azure's `sig=`; `signal`, `design`, `bypass` are kept).
+ * It errs on the side of masking: an `idempotency-key` or a `monkey` parameter is masked too.
+ */
+const SECRET_WORD =
+  /secret|passw|passphrase|cookie|session|signature|credential|auth(?!or(?!i[sz]))|token$|keys?$|^(sig|pass|pwd)$/;
 
-/** Field names whose values never reach a log line, wherever they appear. */
-const SECRET_FIELD = /pass(word)?|secret|token|api[-_]?key|^key$|authorization|cookie|credential/i;
+/** The lower-case words of a name. */
+function wordsOf(name: string): string[] {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
+}
 
-export function isSecretField(name: string): boolean {
-  return SECRET_FIELD.test(name);
+export function isSecretName(name: string): boolean {
+  return wordsOf(name).some((word) => SECRET_WORD.test(word));
 }
 
 /** Paths for pino's redact: a second line of defence for objects logged by hand. */
@@ -42,12 +52,12 @@ export const REDACT_PATHS: string[] = [
 export function redactHeaders(headers: IncomingMessage['headers']): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(headers)) {
-    out[name] = SECRET_HEADERS.has(name.toLowerCase()) ? REDACTED : value;
+    out[name] = isSecretName(name) ? REDACTED : value;
   }
   return out;
 }
 
-/** Masks the values of query parameters that look like secrets (`?api_key=…`). */
+/** Masks the values of query parameters whose names are secret (`?api_key=…`, `?sig=…`). */
 export function redactUrl(url: string | undefined): string | undefined {
   if (url === undefined) return url;
   const q = url.indexOf('?');
@@ -58,7 +68,7 @@ export function redactUrl(url: string | undefined): string | undefined {
     .map((pair) => {
       const eq = pair.indexOf('=');
       const name = decodeSafe(eq < 0 ? pair : pair.slice(0, eq));
-      return eq >= 0 && isSecretField(name) ? `${pair.slice(0, eq)}=${REDACTED}` : pair;
+      return eq >= 0 && isSecretName(name) ? `${pair.slice(0, eq)}=${REDACTED}` : pair;
     });
   return `${url.slice(0, q)}?${params.join('&')}`;
 }

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { CallControl, CallOptions } from '../common/upstream/call-control';
 import { type Attempt, type AttemptRecorder, UpstreamEndpoint } from '../common/upstream/upstream-endpoint';
+import { sanitizeMessage } from '../common/upstream/http-errors';
 import { UpstreamError } from '../common/upstream/upstream-error';
 import type { ProviderDeclaration } from '../config/gateway-config';
 import type { ChatRequest, ChatResult, ChatStreamEvent, EmbeddingRequest, EmbeddingResult } from './dto/chat';
@@ -46,6 +47,8 @@ export class ProviderInstance {
   readonly id: string;
   private readonly mapper: KindMapper;
   private readonly endpoint: UpstreamEndpoint;
+  /** What no message leaving the instance may contain. */
+  private readonly secrets: string[];
   private readonly closing = new AbortController();
   private probing = false;
   private authWarnedAt = -Infinity;
@@ -59,13 +62,14 @@ export class ProviderInstance {
   ) {
     this.id = declaration.id;
     this.mapper = mapperFor(declaration.kind);
+    this.secrets = declaration.api_key ? [declaration.api_key] : [];
     this.endpoint = new UpstreamEndpoint({
       name: declaration.id,
       subject: 'the upstream',
       baseUrl: declaration.base_url,
       apiRoot: (path) => this.mapper.apiRoot(path),
       headers: this.mapper.headers(declaration.api_key),
-      secrets: declaration.api_key ? [declaration.api_key] : [],
+      secrets: this.secrets,
       errorMessage: (body) => this.mapper.errorMessage(body),
       timeoutMs: declaration.timeout_ms,
       breaker: declaration.breaker,
@@ -270,11 +274,18 @@ export class ProviderInstance {
     }
   }
 
-  /** Every error leaving the instance says which instance it came from. */
+  /**
+   * Every error leaving the instance says which instance it came from, and its message is cleared of
+   * the instance's key wherever the message came from (an HTTP error body, an error event inside a
+   * stream): upstreams echo the credentials they refuse.
+   */
   private tag(err: unknown): Error {
     if (!(err instanceof Error)) return new Error(String(err));
     if (!(err instanceof UpstreamError) || err.options.instanceId !== undefined) return err;
-    return new UpstreamError(err.errorClass, err.message, { ...err.options, instanceId: this.id });
+    return new UpstreamError(err.errorClass, sanitizeMessage(err.message, this.secrets), {
+      ...err.options,
+      instanceId: this.id,
+    });
   }
 }
 

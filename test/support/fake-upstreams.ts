@@ -20,9 +20,12 @@ import type { AddressInfo, Socket } from 'node:net';
 
 export type FakeKind = 'openai' | 'anthropic' | 'ollama';
 
+/** What a fake answers, fixed or made from the request it answers (e.g. to echo a header back). */
+export type Echoed<T> = T | ((req: RecordedRequest) => T);
+
 export type Fault =
   | { type: 'ok' }
-  | { type: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
+  | { type: 'status'; status: number; body?: Echoed<unknown>; headers?: Record<string, string> }
   /** Accepts the request and never answers. */
   | { type: 'hang' }
   /** Answers normally after `ms`. */
@@ -32,11 +35,16 @@ export type Fault =
   /** Streams `chunks` content deltas, then destroys the socket. */
   | { type: 'cutStreamAfter'; chunks: number }
   /** Streams `chunks` content deltas, then sends nothing more (the connection stays open). */
-  | { type: 'stallStreamAfter'; chunks: number };
+  | { type: 'stallStreamAfter'; chunks: number }
+  /**
+   * Streams `chunks` content deltas, then the kind's in-stream error event with `message` (of the type
+   * the kind gives an HTTP `status`; OpenAI-compatible servers put it in `code`), and ends.
+   */
+  | { type: 'streamErrorAfter'; chunks: number; message: Echoed<string>; status: number };
 
 export const faults = {
   ok: (): Fault => ({ type: 'ok' }),
-  status: (status: number, body?: unknown, headers?: Record<string, string>): Fault => ({
+  status: (status: number, body?: Echoed<unknown>, headers?: Record<string, string>): Fault => ({
     type: 'status',
     status,
     body,
@@ -47,6 +55,12 @@ export const faults = {
   malformed: (): Fault => ({ type: 'malformed' }),
   cutStreamAfter: (chunks: number): Fault => ({ type: 'cutStreamAfter', chunks }),
   stallStreamAfter: (chunks: number): Fault => ({ type: 'stallStreamAfter', chunks }),
+  streamErrorAfter: (chunks: number, message: Echoed<string>, status = 500): Fault => ({
+    type: 'streamErrorAfter',
+    chunks,
+    message,
+    status,
+  }),
 };
 
 /** A function call the openai fake answers with; `arguments` is JSON text, as OpenAI writes it. */
@@ -149,7 +163,7 @@ export interface FakeUpstream {
   /** The persistent fault (default ok). */
   fault: Fault;
   ok(): this;
-  status(status: number, body?: unknown, headers?: Record<string, string>): this;
+  status(status: number, body?: Echoed<unknown>, headers?: Record<string, string>): this;
   hang(): this;
   delay(ms: number): this;
   malformed(): this;
@@ -238,7 +252,7 @@ class FakeServer implements FakeUpstream {
   ok(): this {
     return this.set(faults.ok());
   }
-  status(status: number, body?: unknown, headers?: Record<string, string>): this {
+  status(status: number, body?: Echoed<unknown>, headers?: Record<string, string>): this {
     return this.set(faults.status(status, body, headers));
   }
   hang(): this {
@@ -327,7 +341,8 @@ class FakeServer implements FakeUpstream {
   }
 
   private sendStatus(x: Exchange, fault: Extract<Fault, { type: 'status' }>): void {
-    const body = fault.body ?? errorBody(this.kind, fault.status, `fake upstream answered ${fault.status}`);
+    const body =
+      echoed(fault.body, x.record) ?? errorBody(this.kind, fault.status, `fake upstream answered ${fault.status}`);
     const text = typeof body === 'string' ? body : JSON.stringify(body);
     x.res.writeHead(fault.status, { 'content-type': 'application/json', ...fault.headers });
     x.res.end(text);
@@ -352,7 +367,9 @@ class FakeServer implements FakeUpstream {
       return;
     }
     const stopAfter =
-      x.fault.type === 'cutStreamAfter' || x.fault.type === 'stallStreamAfter' ? x.fault.chunks : Infinity;
+      x.fault.type === 'cutStreamAfter' || x.fault.type === 'stallStreamAfter' || x.fault.type === 'streamErrorAfter'
+        ? x.fault.chunks
+        : Infinity;
     for (const frame of frames.head) x.res.write(frame);
     let sent = 0;
     for (const frame of frames.deltas) {
@@ -363,6 +380,10 @@ class FakeServer implements FakeUpstream {
       sent++;
     }
     if (x.fault.type === 'stallStreamAfter') return;
+    if (x.fault.type === 'streamErrorAfter') {
+      x.res.end(streamErrorFrame(this.kind, x.fault.status, echoed(x.fault.message, x.record)));
+      return;
+    }
     if (x.fault.type === 'cutStreamAfter') {
       await new Promise<void>((resolve) => x.res.write('', () => resolve()));
       serverCuts.add(x.res);
@@ -690,6 +711,20 @@ function ollamaFrames(reply: FakeReply, pieces: string[], model: string): Stream
 function ollamaToolCalls(reply: FakeReply): object {
   const calls = reply.ollama?.toolCalls ?? [];
   return calls.length > 0 ? { tool_calls: calls.map((call) => ({ function: call })) } : {};
+}
+
+function echoed<T>(value: Echoed<T>, req: RecordedRequest): T {
+  return typeof value === 'function' ? (value as (req: RecordedRequest) => T)(req) : value;
+}
+
+/** An error reported inside a stream, as each kind writes it. */
+function streamErrorFrame(kind: FakeKind, status: number, message: string): string {
+  const error = errorBody(kind, status, message);
+  const body = JSON.stringify(
+    kind === 'openai' ? { error: { ...(error as { error: object }).error, code: status } } : error,
+  );
+  if (kind === 'anthropic') return `event: error\ndata: ${body}\n\n`;
+  return kind === 'ollama' ? `${body}\n` : `data: ${body}\n\n`;
 }
 
 function errorBody(kind: FakeKind, status: number, message: string): unknown {

@@ -1,4 +1,4 @@
-import { REDACTED, redactHeaders, redactUrl, serializeError } from '../../src/logging/redaction';
+import { isSecretName, REDACTED, redactHeaders, redactUrl, serializeError } from '../../src/logging/redaction';
 
 describe('log redaction', () => {
   it('masks credential headers whatever their case', () => {
@@ -22,6 +22,63 @@ describe('log redaction', () => {
     );
     expect(redactUrl('/plain/path')).toBe('/plain/path');
     expect(redactUrl('/x?%61pi_key=s')).toBe(`/x?%61pi_key=${REDACTED}`);
+  });
+
+  it('masks every header whose name speaks of a credential, whatever the vendor spelling', () => {
+    const secret = [
+      'x-goog-api-key',
+      'openai-api-key',
+      'x-access-token',
+      'x-refresh-token',
+      'Proxy-Authorization',
+      'x-amz-security-token',
+      'X-Amz-Signature',
+      'x-hub-signature-256',
+      'x-csrf-token',
+      'set-cookie',
+      'x-session-id',
+      'x-client-secret',
+      'ocp-apim-subscription-key',
+      'x-user-password',
+      'XApiKey',
+      'x-sig',
+    ];
+    const harmless = [
+      'content-type',
+      'content-length',
+      'user-agent',
+      'x-request-id',
+      'x-forwarded-for',
+      'anthropic-version',
+      'x-conflux-strategy',
+      'accept',
+      'x-signal',
+      'x-author',
+      'keep-alive',
+    ];
+    const headers = Object.fromEntries([...secret, ...harmless].map((name) => [name, `value-of-${name}`]));
+    const out = redactHeaders(headers);
+    for (const name of secret) expect({ name, value: out[name] }).toEqual({ name, value: REDACTED });
+    for (const name of harmless) expect({ name, value: out[name] }).toEqual({ name, value: `value-of-${name}` });
+  });
+
+  it('masks query parameters by the same rule: sig exactly, not words that merely contain it', () => {
+    const secret = [
+      'sig',
+      'token',
+      'api_key',
+      'apiKey',
+      'X-Amz-Credential',
+      'X-Amz-Signature',
+      'auth',
+      'sessionId',
+      'pwd',
+      'pass',
+    ];
+    const harmless = ['limit', 'signal', 'design', 'max_tokens', 'keyword', 'author', 'model', 'cursor'];
+    for (const name of secret) expect(redactUrl(`/x?${name}=v&a=1`)).toBe(`/x?${name}=${REDACTED}&a=1`);
+    for (const name of harmless) expect(redactUrl(`/x?${name}=v&a=1`)).toBe(`/x?${name}=v&a=1`);
+    expect(isSecretName('token[]')).toBe(true);
   });
 
   it('serialises errors without attached payloads', () => {

@@ -15,11 +15,13 @@ export const ERROR_STATUS = {
   not_found: 404,
   model_not_found: 404,
   method_not_allowed: 405,
+  request_timeout: 408,
   conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   unprocessable_entity: 422,
   rate_limited: 429,
+  headers_too_large: 431,
   internal_error: 500,
   upstream_error: 502,
   upstream_auth_failed: 502,
@@ -97,6 +99,8 @@ export function codeForStatus(status: number): ErrorCode {
       return 'not_found';
     case 405:
       return 'method_not_allowed';
+    case 408:
+      return 'request_timeout';
     case 409:
       return 'conflict';
     case 413:
@@ -107,6 +111,8 @@ export function codeForStatus(status: number): ErrorCode {
       return 'unprocessable_entity';
     case 429:
       return 'rate_limited';
+    case 431:
+      return 'headers_too_large';
     case 502:
       return 'upstream_error';
     case 503:

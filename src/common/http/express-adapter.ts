@@ -3,6 +3,7 @@ import { ExpressAdapter } from '@nestjs/platform-express';
 import type { Express } from 'express';
 import * as http from 'node:http';
 import type { Socket } from 'node:net';
+import { answerClientErrors, MAX_HEADER_BYTES } from './client-errors';
 
 /**
  * The Express adapter, with requests and responses born with Express's prototypes.
@@ -19,13 +20,18 @@ export class ConfluxExpressAdapter extends ExpressAdapter {
   override initHttpServer(options: NestApplicationOptions): void {
     if (options?.httpsOptions || options?.forceCloseConnections) {
       super.initHttpServer(options);
-      return;
+    } else {
+      const app = this.getInstance<Express>();
+      this.httpServer = http.createServer(
+        {
+          IncomingMessage: requestClass(app.request),
+          ServerResponse: responseClass(app.response),
+          maxHeaderSize: MAX_HEADER_BYTES,
+        },
+        app,
+      );
     }
-    const app = this.getInstance<Express>();
-    this.httpServer = http.createServer(
-      { IncomingMessage: requestClass(app.request), ServerResponse: responseClass(app.response) },
-      app,
-    );
+    answerClientErrors(this.httpServer);
   }
 }
 
