@@ -283,12 +283,21 @@ function edit(root: unknown, path: Path, replace: (old: unknown) => unknown, rem
 type Mutation =
   | { kind: 'valid' }
   | { kind: 'replace'; at: number; value: unknown }
+  | { kind: 'text'; at: number; value: string }
   | { kind: 'remove'; at: number }
   | { kind: 'extra'; at: number; key: string; value: unknown };
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   { weight: 4, arbitrary: fc.constant<Mutation>({ kind: 'valid' }) },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('replace' as const), at: fc.nat(), value: hostileValue }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('text' as const),
+      at: fc.nat(),
+      value: fc.constantFrom('a\u0000b', '\u0000', 'x\ud800', '\udc00', '\u202eevil', '\u{1F680}'),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('remove' as const), at: fc.nat() }) },
   {
     weight: 1,
@@ -310,6 +319,15 @@ function mutate(value: unknown, m: Mutation): { value: unknown; variant: string 
   const path = paths[m.at % paths.length];
   const where = path.join('.') || '(body)';
   switch (m.kind) {
+    case 'text': {
+      // A string field with a NUL, a lone surrogate or odd but valid text.
+      const strings = paths.filter(
+        (p) => typeof p.reduce<unknown>((v, k) => (v as Record<string, unknown>)[k], value) === 'string',
+      );
+      if (strings.length === 0) return { value, variant: 'valid' };
+      const at = strings[m.at % strings.length];
+      return { value: edit(value, at, () => m.value), variant: `text ${at.join('.')} = ${JSON.stringify(m.value)}` };
+    }
     case 'replace':
       return { value: edit(value, path, () => m.value), variant: `replace ${where}` };
     case 'remove':
