@@ -1,6 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { json } from 'express';
 import { AppError } from '../errors/app-error';
+import { checkJsonBody, checkUrlText } from './input-text';
 
 interface BodyParserError {
   type?: string;
@@ -24,13 +25,31 @@ function toAppError(err: BodyParserError, limit: number): AppError {
   }
 }
 
-/** JSON body parsing with a size limit, answering errors in the envelope. */
+/**
+ * JSON body parsing with a size limit, answering errors in the envelope. Before anything reads them, the
+ * URL and the parsed body are checked (see input-text.ts): a NUL or a lone surrogate in the URL or a body
+ * string, or a body nested deeper than MAX_JSON_DEPTH, is refused with 400.
+ */
 export function jsonBodyParser(limit: number): RequestHandler {
   const parse = json({ limit, strict: true });
   return (req: Request, res: Response, next: NextFunction) => {
+    try {
+      checkUrlText(req.url);
+    } catch (error: unknown) {
+      next(error);
+      return;
+    }
     parse(req, res, (err?: unknown) => {
-      if (err) next(toAppError(err, limit));
-      else next();
+      if (err) {
+        next(toAppError(err, limit));
+        return;
+      }
+      try {
+        checkJsonBody(req.body);
+        next();
+      } catch (error: unknown) {
+        next(error);
+      }
     });
   };
 }
