@@ -24,9 +24,40 @@ export function encodingFor(model: string): EncodingName {
   return /^(gpt-4o|gpt-4\.1|o\d)/.test(model) ? 'o200k_base' : 'cl100k_base';
 }
 
-/** Token count of a text with a real BPE tokenizer. */
+/**
+ * js-tiktoken's BPE costs the square of a piece's length, and an unbroken run of letters, symbols
+ * or spaces is one piece: 2,000 `x` take ~0.3 s, 100 KB of base64 ~30 s, one request could block
+ * the process for minutes. Runs are therefore cut every RUN_CHARS characters and counted piece by
+ * piece (linear; measured on 100 KB of base64, 0.2 % more tokens than counted whole, prose
+ * unchanged), and past LONG_RUN_BUDGET characters of such runs in one text, the rest is estimated
+ * at ESTIMATE_CHARS_PER_TOKEN characters a token (a generous count for base64 and CJK text, the
+ * usual long runs) without BPE.
+ */
+const RUN_CHARS = 48;
+const LONG_RUN = new RegExp(`\\S{${RUN_CHARS}}|\\s{${RUN_CHARS}}`, 'g');
+const LONG_RUN_BUDGET = 64 * 1024;
+const ESTIMATE_CHARS_PER_TOKEN = 1.5;
+
+/** Token count of a text with a real BPE tokenizer (long unbroken runs cut or estimated, see above). */
 export function countTextTokens(text: string, model: string): number {
-  return text.length === 0 ? 0 : encoding(encodingFor(model)).encode(text).length;
+  if (text.length === 0) return 0;
+  const enc = encoding(encodingFor(model));
+  LONG_RUN.lastIndex = 0;
+  if (!LONG_RUN.test(text)) return enc.encode(text).length;
+  let total = 0;
+  let start = 0;
+  let longRunChars = 0;
+  LONG_RUN.lastIndex = 0;
+  for (let m = LONG_RUN.exec(text); m !== null; m = LONG_RUN.exec(text)) {
+    longRunChars += RUN_CHARS;
+    if (longRunChars > LONG_RUN_BUDGET) {
+      return total + Math.ceil((text.length - start) / ESTIMATE_CHARS_PER_TOKEN);
+    }
+    const end = m.index + RUN_CHARS;
+    total += enc.encode(text.slice(start, end)).length;
+    start = end;
+  }
+  return start < text.length ? total + enc.encode(text.slice(start)).length : total;
 }
 
 /**
