@@ -261,7 +261,7 @@ async function main() {
     for (let i = 0; i < 600; i++) {
       if (child.exitCode !== null) throw new Error(`Conflux exited with ${child.exitCode}:\n${serverLog.join('\n')}`);
       try {
-        if ((await fetch(`${base}/health/live`)).ok) return { child, base };
+        if ((await fetch(`${base}/health/ready`)).ok) return { child, base }; // live answers while it waits for Postgres
       } catch {
         /* not listening yet */
       }

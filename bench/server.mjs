@@ -46,7 +46,7 @@ async function waitLive(base, child) {
   for (let i = 0; i < 300; i++) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
     try {
-      if ((await fetch(`${base}/health/live`)).ok) return;
+      if ((await fetch(`${base}/health/ready`)).ok) return; // live answers while it waits for Postgres
     } catch {
       /* not yet */
     }
