@@ -20,7 +20,7 @@ import {
 } from 'class-validator';
 import { KeepUnknownFields } from '../../common/http/validation';
 import type { ResponseFormat, ToolCall, ToolChoice } from '../../providers/dto/chat';
-import { STRATEGIES } from '../../routing/routing.api';
+import { OptionalStrategy } from './strategy-field';
 import { IsMessageContent } from './message-content.validator';
 import { isOptionalBoolean, isOptionalString, isPlainObject, IsShape } from './shape.validator';
 import { OptionalNumberIn } from './number-field';
@@ -329,12 +329,7 @@ export class ChatCompletionRequestDto {
   @IsInt()
   top_k?: number;
 
-  @ApiPropertyOptional({
-    enum: [...STRATEGIES],
-    description: 'Routing strategy for `auto` (also the X-Conflux-Strategy header)',
-  })
-  @IsOptional()
-  @IsIn([...STRATEGIES])
+  @OptionalStrategy()
   conflux_strategy?: string;
 }
 

@@ -1,7 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   IsBoolean,
-  IsIn,
   IsInt,
   IsObject,
   IsOptional,
@@ -13,7 +12,7 @@ import {
   registerDecorator,
   ValidationArguments,
 } from 'class-validator';
-import { STRATEGIES } from '../../routing/routing.api';
+import { OptionalStrategy } from './strategy-field';
 import { isOptionalBoolean, isOptionalString, isPlainObject, IsShape } from './shape.validator';
 import { OptionalNumberIn } from './number-field';
 
@@ -311,11 +310,6 @@ export class ResponsesRequestDto {
   @Refused((v) => v === true, 'responses are answered while the client waits')
   background?: boolean;
 
-  @ApiPropertyOptional({
-    enum: [...STRATEGIES],
-    description: 'Routing strategy for `auto` (also the X-Conflux-Strategy header)',
-  })
-  @IsOptional()
-  @IsIn([...STRATEGIES])
+  @OptionalStrategy()
   conflux_strategy?: string;
 }

@@ -1,4 +1,5 @@
 import type { ContentPart } from '../dto/chat';
+import { classOfStatus } from '../../common/upstream/http-errors';
 import { UpstreamError, type UpstreamErrorClass } from '../../common/upstream/upstream-error';
 
 /** Small, pure helpers the mappers share to read untrusted JSON without `any`. */
@@ -80,8 +81,6 @@ export function invalidRequest(message: string): UpstreamError {
 
 /** The error class of an error reported inside a 200 stream, from the status it stands for. */
 export function classForStatus(status: number | undefined): UpstreamErrorClass {
-  if (status === 429) return 'http_429';
-  if (status === 401 || status === 403) return 'auth_failed';
-  if (status !== undefined && status >= 400 && status < 500) return 'http_4xx';
-  return 'http_5xx';
+  // Without an error status, the upstream failed on its side.
+  return status === undefined || status < 400 ? 'http_5xx' : classOfStatus(status);
 }
