@@ -8,7 +8,7 @@
  * - `common/` and `config/` depend on no feature module.
  */
 const FEATURES =
-  'auth|health|metrics|quota|rate-limit|redis|database|lifecycle|logging|ledger|providers|routing|metering|llm|forecasting|ml';
+  'auth|health|metrics|quota|rate-limit|redis|database|lifecycle|logging|ledger|providers|routing|metering|llm|forecasting|ml|compat';
 /** `<module>/<module>` for each feature: its public file is `<module>.api.ts`. */
 const PUBLIC_API_FILES = FEATURES.split('|')
   .map((name) => `${name}/${name}`)

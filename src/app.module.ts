@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import type { DestinationStream } from 'pino';
 import { AuthGuard } from './auth/auth.guard';
 import { AuthModule } from './auth/auth.module';
+import { CompatModule } from './compat/compat.module';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
@@ -57,6 +58,7 @@ export class AppModule {
         ForecastingModule,
         MlModule,
         HealthModule,
+        CompatModule,
       ],
       providers: [
         // Order matters: authenticate first, then rate-limit by the caller's identity.

@@ -12,16 +12,15 @@ import { EmbeddingsUseCase } from './embeddings.usecase';
 import { EstimateUseCase } from './estimate.usecase';
 import { IdempotencyGuard } from './idempotency.guard';
 import { IdempotencyService } from './idempotency.service';
-import { LegacyController } from './legacy.controller';
 import { LlmStats } from './llm-stats';
 import { LLM_METRIC_PROVIDERS, LlmMetrics } from './llm.metrics';
 import { OpenAiController } from './openai.controller';
 import { ResponsesController } from './responses.controller';
 
-/** The gateway API: OpenAI- and Anthropic-compatible endpoints and the legacy contracts. */
+/** The gateway API: the OpenAI- and Anthropic-compatible endpoints; its use cases serve the compat routes too. */
 @Module({
   imports: [AuthModule, ProvidersModule, RoutingModule, MeteringModule, QuotaModule, LedgerModule],
-  controllers: [OpenAiController, ResponsesController, AnthropicController, LegacyController],
+  controllers: [OpenAiController, ResponsesController, AnthropicController],
   providers: [
     ChatUseCase,
     EmbeddingsUseCase,
@@ -33,5 +32,6 @@ import { ResponsesController } from './responses.controller';
     IdempotencyService,
     IdempotencyGuard,
   ],
+  exports: [ChatUseCase, EstimateUseCase, LlmStats, CallerGuard, IdempotencyService, IdempotencyGuard],
 })
 export class LlmModule {}

@@ -5,15 +5,11 @@ import { ApiAuthenticated } from '../common/http/api-docs.decorators';
 import { AppConfig } from '../config/app-config';
 import { ProvidersService } from '../providers/providers.service';
 import { parseStrategy } from '../routing/routing.api';
-import { CallerGuard } from './caller.guard';
-import { replyChat } from './chat-reply';
-import { ChatUseCase } from './chat.usecase';
-import { EstimateRequestDto, LegacyChatDto, RouteRequestDto, TextGenerateDto } from './dto/legacy.dto';
-import { EstimateUseCase } from './estimate.usecase';
-import { estimateBody, legacyChat, providerList, routedRequest, textGenerate } from './formats/legacy.format';
-import { IdempotencyGuard } from './idempotency.guard';
-import { LlmStats } from './llm-stats';
-import { RequestContext } from './request-context';
+import { CallerGuard } from '../llm/caller.guard';
+import { IdempotencyGuard } from '../llm/idempotency.guard';
+import { ChatUseCase, EstimateUseCase, LlmStats, replyChat, RequestContext } from '../llm/llm.api';
+import { EstimateRequestDto, LegacyChatDto, RouteRequestDto, TextGenerateDto } from './dto/legacy-llm.dto';
+import { estimateBody, legacyChat, providerList, routedRequest, textGenerate } from './legacy-llm.format';
 
 /**
  * The contracts of the systems Conflux replaces, kept field for field so that their
@@ -23,7 +19,7 @@ import { RequestContext } from './request-context';
 @ApiAuthenticated()
 @UseGuards(IdempotencyGuard)
 @Controller()
-export class LegacyController {
+export class LegacyLlmController {
   constructor(
     private readonly chat: ChatUseCase,
     private readonly estimates: EstimateUseCase,

@@ -14,7 +14,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { STRATEGIES } from '../../routing/routing.api';
-import { OptionalNumberIn } from './number-field';
+import { OptionalNumberIn } from '../../llm/dto/number-field';
 
 const STRATEGY_VALUES = [...STRATEGIES];
 

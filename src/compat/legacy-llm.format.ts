@@ -1,12 +1,9 @@
-import { AppError } from '../../common/errors/app-error';
-import type { ChatMessage } from '../../providers/dto/chat';
-import type { ProviderInstanceInfo } from '../../providers/dto/provider-info';
-import { parseStrategy, type Strategy } from '../../routing/routing.api';
-import type { ChatExchange } from '../chat-reply';
-import type { ChatCommand } from '../chat.usecase';
-import type { LegacyChatDto, RouteRequestDto, TextGenerateDto } from '../dto/legacy.dto';
-import type { QuotedCandidate, Quote } from '../estimate.usecase';
-import type { RequestContext } from '../request-context';
+import { AppError } from '../common/errors/app-error';
+import type { ChatCommand, ChatExchange, Quote, QuotedCandidate, RequestContext } from '../llm/llm.api';
+import type { ChatMessage } from '../providers/dto/chat';
+import type { ProviderInstanceInfo } from '../providers/dto/provider-info';
+import { parseStrategy, type Strategy } from '../routing/routing.api';
+import type { LegacyChatDto, RouteRequestDto, TextGenerateDto } from './dto/legacy-llm.dto';
 
 /**
  * The contracts of the systems Conflux replaces, kept field for field so that their existing

@@ -1,0 +1,26 @@
+import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
+import { LlmModule } from '../llm/llm.module';
+import { ProvidersModule } from '../providers/providers.module';
+import { LegacyLlmController } from './legacy-llm.controller';
+
+/**
+ * The contracts of the five services Conflux replaces, kept field for field so that their clients,
+ * scripts, probes and dashboards keep working with only the base URL and credentials changed. Every
+ * route here is a thin adapter over a feature module's service; none implements health, metrics,
+ * routing or inference a second time.
+ *
+ * | seed service | routes | controller |
+ * |---|---|---|
+ * | OneFlow.AI | `POST /api/v1/estimate`, `POST /api/v1/request` | LegacyLlmController |
+ * | Production API (Avibe) | `POST /api/v1/text/generate` | LegacyLlmController |
+ * | vLLM + Ollama service | `POST /chat`, `GET /models`, `GET /stats` | LegacyLlmController |
+ *
+ * toto-server's `POST /forecast` and the ML Model Server's `/predict` and `/api/ml/*` are the native
+ * routes of the forecasting and ML modules, which grew from those contracts.
+ */
+@Module({
+  imports: [AuthModule, ProvidersModule, LlmModule],
+  controllers: [LegacyLlmController],
+})
+export class CompatModule {}
