@@ -8,6 +8,7 @@ import { jsonBodyParser } from './common/http/body-parser';
 import { ConfluxExpressAdapter } from './common/http/express-adapter';
 import { requestFront, staticHeadersOf } from './common/http/request-front';
 import { createValidationPipe } from './common/http/validation';
+import { COMPAT_OWN_BODY_PATHS } from './compat/compat.module';
 import { AppConfig } from './config/app-config';
 import { ShutdownService } from './lifecycle/shutdown.service';
 import { HttpLogger } from './logging/http-logger.service';
@@ -56,7 +57,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions): P
   if (origins !== false) {
     app.enableCors({ origin: origins, exposedHeaders: ['X-Request-Id', 'Retry-After'], maxAge: 600 });
   }
-  app.use(jsonBodyParser(config.BODY_LIMIT_BYTES));
+  app.use(jsonBodyParser(config.BODY_LIMIT_BYTES, { ownBodyPaths: COMPAT_OWN_BODY_PATHS }));
   app.useGlobalPipes(createValidationPipe());
   setupSwagger(app);
   await app.init();

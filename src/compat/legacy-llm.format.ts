@@ -1,9 +1,16 @@
 import { AppError } from '../common/errors/app-error';
 import type { ChatCommand, ChatExchange, Quote, QuotedCandidate, RequestContext } from '../llm/llm.api';
-import type { ChatMessage } from '../providers/dto/chat';
+import type { ChatMessage, ContentPart } from '../providers/dto/chat';
 import type { ProviderInstanceInfo } from '../providers/dto/provider-info';
 import { parseStrategy, type Strategy } from '../routing/routing.api';
-import type { LegacyChatDto, RouteRequestDto, TextGenerateDto } from './dto/legacy-llm.dto';
+import {
+  DEFAULT_IMAGE_PROMPT,
+  type ImageAnalyzeDto,
+  type LegacyChatDto,
+  type RouteRequestDto,
+  type TextGenerateDto,
+} from './dto/legacy-llm.dto';
+import { imageDataUrl, type SniffedImage } from './image-content';
 
 /**
  * The contracts of the systems Conflux replaces, kept field for field so that their existing
@@ -35,15 +42,56 @@ export function routedRequest(body: RouteRequestDto, ctx: RequestContext): ChatE
 
 /** POST /api/v1/text/generate: `{success, data, metrics, request_id}`; the prompt is limited to `promptMaxChars`. */
 export function textGenerate(body: TextGenerateDto, ctx: RequestContext, promptMaxChars: number): ChatExchange {
-  if (body.prompt.length > promptMaxChars) {
-    throw new AppError('validation_failed', `prompt must be at most ${promptMaxChars} characters`, {
-      details: [{ field: 'prompt', messages: [`must be at most ${promptMaxChars} characters`] }],
-    });
-  }
+  checkPromptLength(body.prompt, promptMaxChars);
+  return productionApiExchange(ctx, '/api/v1/text/generate', 'auto', body.prompt, {
+    maxTokens: body.max_tokens,
+    temperature: body.temperature,
+  });
+}
+
+/**
+ * POST /api/v1/image/analyze: the image (as a data URL of its sniffed type) and the prompt to a
+ * vision-capable model; answered as /api/v1/text/generate is.
+ */
+export function imageAnalyze(
+  body: ImageAnalyzeDto,
+  image: SniffedImage,
+  ctx: RequestContext,
+  promptMaxChars: number,
+): ChatExchange {
+  const prompt = body.prompt === undefined || body.prompt === '' ? DEFAULT_IMAGE_PROMPT : body.prompt;
+  checkPromptLength(prompt, promptMaxChars);
+  const content: ContentPart[] = [
+    { type: 'text', text: prompt },
+    { type: 'image_url', image_url: { url: imageDataUrl(image) } },
+  ];
+  return productionApiExchange(ctx, '/api/v1/image/analyze', body.model ?? 'auto', content, {
+    maxTokens: body.max_tokens,
+    temperature: body.temperature,
+  });
+}
+
+/** The Production API's answer to a prompt over its limit (its exact code and message). */
+export function promptTooLong(promptMaxChars: number): AppError {
+  return new AppError('validation_error', `Prompt too long. Maximum length: ${promptMaxChars} characters`);
+}
+
+function checkPromptLength(prompt: string, promptMaxChars: number): void {
+  if (prompt.length > promptMaxChars) throw promptTooLong(promptMaxChars);
+}
+
+/** A Production API generation: one user message, answered `{success, data, metrics, request_id}`. */
+function productionApiExchange(
+  ctx: RequestContext,
+  endpoint: string,
+  model: string,
+  content: string | ContentPart[],
+  sampling: { maxTokens?: number; temperature?: number },
+): ChatExchange {
   const started = performance.now();
-  const cmd = command(ctx, '/api/v1/text/generate', 'auto', 'balanced', [{ role: 'user', content: body.prompt }]);
+  const cmd = command(ctx, endpoint, model, 'balanced', [{ role: 'user', content }]);
   return {
-    command: { ...cmd, maxTokens: body.max_tokens, temperature: body.temperature },
+    command: { ...cmd, ...sampling, vision: typeof content !== 'string' },
     body: (outcome) => {
       const total = (performance.now() - started) / 1000;
       const generation = outcome.latencyMs / 1000;

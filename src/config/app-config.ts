@@ -315,6 +315,13 @@ export class AppConfig {
   @Min(1)
   LEGACY_PROMPT_MAX_CHARS = 2000;
 
+  /** Largest image accepted by the legacy /api/v1/image/analyze contract, in bytes (16 MiB). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  @Max(64 * 1024 * 1024)
+  IMAGE_MAX_BYTES = 16 * 1024 * 1024;
+
   /** Ledger rows written per batch, and how often the writer flushes. */
   @Transform(toInt)
   @IsInt()

@@ -14,6 +14,12 @@ function scopeOf(req: Request): string {
   return p.kind === 'api_key' ? `project:${p.projectId}` : `user:${p.userId}`;
 }
 
+/** The bytes of a multipart upload (multer's `req.file`), part of what the key covers beside the fields. */
+function uploadOf(req: Request): Buffer | undefined {
+  const buffer = (req as { file?: { buffer?: unknown } }).file?.buffer;
+  return Buffer.isBuffer(buffer) ? buffer : undefined;
+}
+
 /**
  * `Idempotency-Key` on POSTs: the same key and body within IDEMPOTENCY_TTL_SECONDS
  * replays the stored response (with `Idempotent-Replayed: true`); the same key with
@@ -42,7 +48,7 @@ export class IdempotencyGuard implements CanActivate {
     }
     const res = context.switchToHttp().getResponse<Response>();
     const scope = scopeOf(req);
-    const hash = requestHash(req.method, req.path, req.body);
+    const hash = requestHash(req.method, req.path, req.body, uploadOf(req));
     const claim = await this.store.claim(scope, key, hash);
     switch (claim.kind) {
       case 'mismatch':

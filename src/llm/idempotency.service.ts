@@ -30,10 +30,10 @@ function canonical(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-export function requestHash(method: string, path: string, body: unknown): string {
-  return createHash('sha256')
-    .update(`${method} ${path}\n${canonical(body)}`)
-    .digest('hex');
+export function requestHash(method: string, path: string, body: unknown, upload?: Buffer): string {
+  const hash = createHash('sha256').update(`${method} ${path}\n${canonical(body)}`);
+  if (upload) hash.update('\n').update(upload);
+  return hash.digest('hex');
 }
 
 /**

@@ -1,5 +1,5 @@
 import { FakeUpstream, startFakeUpstream } from '../support/fake-upstreams';
-import { expectEnvelope, expectOpenAiError } from '../support/http';
+import { expectOpenAiError } from '../support/http';
 import { Gateway, NO_RETRY, startGateway, waitForLedger } from './gateway-support';
 
 const chatBody = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
@@ -214,11 +214,15 @@ describe('gateway API contracts', () => {
         },
         request_id: res.headers.get('x-request-id'),
       });
-      expectEnvelope(
-        await gw.api.post('/api/v1/text/generate', { prompt: 'x'.repeat(101) }, key()),
-        400,
-        'validation_failed',
-      );
+      const tooLong = await gw.api.post('/api/v1/text/generate', { prompt: 'x'.repeat(101) }, key());
+      expect({ status: tooLong.status, body: tooLong.body }).toEqual({
+        status: 400,
+        body: {
+          error: 'validation_error',
+          message: 'Prompt too long. Maximum length: 100 characters',
+          request_id: tooLong.headers.get('x-request-id'),
+        },
+      });
     });
 
     it('POST /chat keeps its shape', async () => {

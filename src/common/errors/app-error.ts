@@ -5,6 +5,8 @@
 export const ERROR_STATUS = {
   bad_request: 400,
   validation_failed: 400,
+  /** The Production API's spelling of a refused input (its prompt and image limits). */
+  validation_error: 400,
   malformed_json: 400,
   unauthorized: 401,
   invalid_credentials: 401,

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsArray,
@@ -17,6 +17,9 @@ import { STRATEGIES } from '../../routing/routing.api';
 import { OptionalNumberIn } from '../../llm/dto/number-field';
 
 const STRATEGY_VALUES = [...STRATEGIES];
+
+/** What POST /api/v1/image/analyze asks about an image sent without a prompt. */
+export const DEFAULT_IMAGE_PROMPT = 'Describe this image in detail.';
 
 export class EstimateRequestDto {
   @ApiPropertyOptional({ minimum: 0 })
@@ -131,4 +134,50 @@ export class LegacyChatDto {
   @Min(1)
   @Max(1_000_000)
   max_tokens?: number;
+}
+
+/** A number sent as multipart text (`"0.5"`) becomes a number; anything else is left for the validators. */
+function NumberFromText(): PropertyDecorator {
+  return Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : value,
+  );
+}
+
+/**
+ * The text fields of POST /api/v1/image/analyze: multipart fields beside the `file` part, or the members
+ * of a JSON body carrying the image itself in `image`.
+ */
+export class ImageAnalyzeDto {
+  @ApiPropertyOptional({
+    description: 'JSON body only: the image as a data URL (`data:image/png;base64,…`) or bare base64',
+  })
+  @IsOptional()
+  @IsString()
+  image?: string;
+
+  @ApiPropertyOptional({
+    description: `At most LEGACY_PROMPT_MAX_CHARS characters (default 2000); absent or empty: "${DEFAULT_IMAGE_PROMPT}"`,
+  })
+  @IsOptional()
+  @IsString()
+  prompt?: string;
+
+  @ApiPropertyOptional({ minimum: 1 })
+  @NumberFromText()
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  max_tokens?: number;
+
+  @NumberFromText()
+  @OptionalNumberIn(0, 2)
+  temperature?: number;
+
+  @ApiPropertyOptional({ description: 'A vision-capable model or alias; default `auto`' })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  model?: string;
 }
