@@ -1,7 +1,6 @@
 import { Body, Controller, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import type multer from 'multer';
 import { AppError } from '../common/errors/app-error';
 import { ApiAuthenticated } from '../common/http/api-docs.decorators';
 import { AppConfig } from '../config/app-config';
@@ -74,7 +73,7 @@ export class ImageAnalyzeController {
   }
 
   private imageBytes(body: ImageAnalyzeDto, req: Request): Buffer {
-    const file = (req as Request & { file?: multer.File }).file;
+    const file = (req as Request & { file?: Express.Multer.File }).file;
     if (file && body.image !== undefined) {
       throw new AppError('validation_error', 'Send the image once: as the part `file` or as `image`, not both');
     }
