@@ -80,7 +80,11 @@ export class ImageBodyMiddleware implements NestMiddleware {
           : new AppError('validation_error', 'A field of the form is too long');
       case 'LIMIT_UNEXPECTED_FILE':
         return new AppError('validation_error', 'Unexpected file part: send one image as the part `file`');
-      default:
+      case 'LIMIT_FILE_COUNT':
+      case 'LIMIT_FIELD_COUNT':
+      case 'LIMIT_FIELD_KEY':
+      case 'LIMIT_PART_COUNT':
+      case 'MISSING_FIELD_NAME':
         return new AppError(
           'validation_error',
           `${err.message}: send one image as the part \`file\`, and the fields prompt, max_tokens, temperature, model`,
