@@ -193,7 +193,10 @@ describe('OpenAPI document, docs UI and metrics', () => {
     expect(routes).toContain('/auth/me');
     expect(routes).toContain('/projects/:id');
     expect(routes).toContain('/projects/:projectId/api-keys');
-    expect(text).toMatch(/http_request_duration_seconds_count\{[^}]*route="\/auth\/me"[^}]*status_code="200"/);
+    expect(text).toMatch(/http_request_duration_seconds_count\{[^}]*route="\/auth\/me"[^}]*status="200"/);
+    // The request counter carries the same labels as the histogram.
+    expect(text).toMatch(/^http_requests_total\{method="GET",route="\/auth\/me",status="200"\} [1-9]/m);
+    expect(text).not.toContain('status_code=');
     expect(labels.filter((l) => UUID_ANYWHERE.test(l.value))).toEqual([]);
     expect(text).not.toContain(projectId);
   });
