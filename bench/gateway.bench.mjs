@@ -285,11 +285,10 @@ async function main() {
     const text = await (await fetch(`${base}/metrics`)).text();
     const counts = {};
     for (const line of text.split('\n')) {
-      const m = /^http_request_duration_seconds_count\{([^}]*)\} (\d+)/.exec(line);
+      const m = /^http_requests_total\{([^}]*)\} (\d+)/.exec(line);
       if (!m) continue;
       const labels = Object.fromEntries([...m[1].matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
-      if (labels.method === 'POST' && labels.route === '/v1/chat/completions')
-        counts[labels.status_code] = Number(m[2]);
+      if (labels.method === 'POST' && labels.route === '/v1/chat/completions') counts[labels.status] = Number(m[2]);
     }
     return counts;
   }

@@ -193,7 +193,14 @@ describe('OpenAPI document, docs UI and metrics', () => {
     expect(routes).toContain('/auth/me');
     expect(routes).toContain('/projects/:id');
     expect(routes).toContain('/projects/:projectId/api-keys');
-    expect(text).toMatch(/http_request_duration_seconds_count\{[^}]*route="\/auth\/me"[^}]*status_code="200"/);
+    expect(text).toMatch(/http_request_duration_seconds_count\{[^}]*route="\/auth\/me"[^}]*status="200"/);
+    // The request counter carries the same labels as the histogram.
+    expect(text).toMatch(/^http_requests_total\{method="GET",route="\/auth\/me",status="200"\} [1-9]/m);
+    expect(text).not.toContain('status_code=');
+    // The Postgres pool, read at the scrape: these requests opened at least one connection.
+    expect(text).toMatch(/^conflux_db_pool_size [1-9]\d*$/m);
+    expect(text).toMatch(/^conflux_db_pool_idle \d+$/m);
+    expect(text).toMatch(/^conflux_db_pool_waiting 0$/m);
     expect(labels.filter((l) => UUID_ANYWHERE.test(l.value))).toEqual([]);
     expect(text).not.toContain(projectId);
   });

@@ -113,6 +113,11 @@ describe('startup of node dist/src/main.js', () => {
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ id: expect.any(String), name: 'survives-restarts' });
     await expectShippedModelServing(api, firstTokens.access_token);
+    // The embedded database is reached through a pool of one connection, idle between requests.
+    const metrics = (await api.get('/metrics')).text;
+    expect(metrics).toMatch(/^conflux_db_pool_size 1$/m);
+    expect(metrics).toMatch(/^conflux_db_pool_idle 1$/m);
+    expect(metrics).toMatch(/^conflux_db_pool_waiting 0$/m);
 
     expect(await first.stop('SIGTERM', STOP_TIMEOUT_MS)).toMatchObject({ code: 0, signal: null });
 

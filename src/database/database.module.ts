@@ -6,6 +6,7 @@ import { isDependencyUnavailable } from '../common/errors/all-exceptions.filter'
 import { AppConfig } from '../config/app-config';
 import { DatabaseHealthIndicator } from './database.health';
 import { runPendingMigrations } from './migrator';
+import { DatabasePoolMetrics, poolMetricProviders } from './pool.metrics';
 import { buildDataSourceOptions } from './typeorm-options';
 
 export const DATABASE_URL = Symbol('DATABASE_URL');
@@ -16,7 +17,8 @@ const RETRY_CONNECT_AFTER_MS = 2000;
 /**
  * The Postgres connection (real or embedded, same entities and migrations).
  * Pending migrations are applied before any module can use the connection. A Postgres
- * that cannot be reached at startup is tried again every 2 s until it answers.
+ * that cannot be reached at startup is tried again every 2 s until it answers. The connection pool's
+ * size, idle connections and waiting queries are metrics, read at each scrape.
  */
 @Global()
 @Module({})
@@ -58,7 +60,12 @@ export class DatabaseModule {
           },
         }),
       ],
-      providers: [{ provide: DATABASE_URL, useValue: url }, DatabaseHealthIndicator],
+      providers: [
+        { provide: DATABASE_URL, useValue: url },
+        DatabaseHealthIndicator,
+        ...poolMetricProviders,
+        DatabasePoolMetrics,
+      ],
       exports: [DatabaseHealthIndicator],
     };
   }

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { Request, Response } from 'express';
-import type { Histogram } from 'prom-client';
+import type { Counter, Histogram } from 'prom-client';
 import type { ResponseObserver } from '../common/http/request-front';
 
 export const HTTP_DURATION = 'http_request_duration_seconds';
+export const HTTP_REQUESTS = 'http_requests_total';
 
 /** Labels requests by route template (`/projects/:id`), never by raw URL. */
 export function routeLabel(req: Request): string {
@@ -15,16 +16,21 @@ export function routeLabel(req: Request): string {
   return 'unmatched';
 }
 
-/** Request durations of every answered request (a response the client abandoned is not one). */
+/**
+ * Count and duration of every answered request (a response the client abandoned is not one), with
+ * one label set `{method, route, status}` shared by both.
+ */
 @Injectable()
 export class HttpMetrics implements ResponseObserver {
-  constructor(@InjectMetric(HTTP_DURATION) private readonly duration: Histogram<string>) {}
+  constructor(
+    @InjectMetric(HTTP_DURATION) private readonly duration: Histogram<string>,
+    @InjectMetric(HTTP_REQUESTS) private readonly requests: Counter<string>,
+  ) {}
 
   responseClosed(req: Request, res: Response, startedAt: number): void {
     if (!res.writableFinished) return;
-    this.duration.observe(
-      { method: req.method, route: routeLabel(req), status_code: String(res.statusCode) },
-      (performance.now() - startedAt) / 1000,
-    );
+    const labels = { method: req.method, route: routeLabel(req), status: String(res.statusCode) };
+    this.requests.inc(labels);
+    this.duration.observe(labels, (performance.now() - startedAt) / 1000);
   }
 }

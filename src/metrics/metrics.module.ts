@@ -1,10 +1,13 @@
 import { Global, Module } from '@nestjs/common';
-import { makeHistogramProvider, PrometheusModule } from '@willsoto/nestjs-prometheus';
+import { makeCounterProvider, makeHistogramProvider, PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { register } from 'prom-client';
-import { HTTP_DURATION, HttpMetrics } from './http-metrics.service';
+import { HTTP_DURATION, HTTP_REQUESTS, HttpMetrics } from './http-metrics.service';
 import { MetricsController } from './metrics.controller';
 
-/** Process metrics and HTTP request durations; feature modules add their own metrics. */
+/** The labels of both HTTP metrics (`status`, as the dashboards of the replaced services query it). */
+const HTTP_LABELS = ['method', 'route', 'status'] as const;
+
+/** Process metrics, HTTP request counts and durations; feature modules add their own metrics. */
 @Global()
 @Module({
   imports: [
@@ -18,10 +21,15 @@ import { MetricsController } from './metrics.controller';
     }),
   ],
   providers: [
+    makeCounterProvider({
+      name: HTTP_REQUESTS,
+      help: 'Answered HTTP requests by method, route template and status code',
+      labelNames: [...HTTP_LABELS],
+    }),
     makeHistogramProvider({
       name: HTTP_DURATION,
       help: 'HTTP request duration by method, route template and status code',
-      labelNames: ['method', 'route', 'status_code'],
+      labelNames: [...HTTP_LABELS],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     }),
     HttpMetrics,

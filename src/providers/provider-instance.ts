@@ -10,7 +10,7 @@ import { mapperFor } from './kinds';
 import type { KindMapper, StreamFraming, WireRequest } from './kinds/kind-mapper';
 import { parseWith } from './kinds/parse';
 import { parseJson } from './kinds/wire';
-import type { ProviderMetrics } from './providers.metrics';
+import type { InstanceLabels, ProviderMetrics } from './providers.metrics';
 import { decodeChatStream } from './streaming/chat-stream';
 
 const logger = new Logger('ProviderInstance');
@@ -46,6 +46,8 @@ export interface ProviderInstanceOptions {
 export class ProviderInstance {
   readonly id: string;
   private readonly mapper: KindMapper;
+  /** The instance in its metrics. */
+  private readonly labels: InstanceLabels;
   private readonly endpoint: UpstreamEndpoint;
   /** What no message leaving the instance may contain. */
   private readonly secrets: string[];
@@ -61,6 +63,7 @@ export class ProviderInstance {
     options: ProviderInstanceOptions = {},
   ) {
     this.id = declaration.id;
+    this.labels = { provider: declaration.id, kind: declaration.kind };
     this.mapper = mapperFor(declaration.kind);
     this.secrets = declaration.api_key ? [declaration.api_key] : [];
     this.endpoint = new UpstreamEndpoint({
@@ -79,7 +82,7 @@ export class ProviderInstance {
         onRetry: () => metrics.retried(declaration.id),
         random: options.random,
       },
-      onState: (state) => metrics.breakerState(declaration.id, state),
+      onState: (state) => metrics.breakerState(this.labels, state),
     });
   }
 
@@ -250,7 +253,7 @@ export class ProviderInstance {
   private recorder(model: string): AttemptRecorder {
     const label = this.serves(model) ? model : 'undeclared';
     return (outcome, seconds) => {
-      this.metrics.attempt(this.id, label, outcome, seconds);
+      this.metrics.attempt(this.labels, label, outcome, seconds);
       if (outcome === 'auth_failed') this.warnAuthFailed();
     };
   }

@@ -12,7 +12,9 @@ import type { AttemptOutcome } from '../common/upstream/upstream-endpoint';
 export const UPSTREAM_REQUESTS = 'conflux_upstream_requests_total';
 export const UPSTREAM_DURATION = 'conflux_upstream_request_duration_seconds';
 export const UPSTREAM_RETRIES = 'conflux_upstream_retries_total';
-export const BREAKER_STATE = 'conflux_breaker_state';
+/** The name and values the replaced services' dashboards query (`circuit_breaker_state{provider="openai"}`). */
+export const BREAKER_STATE = 'circuit_breaker_state';
+export const PROVIDER_ERRORS = 'conflux_provider_errors_total';
 export const PROBE_UP = 'conflux_upstream_probe_up';
 export const AUTH_FAILURES = 'conflux_upstream_auth_failures_total';
 
@@ -33,10 +35,15 @@ const DEFINITIONS = {
     help: 'Retries of upstream calls on the same instance',
     labelNames: ['provider'],
   },
+  errors: {
+    name: PROVIDER_ERRORS,
+    help: 'Failed upstream attempts by instance, its kind and the error class',
+    labelNames: ['provider', 'kind', 'class'],
+  },
   breaker: {
     name: BREAKER_STATE,
-    help: 'Circuit breaker state per instance: 0 closed, 1 half-open, 2 open',
-    labelNames: ['provider'],
+    help: 'Circuit breaker state per instance (and its kind): 0 closed, 1 half-open, 2 open',
+    labelNames: ['provider', 'kind'],
   },
   probe: {
     name: PROBE_UP,
@@ -58,10 +65,17 @@ export const providerMetricProviders = [
     buckets: [...DEFINITIONS.duration.buckets],
   }),
   makeCounterProvider({ ...DEFINITIONS.retries, labelNames: [...DEFINITIONS.retries.labelNames] }),
+  makeCounterProvider({ ...DEFINITIONS.errors, labelNames: [...DEFINITIONS.errors.labelNames] }),
   makeGaugeProvider({ ...DEFINITIONS.breaker, labelNames: [...DEFINITIONS.breaker.labelNames] }),
   makeGaugeProvider({ ...DEFINITIONS.probe, labelNames: [...DEFINITIONS.probe.labelNames] }),
   makeCounterProvider({ ...DEFINITIONS.authFailures, labelNames: [...DEFINITIONS.authFailures.labelNames] }),
 ];
+
+/** Who an instance is, in every metric that names its kind: its id (`provider`) and its kind. */
+export interface InstanceLabels {
+  provider: string;
+  kind: string;
+}
 
 /**
  * The providers module's metrics. Labels are instance ids and declared model names only,
@@ -73,6 +87,7 @@ export class ProviderMetrics {
     @InjectMetric(UPSTREAM_REQUESTS) private readonly requests: Counter<string>,
     @InjectMetric(UPSTREAM_DURATION) private readonly duration: Histogram<string>,
     @InjectMetric(UPSTREAM_RETRIES) private readonly retries: Counter<string>,
+    @InjectMetric(PROVIDER_ERRORS) private readonly errors: Counter<string>,
     @InjectMetric(BREAKER_STATE) private readonly breaker: Gauge<string>,
     @InjectMetric(PROBE_UP) private readonly probe: Gauge<string>,
     @InjectMetric(AUTH_FAILURES) private readonly authFailures: Counter<string>,
@@ -90,14 +105,17 @@ export class ProviderMetrics {
         registers,
       }),
       new Counter({ ...DEFINITIONS.retries, labelNames: [...DEFINITIONS.retries.labelNames], registers }),
+      new Counter({ ...DEFINITIONS.errors, labelNames: [...DEFINITIONS.errors.labelNames], registers }),
       new Gauge({ ...DEFINITIONS.breaker, labelNames: [...DEFINITIONS.breaker.labelNames], registers }),
       new Gauge({ ...DEFINITIONS.probe, labelNames: [...DEFINITIONS.probe.labelNames], registers }),
       new Counter({ ...DEFINITIONS.authFailures, labelNames: [...DEFINITIONS.authFailures.labelNames], registers }),
     );
   }
 
-  attempt(provider: string, model: string, outcome: AttemptOutcome, seconds?: number): void {
+  /** One attempt; a failed one also counts in the provider errors, by its error class. */
+  attempt({ provider, kind }: InstanceLabels, model: string, outcome: AttemptOutcome, seconds?: number): void {
     this.requests.inc({ provider, model, outcome });
+    if (outcome !== 'success') this.errors.inc({ provider, kind, class: outcome });
     if (outcome === 'auth_failed') this.authFailures.inc({ provider });
     if (seconds !== undefined) this.duration.observe({ provider, model }, seconds);
   }
@@ -106,8 +124,8 @@ export class ProviderMetrics {
     this.retries.inc({ provider });
   }
 
-  breakerState(provider: string, state: BreakerState): void {
-    this.breaker.set({ provider }, BREAKER_GAUGE[state]);
+  breakerState(instance: InstanceLabels, state: BreakerState): void {
+    this.breaker.set({ provider: instance.provider, kind: instance.kind }, BREAKER_GAUGE[state]);
   }
 
   probed(provider: string, up: boolean): void {

@@ -108,6 +108,7 @@ describe('fault injection: breakers, fallbacks and the ledger', () => {
     expect(text).toMatch(
       /conflux_upstream_requests_total\{provider="a-primary",model="llama-3.1-8b",outcome="http_5xx"\} [1-9]/,
     );
+    expect(text).toMatch(/conflux_provider_errors_total\{provider="a-primary",kind="openai",class="http_5xx"\} [1-9]/);
     expect(text).toMatch(/conflux_ledger_buffer_depth \d+/);
   });
 
@@ -128,7 +129,7 @@ describe('fault injection: breakers, fallbacks and the ledger', () => {
     for (let i = 0; i < 3; i += 1) expect(await ask()).toMatchObject({ provider: 'b-backup', attempts: '1' });
     expect(primary.requestsTo('/chat/completions').length).toBe(triedWhileFailing);
     const metrics = await (await fetch(`${gw.t.url}/metrics`)).text();
-    expect(metrics).toMatch(/conflux_breaker_state\{provider="a-primary"\} 2/);
+    expect(metrics).toMatch(/circuit_breaker_state\{provider="a-primary",kind="openai"\} 2/);
 
     // After reset_timeout, the half-open trial goes to the (now healthy) primary and closes the breaker.
     primary.ok();
@@ -136,7 +137,7 @@ describe('fault injection: breakers, fallbacks and the ledger', () => {
     expect(await ask()).toMatchObject({ provider: 'a-primary', attempts: '1' });
     expect(await ask()).toMatchObject({ provider: 'a-primary', attempts: '1' });
     const after = await (await fetch(`${gw.t.url}/metrics`)).text();
-    expect(after).toMatch(/conflux_breaker_state\{provider="a-primary"\} 0/);
+    expect(after).toMatch(/circuit_breaker_state\{provider="a-primary",kind="openai"\} 0/);
   });
 
   it("a client's own 4xx is answered as is, never retried elsewhere and never trips the breaker", async () => {

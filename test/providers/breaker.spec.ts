@@ -35,7 +35,7 @@ describe('circuit breaker per instance', () => {
     expect((await upstreamFailure(instance.chat(ask))).errorClass).toBe('http_5xx');
     expect(instance.info().breaker).toBe('open');
     expect(instance.available).toBe(false);
-    expect(await metric(BREAKER_STATE, { provider: instance.id })).toBe(2);
+    expect(await metric(BREAKER_STATE, { provider: instance.id, kind: 'openai' })).toBe(2);
 
     const started = Date.now();
     const failure = await upstreamFailure(instance.chat(ask));

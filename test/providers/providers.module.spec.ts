@@ -157,7 +157,12 @@ describe('ProvidersModule', () => {
     expect(text).toMatch(
       /conflux_upstream_request_duration_seconds_count\{provider="local-llama",model="llama3.2"\} 1/,
     );
-    expect(text).toMatch(/conflux_breaker_state\{provider="claude"\} 0/);
+    expect(text).toMatch(/^circuit_breaker_state\{provider="claude",kind="anthropic"\} 0$/m);
+    expect(text).toMatch(
+      /^conflux_provider_errors_total\{provider="claude",kind="anthropic",class="auth_failed"\} 1$/m,
+    );
+    // A success is never a provider error.
+    expect(text).not.toMatch(/conflux_provider_errors_total\{provider="openai-main"/);
     expect(text).toContain('conflux_upstream_retries_total');
     expect(text).not.toContain('127.0.0.1');
     expect(text).not.toContain(OPENAI_KEY);

@@ -1,5 +1,5 @@
 import type { ChatRequest } from '../../src/providers/dto/chat';
-import { UPSTREAM_REQUESTS, UPSTREAM_RETRIES } from '../../src/providers/providers.metrics';
+import { PROVIDER_ERRORS, UPSTREAM_REQUESTS, UPSTREAM_RETRIES } from '../../src/providers/providers.metrics';
 import { startFakeUpstream, faults, type FakeKind, type FakeUpstream } from '../support/fake-upstreams';
 import {
   closeInstances,
@@ -181,6 +181,7 @@ describe('failures, retries and timeouts', () => {
     expect(await metric(UPSTREAM_REQUESTS, { provider: instance.id, model: 'gpt-4o-mini', outcome: 'http_5xx' })).toBe(
       3,
     );
+    expect(await metric(PROVIDER_ERRORS, { provider: instance.id, kind: 'openai', class: 'http_5xx' })).toBe(3);
   });
 
   it('recovers when a retry succeeds', async () => {
@@ -192,6 +193,9 @@ describe('failures, retries and timeouts', () => {
     expect(await metric(UPSTREAM_REQUESTS, { provider: instance.id, model: 'gpt-4o-mini', outcome: 'success' })).toBe(
       1,
     );
+    // The two failed attempts are provider errors; the success is not.
+    expect(await metric(PROVIDER_ERRORS, { provider: instance.id, kind: 'openai', class: 'http_5xx' })).toBe(2);
+    expect(await metric(PROVIDER_ERRORS, { provider: instance.id, class: 'success' })).toBe(0);
   });
 
   it('honours Retry-After (seconds) on 429', async () => {

@@ -173,7 +173,7 @@ export async function killAllServers(): Promise<void> {
  * The kernel kills the child if this worker dies (`setpriv --pdeathsig`), when
  * util-linux's setpriv is available. setpriv execs node: the pid stays the same.
  */
-function dieWithParent(command: string, args: readonly string[]): [string, string[]] {
+export function dieWithParent(command: string, args: readonly string[]): [string, string[]] {
   const setpriv = findExecutable('setpriv', ['/usr/bin', '/bin']);
   return setpriv === undefined ? [command, [...args]] : [setpriv, ['--pdeathsig', 'SIGKILL', '--', command, ...args]];
 }
