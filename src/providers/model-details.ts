@@ -83,7 +83,8 @@ export class ModelDetails {
         }
       });
     } catch (err) {
-      logger.warn(`Provider ${instance.id} did not list its models: ${messageOf(err)}; serving what is known`);
+      const why = signal.aborted ? `no answer within ${this.options.timeoutMs} ms` : messageOf(err);
+      logger.warn(`Provider ${instance.id} did not list its models: ${why}; serving what is known`);
     } finally {
       details.checkedAt = Date.now();
     }
