@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Post, Res, UseGuards } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ApiAuthenticated } from '../common/http/api-docs.decorators';
 import { AppConfig } from '../config/app-config';
@@ -9,7 +9,8 @@ import { CallerGuard } from '../llm/caller.guard';
 import { IdempotencyGuard } from '../llm/idempotency.guard';
 import { ChatUseCase, EstimateUseCase, LlmStats, replyChat, RequestContext } from '../llm/llm.api';
 import { EstimateRequestDto, LegacyChatDto, RouteRequestDto, TextGenerateDto } from './dto/legacy-llm.dto';
-import { estimateBody, legacyChat, providerList, routedRequest, textGenerate } from './legacy-llm.format';
+import { LegacyModelListDto } from './dto/legacy-models.dto';
+import { estimateBody, legacyChat, legacyModelList, routedRequest, textGenerate } from './legacy-llm.format';
 
 /**
  * The contracts of the systems Conflux replaces, kept field for field so that their
@@ -68,9 +69,16 @@ export class LegacyLlmController {
   }
 
   @Get('models')
-  @ApiOkResponse({ description: 'Models per upstream instance, with its status' })
-  models(): object {
-    return providerList(this.providers.instances());
+  @ApiOperation({
+    summary: 'Every model the gateway can route to, one entry per (model, instance)',
+    description:
+      "The vLLM + Ollama service's list: `size`, `parameters` and `template` come from the Ollama instances " +
+      'themselves (/api/tags, /api/show), cached for MODELS_CACHE_TTL_MS; what is unknown (other kinds, an ' +
+      'instance that does not answer within MODELS_DETAILS_TIMEOUT_MS and was never described) is null.',
+  })
+  @ApiOkResponse({ type: LegacyModelListDto })
+  async models(): Promise<object> {
+    return legacyModelList(await this.providers.models(), this.providers.instances());
   }
 
   @Get('stats')

@@ -2,6 +2,7 @@ import { AppError } from '../common/errors/app-error';
 import type { ChatCommand, ChatExchange, Quote, QuotedCandidate, RequestContext } from '../llm/llm.api';
 import type { ChatMessage, ContentPart } from '../providers/dto/chat';
 import type { ProviderInstanceInfo } from '../providers/dto/provider-info';
+import type { ServedModel } from '../providers/dto/served-model';
 import { parseStrategy, type Strategy } from '../routing/routing.api';
 import {
   DEFAULT_IMAGE_PROMPT,
@@ -144,20 +145,66 @@ export function estimateBody(strategy: string, quote: Quote): object {
   };
 }
 
-/** GET /models: models per upstream instance, with its status. */
-export function providerList(instances: readonly ProviderInstanceInfo[]): object {
+/**
+ * GET /models: the vLLM + Ollama service's `{status, models: [{name, size, parameters, template}],
+ * total_count, timestamp}`, one entry per (model, instance), plus the instances with their status.
+ */
+export function legacyModelList(models: readonly ServedModel[], instances: readonly ProviderInstanceInfo[]): object {
   return {
-    providers: instances.map((i) => ({
-      id: i.id,
-      kind: i.kind,
-      status: i.breaker === 'open' ? 'unavailable' : i.reachable === false ? 'unreachable' : 'available',
-      breaker: i.breaker,
-      reachable: i.reachable,
-      latency_ms: i.probe_latency_ms,
-      last_checked: i.last_probe_at,
-      models: i.models,
+    status: 'success',
+    models: models.map((m) => ({
+      name: m.name,
+      size: m.size_bytes === null ? null : humanBytes(m.size_bytes),
+      parameters: m.parameter_size,
+      template: embeddingOnly(m.capabilities) ? 'embedding' : m.template,
+      size_bytes: m.size_bytes,
+      family: m.family,
+      quantization_level: m.quantization_level,
+      capabilities: m.capabilities,
+      context_length: m.context_length,
+      modified_at: m.modified_at,
+      described_at: m.described_at,
+      provider: m.instanceId,
+      kind: m.kind,
+      available: m.available,
     })),
+    total_count: models.length,
+    timestamp: new Date().toISOString(),
+    providers: providerList(instances),
   };
+}
+
+/** Bytes as `ollama list` writes them (decimal units, one decimal below 10), without the space: "1.2GB". */
+export function humanBytes(bytes: number): string {
+  const units: [number, string][] = [
+    [1e12, 'TB'],
+    [1e9, 'GB'],
+    [1e6, 'MB'],
+    [1e3, 'KB'],
+  ];
+  const [scale, unit] = units.find(([size]) => bytes >= size) ?? [1, 'B'];
+  const value = bytes / scale;
+  if (value >= 10 || Number.isInteger(value)) return `${Math.floor(value)}${unit}`;
+  return `${value.toFixed(1)}${unit}`;
+}
+
+/** A model that only embeds: the service said `template: "embedding"` of those (bge-m3). */
+function embeddingOnly(capabilities: string[] | null): boolean {
+  return capabilities !== null && capabilities.includes('embedding') && !capabilities.includes('completion');
+}
+
+/** The instances with their status and models. */
+function providerList(instances: readonly ProviderInstanceInfo[]): object[] {
+  return instances.map((i) => ({
+    id: i.id,
+    kind: i.kind,
+    status: i.breaker === 'open' ? 'unavailable' : i.reachable === false ? 'unreachable' : 'available',
+    breaker: i.breaker,
+    reachable: i.reachable,
+    latency_ms: i.probe_latency_ms,
+    last_checked: i.last_probe_at,
+    models: i.models,
+  }));
 }
 
 function command(

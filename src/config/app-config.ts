@@ -277,6 +277,20 @@ export class AppConfig {
   @Min(1000)
   PROVIDER_PROBE_INTERVAL_MS = 15_000;
 
+  /** How long what instances say of their models (GET /models: size, parameters, template) is cached. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  MODELS_CACHE_TTL_MS = 30_000;
+
+  /** Bound of one refresh of one instance's model details (its listing and a question per model). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
+  MODELS_DETAILS_TIMEOUT_MS = 3_000;
+
   /** Spend an instance may allow per project while Redis is unreachable (credits; 0 = none). */
   @Transform(toInt)
   @IsInt()

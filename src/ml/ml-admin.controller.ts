@@ -23,7 +23,7 @@ import {
   ApiQuery,
   ApiTags,
 } from '@nestjs/swagger';
-import { Roles, UserOnly } from '../common/auth/decorators';
+import { AnyCaller, Roles, UserOnly } from '../common/auth/decorators';
 import { AppError } from '../common/errors/app-error';
 import { ApiAuthenticated } from '../common/http/api-docs.decorators';
 import {
@@ -40,7 +40,11 @@ import {
 } from './dto/admin.dto';
 import { MlAdminService, type UploadedModelFile } from './ml-admin.service';
 
-/** The model registry, for administrators: models, versions, stages, A/B splits, reloads. */
+/**
+ * The model registry: models, versions, stages, A/B splits, reloads. Every change (and the A/B
+ * statistics) is for signed-in administrators; the list and a model (signature, versions, stages) are
+ * readable by every authenticated caller, API keys included, so that programs discover what to call.
+ */
 @ApiTags('ml-admin')
 @ApiAuthenticated()
 @UserOnly()
@@ -50,7 +54,11 @@ export class MlAdminController {
   constructor(private readonly admin: MlAdminService) {}
 
   @Get()
-  @ApiOperation({ summary: 'Models with their versions, stages, loaded state and A/B split' })
+  @AnyCaller()
+  @ApiOperation({
+    summary: 'Models with their versions, stages, loaded state and A/B split',
+    description: 'Readable with an API key or by any signed-in user; every change needs a signed-in administrator.',
+  })
   @ApiOkResponse({ type: ModelListDto })
   list(): Promise<ModelListDto> {
     return this.admin.list();
@@ -64,7 +72,11 @@ export class MlAdminController {
   }
 
   @Get(':name')
-  @ApiOperation({ summary: 'One model' })
+  @AnyCaller()
+  @ApiOperation({
+    summary: 'One model: its input signature, output mapping, versions and stages',
+    description: 'Readable with an API key or by any signed-in user.',
+  })
   @ApiOkResponse({ type: ModelDto })
   get(@Param('name') name: string): Promise<ModelDto> {
     return this.admin.get(name);

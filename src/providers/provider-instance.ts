@@ -1,13 +1,20 @@
 import { Logger } from '@nestjs/common';
 import type { CallControl, CallOptions } from '../common/upstream/call-control';
 import { type Attempt, type AttemptRecorder, UpstreamEndpoint } from '../common/upstream/upstream-endpoint';
-import { sanitizeMessage } from '../common/upstream/http-errors';
+import { classOfStatus, sanitizeMessage } from '../common/upstream/http-errors';
 import { UpstreamError } from '../common/upstream/upstream-error';
 import type { ProviderDeclaration } from '../config/gateway-config';
 import type { ChatRequest, ChatResult, ChatStreamEvent, EmbeddingRequest, EmbeddingResult } from './dto/chat';
 import type { ProviderInstanceInfo } from './dto/provider-info';
 import { mapperFor } from './kinds';
-import type { KindMapper, StreamFraming, WireRequest } from './kinds/kind-mapper';
+import type {
+  KindMapper,
+  ListedModel,
+  ModelDetailsWire,
+  ShownModel,
+  StreamFraming,
+  WireRequest,
+} from './kinds/kind-mapper';
 import { parseWith } from './kinds/parse';
 import { parseJson } from './kinds/wire';
 import type { InstanceLabels, ProviderMetrics } from './providers.metrics';
@@ -126,6 +133,26 @@ export class ProviderInstance {
     return this.endpoint.state !== 'open';
   }
 
+  /** Whether the kind describes its models beyond their names (size, parameters, template): Ollama. */
+  get describesModels(): boolean {
+    return this.mapper.modelDetails !== undefined;
+  }
+
+  /**
+   * The instance's own listing with what it says of each model. Like the probe: bounded by timeout_ms
+   * and `signal`, no retry, never counted by the breaker. @throws UpstreamError
+   */
+  listModelDetails(signal: AbortSignal): Promise<ListedModel[]> {
+    const wire = this.detailsWire();
+    return this.metadata(wire.listRequest(), signal, wire.listing);
+  }
+
+  /** What the instance says of one model (template, capabilities…); bounded as listModelDetails. */
+  showModel(name: string, signal: AbortSignal): Promise<ShownModel> {
+    const wire = this.detailsWire();
+    return this.metadata(wire.showRequest(name), signal, wire.show);
+  }
+
   async chat(req: ChatRequest, opts: CallOptions = {}): Promise<ChatResult> {
     try {
       const wire = this.mapper.chatRequest(req, false);
@@ -201,6 +228,27 @@ export class ProviderInstance {
       this.closed = this.endpoint.close();
     }
     return this.closed;
+  }
+
+  private detailsWire(): ModelDetailsWire {
+    const wire = this.mapper.modelDetails;
+    if (!wire) throw new UpstreamError('http_4xx', `${this.declaration.kind} instances do not describe their models`);
+    return wire;
+  }
+
+  /** A metadata call through the probe path: any 2xx JSON answer is parsed, anything else is an UpstreamError. */
+  private async metadata<T>(req: WireRequest, signal: AbortSignal, parse: (body: unknown) => T): Promise<T> {
+    try {
+      const answer = await this.endpoint.probe(req, AbortSignal.any([signal, this.closing.signal]));
+      if (answer.status < 200 || answer.status >= 300) {
+        throw new UpstreamError(classOfStatus(answer.status), `the upstream answered HTTP ${answer.status}`, {
+          status: answer.status,
+        });
+      }
+      return parseWith(() => parse(answer.body));
+    } catch (err) {
+      throw this.tag(err);
+    }
   }
 
   /** One JSON attempt. */

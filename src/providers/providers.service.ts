@@ -3,6 +3,8 @@ import type { CallOptions } from '../common/upstream/call-control';
 import { AppConfig } from '../config/app-config';
 import type { ChatRequest, ChatResult, ChatStreamEvent, EmbeddingRequest, EmbeddingResult } from './dto/chat';
 import type { ProviderInstanceInfo } from './dto/provider-info';
+import type { ServedModel } from './dto/served-model';
+import { ModelDetails } from './model-details';
 import { ProviderInstance } from './provider-instance';
 import { ProviderMetrics } from './providers.metrics';
 
@@ -17,6 +19,7 @@ export class ProvidersService implements OnApplicationBootstrap, OnApplicationSh
   private readonly byId: ReadonlyMap<string, ProviderInstance>;
   /** Ollama instances declared without models. */
   private readonly discovering: readonly ProviderInstance[];
+  private readonly details: ModelDetails;
   private probeTimer?: NodeJS.Timeout;
 
   constructor(
@@ -27,11 +30,24 @@ export class ProvidersService implements OnApplicationBootstrap, OnApplicationSh
       config.gateway.providers.map((declaration) => [declaration.id, new ProviderInstance(declaration, metrics)]),
     );
     this.discovering = [...this.byId.values()].filter((instance) => instance.discovers);
+    this.details = new ModelDetails([...this.byId.values()], {
+      ttlMs: config.MODELS_CACHE_TTL_MS,
+      timeoutMs: config.MODELS_DETAILS_TIMEOUT_MS,
+    });
   }
 
   /** Every instance with its cached status; never blocks. */
   instances(): ProviderInstanceInfo[] {
     return [...this.byId.values()].map((instance) => instance.info());
+  }
+
+  /**
+   * Every (model, instance) pair the gateway can route to, with what the instance says of the model
+   * (Ollama: size, parameters, template, capabilities), cached for MODELS_CACHE_TTL_MS. Waits at most
+   * MODELS_DETAILS_TIMEOUT_MS for a refresh; never throws: what is unknown is null.
+   */
+  models(): Promise<ServedModel[]> {
+    return this.details.models();
   }
 
   instance(id: string): ProviderInstanceInfo | undefined {

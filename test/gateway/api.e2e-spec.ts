@@ -252,11 +252,21 @@ describe('gateway API contracts', () => {
       expect(sent.messages).toHaveLength(3);
     });
 
-    it('GET /models lists models per upstream with status, GET /stats counts per provider', async () => {
-      const models = await gw.api.get<{ providers: { id: string; status: string; models: string[] }[] }>(
-        '/models',
-        key(),
-      );
+    it('GET /models lists every (model, instance) with its status and the instances, GET /stats counts per provider', async () => {
+      const models = await gw.api.get<{
+        status: string;
+        models: { name: string; provider: string; kind: string; available: boolean; parameters: string | null }[];
+        total_count: number;
+        providers: { id: string; status: string; models: string[] }[];
+      }>('/models', key());
+      expect(models.body.status).toBe('success');
+      expect(models.body.models.map((m) => [m.name, m.provider, m.kind, m.available, m.parameters])).toEqual([
+        ['gpt-4o-mini', 'openai', 'openai', true, null],
+        ['gpt-4', 'openai', 'openai', true, null],
+        ['gpt-4o', 'openai', 'openai', true, null],
+        ['llama3.1:8b', 'ollama', 'ollama', true, '3.2B'],
+      ]);
+      expect(models.body.total_count).toBe(4);
       expect(models.body.providers.map((p) => [p.id, p.status])).toEqual([
         ['openai', 'available'],
         ['ollama', 'available'],

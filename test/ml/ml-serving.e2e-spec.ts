@@ -160,18 +160,59 @@ describe('model serving: /predict, batch, V2, feedback', () => {
   });
 
   describe('access', () => {
-    it('refuses anonymous callers and keeps the registry for administrators', async () => {
+    it('refuses anonymous callers', async () => {
       expectEnvelope(await api.post('/predict', { symbol: 'DAX', features: features[0] }), 401, 'unauthorized');
-      expectEnvelope(await api.get('/api/ml/models', key()), 403, 'forbidden');
-      const member = await createUser(api, admin);
-      expectEnvelope(await api.get('/api/ml/models', { token: member.token }), 403, 'forbidden');
-      expectEnvelope(
-        await api.post('/api/ml/models/trading-signal/reload', {}, { token: member.token }),
-        403,
-        'forbidden',
-      );
+      expectEnvelope(await api.get('/api/ml/models'), 401, 'unauthorized');
+      expectEnvelope(await api.get('/api/ml/models/trading-signal'), 401, 'unauthorized');
       const v2 = await api.post('/v2/models/trading-signal/infer', {});
       expectEnvelope(v2, 401, 'unauthorized');
+    });
+
+    it('lets an API key and any signed-in user read the registry: models, signatures, versions', async () => {
+      const member = await createUser(api, admin);
+      for (const caller of [key(), { token: member.token }]) {
+        const listed = await api.get<{ models: { name: string; input_signature: unknown }[] }>(
+          '/api/ml/models',
+          caller,
+        );
+        expect(listed.status).toBe(200);
+        expect(listed.body.models.map((m) => m.name)).toEqual(['trading-signal']);
+        const one = await api.get('/api/ml/models/trading-signal', caller);
+        expect(one.status).toBe(200);
+        expect(one.body).toMatchObject({
+          name: 'trading-signal',
+          production_version: SIDECAR.version,
+          input_signature: { name: 'features', dtype: 'float32', shape: [-1, 12] },
+          versions: [expect.objectContaining({ version: SIDECAR.version, stage: 'production' })],
+        });
+        expectEnvelope(await api.get('/api/ml/models/no-such-model', caller), 404, 'model_not_found');
+      }
+    });
+
+    it('keeps every change (and the A/B statistics) for signed-in administrators: 403 for an API key or a member', async () => {
+      const member = await createUser(api, admin);
+      const before = await registryRows(app.db.url);
+      const model = '/api/ml/models/trading-signal';
+      const version = `${model}/versions/${SIDECAR.version}`;
+      const changes: [string, string, unknown][] = [
+        ['POST', '/api/ml/models', { name: 'other', task: 'classification' }],
+        ['POST', `${model}/versions`, {}],
+        ['PATCH', version, { stage: 'archived' }],
+        ['DELETE', version, undefined],
+        ['PUT', `${model}/split`, { arms: [{ version: SIDECAR.version, weight: 1 }] }],
+        ['DELETE', `${model}/split`, undefined],
+        ['DELETE', model, undefined],
+        ['POST', `${model}/reload`, {}],
+        ['GET', `${model}/ab`, undefined],
+      ];
+      for (const caller of [key(), { token: member.token }]) {
+        for (const [method, path, body] of changes) {
+          const res = await api.request(method, path, { ...caller, body });
+          expect({ method, path, status: res.status }).toEqual({ method, path, status: 403 });
+          expectEnvelope(res, 403, 'forbidden');
+        }
+      }
+      expect(await registryRows(app.db.url)).toEqual(before);
     });
   });
 

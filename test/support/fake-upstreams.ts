@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
@@ -13,9 +14,10 @@ import type { AddressInfo, Socket } from 'node:net';
  *   await fake.close();
  *
  * Routes: openai `POST /v1/chat/completions`, `POST /v1/embeddings`, `GET /v1/models`; anthropic
- * `POST /v1/messages`, `GET /v1/models`; ollama `POST /api/chat`, `POST /api/embed`, `GET /api/tags`.
- * The persistent fault applies to every request; queued faults only to POSTs (so background
- * status probes, which are GETs, never consume them).
+ * `POST /v1/messages`, `GET /v1/models`; ollama `POST /api/chat`, `POST /api/embed`, `GET /api/tags`,
+ * `POST /api/show` (what /api/tags and /api/show say of each model: `ollamaModels`, by default a 3.2B
+ * llama chat model). The persistent fault applies to every request; queued faults only to the POSTs of
+ * chat and embeddings (so background status probes and model questions never consume them).
  */
 
 export type FakeKind = 'openai' | 'anthropic' | 'ollama';
@@ -143,8 +145,27 @@ export interface RecordedRequest {
   readonly aborted: Promise<void>;
 }
 
+/**
+ * What the ollama fake says of one model in /api/tags and /api/show; each field left out takes the
+ * default (a 3.2B llama chat model with tools, 2019393189 bytes, Q4_K_M, a digest made from the name).
+ */
+export interface FakeOllamaModel {
+  size?: number;
+  digest?: string;
+  family?: string;
+  parameter_size?: string;
+  quantization_level?: string;
+  /** Ollama's prompt template (Go template text). */
+  template?: string;
+  /** e.g. ['completion', 'tools'] or ['embedding']. */
+  capabilities?: string[];
+  context_length?: number;
+}
+
 export interface FakeUpstreamOptions {
   models?: string[];
+  /** ollama: what it says of its models, by listed name (e.g. 'bge-m3:latest', or 'bge-m3'). */
+  ollamaModels?: Record<string, FakeOllamaModel>;
   /** When set, requests without this key get the kind's 401. */
   apiKey?: string;
   reply?: Partial<FakeReply>;
@@ -156,6 +177,8 @@ export interface FakeUpstream {
   readonly baseUrl: string;
   readonly origin: string;
   readonly models: string[];
+  /** ollama: what it says of its models, by name (changeable, e.g. a new digest after a pull). */
+  readonly ollamaModels: Record<string, FakeOllamaModel>;
   readonly requests: RecordedRequest[];
   /** Requests to paths ending with `suffix` (e.g. '/chat/completions'). */
   requestsTo(suffix: string): RecordedRequest[];
@@ -209,6 +232,7 @@ interface Exchange {
 class FakeServer implements FakeUpstream {
   readonly requests: RecordedRequest[] = [];
   readonly models: string[];
+  readonly ollamaModels: Record<string, FakeOllamaModel>;
   reply: FakeReply;
   fault: Fault = faults.ok();
   private queue: Fault[] = [];
@@ -222,6 +246,7 @@ class FakeServer implements FakeUpstream {
     private readonly options: FakeUpstreamOptions,
   ) {
     this.models = options.models ?? DEFAULT_MODELS[kind];
+    this.ollamaModels = { ...options.ollamaModels };
     this.reply = { ...DEFAULT_REPLY, ...options.reply };
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
@@ -298,7 +323,8 @@ class FakeServer implements FakeUpstream {
     const rawBody = await readBody(req);
     const record = recordRequest(req, res, rawBody);
     this.requests.push(record);
-    const fault = (req.method === 'POST' ? this.queue.shift() : undefined) ?? this.fault;
+    const queued = req.method === 'POST' && record.path !== '/api/show';
+    const fault = (queued ? this.queue.shift() : undefined) ?? this.fault;
     const body = isObject(record.body) ? record.body : {};
     const exchange: Exchange = { req, res, record, body, fault };
     if (fault.type === 'hang') return;
@@ -324,12 +350,21 @@ class FakeServer implements FakeUpstream {
       ollama: {
         'POST /api/chat': () => this.chat(x, x.body.stream !== false),
         'POST /api/embed': () => this.embeddings(x),
-        'GET /api/tags': () => sendJson(x.res, 200, ollamaTags(this.models)),
+        'GET /api/tags': () => sendJson(x.res, 200, ollamaTags(this.models, this.ollamaModels)),
+        'POST /api/show': () => this.show(x),
       },
     };
     const handler = routes[this.kind][key];
     if (handler) handler();
     else sendJson(x.res, 404, errorBody(this.kind, 404, `no route ${key}`));
+  }
+
+  /** Ollama's `POST /api/show {model}` (older clients send `name`); 404 for a model it does not have. */
+  private show(x: Exchange): void {
+    const asked = typeof x.body.model === 'string' ? x.body.model : typeof x.body.name === 'string' ? x.body.name : '';
+    const name = this.models.find((m) => tagged(m) === tagged(asked));
+    if (name === undefined) return sendJson(x.res, 404, errorBody('ollama', 404, `model '${asked}' not found`));
+    sendJson(x.res, 200, ollamaShow(describedModel(name, this.ollamaModels)));
   }
 
   private authorized(req: IncomingMessage): boolean {
@@ -765,23 +800,83 @@ function anthropicModels(models: string[]): unknown {
   };
 }
 
-function ollamaTags(models: string[]): unknown {
+/** Ollama's name with its tag: `llama3.2` is `llama3.2:latest`. */
+function tagged(name: string): string {
+  return name.includes(':') ? name : `${name}:latest`;
+}
+
+const CHAT_TEMPLATE =
+  '{{- if .System }}<|start_header_id|>system<|end_header_id|>\n\n{{ .System }}<|eot_id|>{{ end }}' +
+  '{{- range .Messages }}<|start_header_id|>{{ .Role }}<|end_header_id|>\n\n{{ .Content }}<|eot_id|>{{ end }}' +
+  '<|start_header_id|>assistant<|end_header_id|>\n\n';
+
+/** A model with every field of FakeOllamaModel, the defaults filled in. */
+function describedModel(name: string, described: Record<string, FakeOllamaModel>): Required<FakeOllamaModel> {
+  const given = described[name] ?? described[tagged(name)] ?? {};
   return {
-    models: models.map((name) => ({
-      name: name.includes(':') ? name : `${name}:latest`,
-      model: name.includes(':') ? name : `${name}:latest`,
-      modified_at: '2024-10-22T10:00:00.000000+00:00',
-      size: 2019393189,
-      digest: 'a80c4f17acd55265feec403c7aef86be0c25983ab279d83f3bcd3abbcb5b8b72',
-      details: {
-        parent_model: '',
-        format: 'gguf',
-        family: 'llama',
-        families: ['llama'],
-        parameter_size: '3.2B',
-        quantization_level: 'Q4_K_M',
-      },
-    })),
+    size: 2019393189,
+    digest: createHash('sha256').update(tagged(name)).digest('hex'),
+    family: 'llama',
+    parameter_size: '3.2B',
+    quantization_level: 'Q4_K_M',
+    template: CHAT_TEMPLATE,
+    capabilities: ['completion', 'tools'],
+    context_length: 131072,
+    ...given,
+  };
+}
+
+function ollamaDetails(model: Required<FakeOllamaModel>): object {
+  return {
+    parent_model: '',
+    format: 'gguf',
+    family: model.family,
+    families: [model.family],
+    parameter_size: model.parameter_size,
+    quantization_level: model.quantization_level,
+  };
+}
+
+function ollamaTags(models: string[], described: Record<string, FakeOllamaModel>): unknown {
+  return {
+    models: models.map((name) => {
+      const model = describedModel(name, described);
+      return {
+        name: tagged(name),
+        model: tagged(name),
+        modified_at: '2024-10-22T10:00:00.000000+00:00',
+        size: model.size,
+        digest: model.digest,
+        details: ollamaDetails(model),
+      };
+    }),
+  };
+}
+
+/** `POST /api/show` as Ollama answers it (without `verbose`: model_info has no tokenizer arrays). */
+function ollamaShow(model: Required<FakeOllamaModel>): unknown {
+  const chat = model.capabilities.includes('completion');
+  return {
+    license: 'LICENSE TEXT',
+    modelfile: `# Modelfile generated by "ollama show"\nFROM /models/blobs/sha256-${model.digest}\nTEMPLATE ${JSON.stringify(model.template)}\n`,
+    ...(chat
+      ? {
+          parameters:
+            'stop                           "<|start_header_id|>"\nstop                           "<|eot_id|>"',
+        }
+      : {}),
+    template: model.template,
+    details: ollamaDetails(model),
+    model_info: {
+      'general.architecture': model.family,
+      'general.file_type': 15,
+      'general.parameter_count': 3212749888,
+      'general.quantization_version': 2,
+      [`${model.family}.context_length`]: model.context_length,
+      [`${model.family}.embedding_length`]: 1024,
+    },
+    capabilities: model.capabilities,
+    modified_at: '2024-10-22T10:00:00.000000+00:00',
   };
 }
 

@@ -1,4 +1,4 @@
-import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
 import type { Request } from 'express';
 import { AppError } from '../errors/app-error';
 import type { Principal, Role } from './principal';
@@ -15,6 +15,13 @@ export const Roles = (role: Role): MethodDecorator & ClassDecorator => SetMetada
 
 /** Refuses API keys: the route needs a signed-in person. */
 export const UserOnly = (): MethodDecorator & ClassDecorator => SetMetadata(USER_ONLY, true);
+
+/**
+ * Opens one route of a @UserOnly() / @Roles() controller to every authenticated caller, API keys
+ * included (a read that programs need); the controller's other routes keep their restriction.
+ */
+export const AnyCaller = (): MethodDecorator & ClassDecorator =>
+  applyDecorators(SetMetadata(USER_ONLY, false), SetMetadata(REQUIRED_ROLE, 'member'));
 
 /** The authenticated caller of this request. */
 export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext): Principal => {

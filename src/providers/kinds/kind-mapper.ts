@@ -17,6 +17,38 @@ export type WireStreamEvent =
   | { type: 'finish'; finish_reason: FinishReason }
   | { type: 'end' };
 
+/** One model of an instance's listing, with what the listing says of it (null: not said). */
+export interface ListedModel {
+  name: string;
+  /** Changes when the model's files change (details fetched for a digest stay valid). */
+  digest: string | null;
+  size_bytes: number | null;
+  /** Ollama's `details.parameter_size`, e.g. "8.0B", "566.70M". */
+  parameter_size: string | null;
+  family: string | null;
+  quantization_level: string | null;
+  modified_at: string | null;
+}
+
+/** What an instance says of one model when asked about it (null: not said). */
+export interface ShownModel {
+  template: string | null;
+  /** e.g. ["completion", "tools"], ["embedding"]; null from upstreams that do not say. */
+  capabilities: string[] | null;
+  parameter_size: string | null;
+  family: string | null;
+  quantization_level: string | null;
+  context_length: number | null;
+}
+
+/** The calls of a kind that describes its models (size, parameters, template): Ollama's /api/tags and /api/show. */
+export interface ModelDetailsWire {
+  readonly listRequest: () => WireRequest;
+  readonly listing: (body: unknown) => ListedModel[];
+  readonly showRequest: (name: string) => WireRequest;
+  readonly show: (body: unknown) => ShownModel;
+}
+
 /** How a stream is framed on the wire: server-sent events or newline-delimited JSON. */
 export type StreamFraming = 'sse' | 'ndjson';
 
@@ -45,6 +77,8 @@ export interface KindMapper {
   /** The cheap listing call used by the background status probe. */
   readonly modelsRequest: () => WireRequest;
   readonly modelList: (body: unknown) => string[] | null;
+  /** Absent when the kind says nothing of its models beyond their names. */
+  readonly modelDetails?: ModelDetailsWire;
   /** Whether a probe answered with this status shows the upstream is up. */
   readonly probeReachable: (status: number) => boolean;
   /** The human message inside an error body, if it has one. */

@@ -13,6 +13,7 @@ import type {
 } from '../../dto/chat';
 import { UpstreamError } from '../../../common/upstream/upstream-error';
 import type { KindMapper, WireRequest, WireStreamEvent } from '../kind-mapper';
+import { ollamaListing, ollamaModelDetails } from './ollama-models';
 import {
   arrayAt,
   invalidRequest,
@@ -259,11 +260,7 @@ export function ollamaEmbedResult(body: unknown, requestedModel: string): Embedd
 
 /** `GET /api/tags` → `{models: [{name}]}`. */
 export function ollamaModelList(body: unknown): string[] | null {
-  if (!isObject(body) || !Array.isArray(body.models)) return null;
-  return body.models.flatMap((m) => {
-    const name = isObject(m) ? (optionalString(m.name) ?? optionalString(m.model)) : undefined;
-    return name ? [name] : [];
-  });
+  return ollamaListing(body)?.map((m) => m.name) ?? null;
 }
 
 export const ollamaMapper: KindMapper = {
@@ -277,6 +274,7 @@ export const ollamaMapper: KindMapper = {
   embedResult: ollamaEmbedResult,
   modelsRequest: () => ({ method: 'GET', path: '/api/tags' }),
   modelList: ollamaModelList,
+  modelDetails: ollamaModelDetails,
   probeReachable: (status) => status >= 200 && status < 300,
   errorMessage: ollamaErrorMessage,
 };
