@@ -38,6 +38,15 @@ describe('the replaced services, replayed: every documented request answers as d
     });
     ollama = await startFakeUpstream('ollama', {
       models: ['gpt-oss:20b', 'bge-m3'],
+      ollamaModels: {
+        'bge-m3': {
+          size: 1_157_672_605,
+          family: 'bert',
+          parameter_size: '566.70M',
+          template: '',
+          capabilities: ['embedding'],
+        },
+      },
       reply: { text: 'Машинное обучение…' },
     });
     vllm = await startFakeUpstream('openai', { models: ['qwen2.5-7b-instruct'], reply: { text: 'local' } });

@@ -99,7 +99,8 @@ function expectServicesHealth(answer: SeedAnswer): void {
   expect(services.ollama).toMatchObject({
     status: 'healthy',
     ollama_url: str,
-    available_models: expect.arrayContaining(['bge-m3', 'gpt-oss:20b']),
+    // Ollama lists an untagged pull as `name:latest` (and answers to both names, as Conflux does).
+    available_models: expect.arrayContaining([expect.stringMatching(/^bge-m3(:latest)?$/), 'gpt-oss:20b']),
     total_models: num,
   });
   expect(services.ollama.total_models).toBe((services.ollama.available_models as unknown[]).length);
@@ -414,7 +415,7 @@ export const SEED_EXAMPLES: SeedExample[] = [
       expectIsoTimestamp(body.timestamp);
       const models = body.models as Record<string, unknown>[];
       expect(models).toHaveLength(body.total_count as number);
-      const bge = models.find((m) => m.name === 'bge-m3');
+      const bge = models.find((m) => m.name === 'bge-m3' || m.name === 'bge-m3:latest');
       expect(bge).toMatchObject({ size: str, parameters: str, template: 'embedding' });
     },
   },
