@@ -18,6 +18,10 @@ import { OptionalNumberIn } from '../../llm/dto/number-field';
 
 const STRATEGY_VALUES = [...STRATEGIES];
 
+/** The modalities POST /api/v1/estimate takes: OneFlow.AI's (`text`, `image`, `audio`) and the catalog's. */
+export const ESTIMATE_MODALITIES = ['text', 'chat', 'embeddings', 'vision', 'image', 'audio'] as const;
+export type EstimateModality = (typeof ESTIMATE_MODALITIES)[number];
+
 export class EstimateRequestDto {
   @ApiPropertyOptional({ minimum: 0 })
   @IsOptional()
@@ -46,14 +50,20 @@ export class EstimateRequestDto {
   @MaxLength(200)
   model?: string;
 
-  @ApiProperty({ enum: STRATEGY_VALUES })
-  @IsIn(STRATEGY_VALUES)
-  strategy!: string;
-
-  @ApiPropertyOptional({ enum: ['chat', 'embeddings', 'vision'], default: 'chat' })
+  @ApiPropertyOptional({ enum: STRATEGY_VALUES, default: 'balanced' })
   @IsOptional()
-  @IsIn(['chat', 'embeddings', 'vision'])
-  modality?: 'chat' | 'embeddings' | 'vision';
+  @IsIn(STRATEGY_VALUES)
+  strategy?: string;
+
+  @ApiPropertyOptional({
+    enum: ESTIMATE_MODALITIES,
+    default: 'chat',
+    description:
+      '`text` and `chat` price the chat models; `image` and `audio` answer 400 while the catalog has no model serving them',
+  })
+  @IsOptional()
+  @IsIn(ESTIMATE_MODALITIES)
+  modality?: EstimateModality;
 }
 
 export class RouteRequestDto {
