@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Post, Res, UseGuards } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ApiAuthenticated } from '../common/http/api-docs.decorators';
 import { AppConfig } from '../config/app-config';
@@ -37,6 +37,7 @@ export class LegacyLlmController {
 
   @Post('api/v1/estimate')
   @HttpCode(200)
+  @ApiOperation({ summary: 'Estimate the cost of a request (OneFlow.AI): primary model, fallbacks, credits' })
   @ApiOkResponse({ description: 'Primary model, fallback chain, estimated credits and USD' })
   estimate(@Body() body: EstimateRequestDto): object {
     const strategy = parseStrategy(body.strategy);
