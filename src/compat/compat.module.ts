@@ -16,6 +16,9 @@ import { LegacyLlmController } from './legacy-llm.controller';
  * | Production API (Avibe) | `POST /api/v1/text/generate` | LegacyLlmController |
  * | vLLM + Ollama service | `POST /chat`, `GET /models`, `GET /stats` | LegacyLlmController |
  *
+ * OneFlow.AI's `/docs` and `/redoc` are the documentation pages (src/swagger.ts); its wrong-method answers
+ * and security headers are those of every route (src/common/http).
+ *
  * toto-server's `POST /forecast` and the ML Model Server's `/predict` and `/api/ml/*` are the native
  * routes of the forecasting and ML modules, which grew from those contracts.
  */
