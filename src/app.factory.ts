@@ -1,12 +1,12 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import helmet from 'helmet';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
 import { expressErrorHandler } from './common/errors/all-exceptions.filter';
 import { jsonBodyParser } from './common/http/body-parser';
 import { ConfluxExpressAdapter } from './common/http/express-adapter';
-import { requestFront, staticHeadersOf } from './common/http/request-front';
+import { requestFront } from './common/http/request-front';
+import { securityHeaders } from './common/http/security-headers';
 import { createValidationPipe } from './common/http/validation';
 import { COMPAT_OWN_BODY_PATHS } from './compat/compat.module';
 import { AppConfig } from './config/app-config';
@@ -49,10 +49,9 @@ export async function createApp(config: AppConfig, options: CreateAppOptions): P
   app.disable('x-powered-by');
   // Answers are API JSON, not cacheable pages: hashing every body for an ETag is wasted work.
   app.set('etag', false);
-  // Request id, security headers, access log and HTTP metrics in one middleware; helmet's headers do
-  // not depend on the request (no content security policy), so they are captured once.
-  const securityHeaders = staticHeadersOf(helmet({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false }));
-  app.use(requestFront([app.get(HttpLogger), app.get(HttpMetrics)], securityHeaders));
+  // Request id, security headers, access log and HTTP metrics in one middleware; the security headers
+  // do not depend on the request, so they are computed once (the documentation pages replace the CSP).
+  app.use(requestFront([app.get(HttpLogger), app.get(HttpMetrics)], securityHeaders()));
   const origins = corsOrigins(config.CORS_ORIGINS);
   if (origins !== false) {
     app.enableCors({ origin: origins, exposedHeaders: ['X-Request-Id', 'Retry-After'], maxAge: 600 });

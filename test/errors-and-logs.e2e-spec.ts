@@ -127,7 +127,12 @@ describe('error envelope, request ids and secret-free logs', () => {
 
     it('an unknown route', async () => {
       expectError(await api.get('/no/such/route'), 404, 'not_found');
-      expectError(await api.request('DELETE', '/auth/me', { token: adminToken }), 404, 'not_found');
+    });
+
+    it('a method the route does not answer', async () => {
+      const res = await api.request('DELETE', '/auth/me', { token: adminToken });
+      expectError(res, 405, 'method_not_allowed');
+      expect(res.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
     });
 
     it('no credentials', async () => {

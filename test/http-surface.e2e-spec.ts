@@ -36,7 +36,7 @@ describe('HTTP surface: CORS and security headers', () => {
   it('sends security headers and no framework banner', async () => {
     const res = await api.get('/health/live');
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
-    expect(res.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
     expect(res.headers.get('strict-transport-security')).toContain('max-age=');
     expect(res.headers.get('x-powered-by')).toBeNull();
   });

@@ -91,6 +91,9 @@ describe('startup of node dist/src/main.js', () => {
     expect(docs.status).toBe(200);
     expect(docs.headers.get('content-type')).toMatch(/^text\/html/);
     expect(docs.text).toMatch(/swagger-ui/i);
+    const redoc = await api.get('/redoc');
+    expect(redoc.status).toBe(200);
+    expect(redoc.text).toContain('<redoc spec-url="/docs-json"></redoc>');
 
     const openapi = await api.get<OpenApiDocument>('/docs-json');
     expect(openapi.status).toBe(200);

@@ -22,6 +22,9 @@ export const COMPAT_OWN_BODY_PATHS: readonly string[] = [`/${IMAGE_ANALYZE_ROUTE
  * | Production API (Avision) | `POST /api/v1/image/analyze` | ImageAnalyzeController |
  * | vLLM + Ollama service | `POST /chat`, `GET /models`, `GET /stats` | LegacyLlmController |
  *
+ * OneFlow.AI's `/docs` and `/redoc` are the documentation pages (src/swagger.ts); its wrong-method answers
+ * and security headers are those of every route (src/common/http).
+ *
  * toto-server's `POST /forecast` and the ML Model Server's `/predict` and `/api/ml/*` are the native
  * routes of the forecasting and ML modules, which grew from those contracts.
  */

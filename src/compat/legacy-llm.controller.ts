@@ -10,7 +10,14 @@ import { IdempotencyGuard } from '../llm/idempotency.guard';
 import { ChatUseCase, EstimateUseCase, LlmStats, replyChat, RequestContext } from '../llm/llm.api';
 import { EstimateRequestDto, LegacyChatDto, RouteRequestDto, TextGenerateDto } from './dto/legacy-llm.dto';
 import { LegacyModelListDto } from './dto/legacy-models.dto';
-import { estimateBody, legacyChat, legacyModelList, routedRequest, textGenerate } from './legacy-llm.format';
+import {
+  catalogModality,
+  estimateBody,
+  legacyChat,
+  legacyModelList,
+  routedRequest,
+  textGenerate,
+} from './legacy-llm.format';
 
 /**
  * The contracts of the systems Conflux replaces, kept field for field so that their
@@ -31,17 +38,19 @@ export class LegacyLlmController {
 
   @Post('api/v1/estimate')
   @HttpCode(200)
+  @ApiOperation({ summary: 'Estimate the cost of a request (OneFlow.AI): primary model, fallbacks, credits' })
   @ApiOkResponse({ description: 'Primary model, fallback chain, estimated credits and USD' })
   estimate(@Body() body: EstimateRequestDto): object {
+    const strategy = parseStrategy(body.strategy);
     const quote = this.estimates.quote({
       model: body.model ?? 'auto',
-      strategy: parseStrategy(body.strategy),
-      modality: body.modality ?? 'chat',
+      strategy,
+      modality: catalogModality(body.modality),
       inputTokens: body.input_tokens,
       prompt: body.prompt,
       outputTokens: body.output_tokens,
     });
-    return estimateBody(body.strategy, quote);
+    return estimateBody(strategy, quote);
   }
 
   @Post('api/v1/request')

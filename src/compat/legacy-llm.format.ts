@@ -1,11 +1,12 @@
 import { AppError } from '../common/errors/app-error';
-import type { ChatCommand, ChatExchange, Quote, QuotedCandidate, RequestContext } from '../llm/llm.api';
+import type { ChatCommand, ChatExchange, EstimateQuery, Quote, QuotedCandidate, RequestContext } from '../llm/llm.api';
 import type { ChatMessage, ContentPart } from '../providers/dto/chat';
 import type { ProviderInstanceInfo } from '../providers/dto/provider-info';
 import type { ServedModel } from '../providers/dto/served-model';
 import { parseStrategy, type Strategy } from '../routing/routing.api';
 import {
   DEFAULT_IMAGE_PROMPT,
+  type EstimateModality,
   type ImageAnalyzeDto,
   type LegacyChatDto,
   type RouteRequestDto,
@@ -131,8 +132,31 @@ export function legacyChat(body: LegacyChatDto, ctx: RequestContext): ChatExchan
   };
 }
 
-/** POST /api/v1/estimate: primary model, fallback chain, estimated credits and USD. */
-export function estimateBody(strategy: string, quote: Quote): object {
+/**
+ * The catalog modality an estimate prices: OneFlow.AI's `text` is chat. The catalog models chat,
+ * embeddings and vision only, so `image` and `audio` (image generation, speech) are refused with a 400
+ * naming the modality.
+ */
+export function catalogModality(modality: EstimateModality = 'chat'): EstimateQuery['modality'] {
+  const served = CATALOG_MODALITY[modality];
+  if (served === undefined) {
+    const message = `No model in the catalog serves modality "${modality}"`;
+    throw new AppError('validation_failed', message, { details: [{ field: 'modality', messages: [message] }] });
+  }
+  return served;
+}
+
+const CATALOG_MODALITY: Record<EstimateModality, EstimateQuery['modality'] | undefined> = {
+  text: 'chat',
+  chat: 'chat',
+  embeddings: 'embeddings',
+  vision: 'vision',
+  image: undefined,
+  audio: undefined,
+};
+
+/** POST /api/v1/estimate: primary model, fallback chain, estimated credits and USD, with the strategy applied. */
+export function estimateBody(strategy: Strategy, quote: Quote): object {
   return {
     strategy,
     primary_model: quote.primary.candidate.model.name,

@@ -7,6 +7,6 @@ export type { ChatCommand, ChatOutcome } from './chat.usecase';
 export { replyChat } from './chat-reply';
 export type { ChatExchange } from './chat-reply';
 export { EstimateUseCase } from './estimate.usecase';
-export type { Quote, QuotedCandidate } from './estimate.usecase';
+export type { EstimateQuery, Quote, QuotedCandidate } from './estimate.usecase';
 export { RequestContext } from './request-context';
 export { LlmStats } from './llm-stats';

@@ -1,8 +1,10 @@
 import type { NestApplicationOptions } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
+import type { ServeStaticOptions } from '@nestjs/platform-express/interfaces/serve-static-options.interface';
 import type { Express } from 'express';
 import * as http from 'node:http';
 import type { Socket } from 'node:net';
+import { answerWrongMethods, type StaticMount } from './allowed-methods';
 import { answerClientErrors, MAX_HEADER_BYTES } from './client-errors';
 
 /**
@@ -15,8 +17,24 @@ import { answerClientErrors, MAX_HEADER_BYTES } from './client-errors';
  * a fifth of what a request allocates was promoted; with this adapter, nothing). Here the HTTP server
  * constructs requests and responses whose prototype already is `app.request` / `app.response`, so
  * Express's call finds the prototype it would set and changes nothing.
+ *
+ * A wrong method on an existing path (a route's, or a static file's) answers 405 with `Allow`, not the
+ * 404 of an unknown path: the allowed methods are read once from the registered routes and static
+ * mounts, when Nest installs its not-found handler after every route (see allowed-methods.ts).
  */
 export class ConfluxExpressAdapter extends ExpressAdapter {
+  private readonly staticMounts: StaticMount[] = [];
+
+  override useStaticAssets(path: string, options: ServeStaticOptions): unknown {
+    this.staticMounts.push({ prefix: options?.prefix ?? '/', root: path });
+    return super.useStaticAssets(path, options);
+  }
+
+  override setNotFoundHandler(handler: (...args: unknown[]) => unknown, prefix?: string): unknown {
+    answerWrongMethods(this.getInstance<Express>(), this.staticMounts);
+    return super.setNotFoundHandler(handler, prefix);
+  }
+
   override initHttpServer(options: NestApplicationOptions): void {
     if (options?.httpsOptions || options?.forceCloseConnections) {
       super.initHttpServer(options);

@@ -20,6 +20,9 @@ const STRATEGY_VALUES = [...STRATEGIES];
 
 /** What POST /api/v1/image/analyze asks about an image sent without a prompt. */
 export const DEFAULT_IMAGE_PROMPT = 'Describe this image in detail.';
+/** The modalities POST /api/v1/estimate takes: OneFlow.AI's (`text`, `image`, `audio`) and the catalog's. */
+export const ESTIMATE_MODALITIES = ['text', 'chat', 'embeddings', 'vision', 'image', 'audio'] as const;
+export type EstimateModality = (typeof ESTIMATE_MODALITIES)[number];
 
 export class EstimateRequestDto {
   @ApiPropertyOptional({ minimum: 0 })
@@ -49,14 +52,20 @@ export class EstimateRequestDto {
   @MaxLength(200)
   model?: string;
 
-  @ApiProperty({ enum: STRATEGY_VALUES })
-  @IsIn(STRATEGY_VALUES)
-  strategy!: string;
-
-  @ApiPropertyOptional({ enum: ['chat', 'embeddings', 'vision'], default: 'chat' })
+  @ApiPropertyOptional({ enum: STRATEGY_VALUES, default: 'balanced' })
   @IsOptional()
-  @IsIn(['chat', 'embeddings', 'vision'])
-  modality?: 'chat' | 'embeddings' | 'vision';
+  @IsIn(STRATEGY_VALUES)
+  strategy?: string;
+
+  @ApiPropertyOptional({
+    enum: ESTIMATE_MODALITIES,
+    default: 'chat',
+    description:
+      '`text` and `chat` price the chat models; `image` and `audio` answer 400 while the catalog has no model serving them',
+  })
+  @IsOptional()
+  @IsIn(ESTIMATE_MODALITIES)
+  modality?: EstimateModality;
 }
 
 export class RouteRequestDto {
