@@ -1,10 +1,15 @@
 import { Global, Module } from '@nestjs/common';
 import { makeHistogramProvider, PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { register } from 'prom-client';
+import { GpuMetricsService } from './gpu-metrics.service';
 import { HTTP_DURATION, HttpMetrics } from './http-metrics.service';
 import { MetricsController } from './metrics.controller';
+import { SystemMetricsService } from './system-metrics.service';
 
-/** Process metrics and HTTP request durations; feature modules add their own metrics. */
+/**
+ * Process metrics and HTTP request durations (feature modules add their own metrics); the host's CPU,
+ * memory and disk, and the GPUs that the GPU workers report.
+ */
 @Global()
 @Module({
   imports: [
@@ -25,7 +30,9 @@ import { MetricsController } from './metrics.controller';
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     }),
     HttpMetrics,
+    GpuMetricsService,
+    SystemMetricsService,
   ],
-  exports: [HttpMetrics, PrometheusModule],
+  exports: [HttpMetrics, PrometheusModule, GpuMetricsService, SystemMetricsService],
 })
 export class MetricsModule {}
