@@ -1,13 +1,14 @@
 import { Controller, Get, HttpCode, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiExtraModels, ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult } from '@nestjs/terminus';
 import { NoRateLimit } from '../rate-limit/rate-limit.guard';
 import type { Response } from 'express';
 import { Public } from '../common/auth/decorators';
-import { HealthSummaryDto } from './dto/health-summary.dto';
+import { HealthSummaryDto, ServiceHealthDto } from './dto/health-summary.dto';
 import { HealthService } from './health.service';
 
 @ApiTags('health')
+@ApiExtraModels(ServiceHealthDto)
 @Public()
 @NoRateLimit()
 @Controller('health')

@@ -389,6 +389,29 @@ describe('health, status and service information of the replaced services', () =
       await t?.close();
     });
 
+    it('documents the routes in the OpenAPI document, under the compat tag', async () => {
+      type Doc = {
+        paths: Record<string, { get?: { tags?: string[] } }>;
+        components: { schemas: Record<string, unknown> };
+      };
+      const doc = (await api.get<Doc>('/docs-json')).body;
+      for (const path of [
+        '/',
+        '/v1/health',
+        '/ready',
+        '/api/health',
+        '/api/health/live',
+        '/api/health/ready',
+        '/api/metrics',
+      ]) {
+        expect({ path, tags: doc.paths[path]?.get?.tags }).toEqual({ path, tags: ['compat'] });
+      }
+      expect(doc.paths['/api/ml/health']?.get).toBeDefined();
+      expect(Object.keys(doc.components.schemas)).toEqual(
+        expect.arrayContaining(['HealthSummaryDto', 'ServiceHealthDto', 'InstanceHealthDto', 'ProductionMetricsDto']),
+      );
+    });
+
     it('says no CUDA and no GPU memory', async () => {
       const ready = await api.get('/api/health/ready');
       expect(ready.status).toBe(200);

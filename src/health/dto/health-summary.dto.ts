@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 
 export const SERVICE_STATUSES = ['healthy', 'degraded', 'unhealthy'] as const;
 export type ServiceStatus = (typeof SERVICE_STATUSES)[number];
@@ -76,7 +76,7 @@ export class HealthSummaryDto {
 
   @ApiProperty({
     type: 'object',
-    additionalProperties: { $ref: '#/components/schemas/ServiceHealthDto' },
+    additionalProperties: { $ref: getSchemaPath(ServiceHealthDto) },
     description: 'Upstream services by name: `ollama`, `vllm` (self-hosted OpenAI-compatible), `openai`, `anthropic`',
   })
   services!: Record<string, ServiceHealthDto>;
