@@ -29,6 +29,7 @@ type ReadyErrorBody = {
 
 interface SummaryBody {
   status: string;
+  ok: boolean;
   version: string;
   uptime_seconds: number;
   dependencies: Record<string, IndicatorState>;
@@ -113,7 +114,7 @@ describe('health probes against real dependencies cut and restored', () => {
     expect(ready.body.details.redis?.status).toBe('up');
     const summary = await probe<SummaryBody>('/health');
     expect(summary.status).toBe(200);
-    expect(summary.body.status).toBe('ok');
+    expect(summary.body.status).toBe('healthy');
   }
 
   /** While `cut` is down: ready is 503 naming it, live stays 200, the summary is degraded. */
@@ -158,8 +159,18 @@ describe('health probes against real dependencies cut and restored', () => {
   it('summarises status, version, uptime and dependencies', async () => {
     const res = await probe<SummaryBody>('/health');
     expect(res.status).toBe(200);
-    expect(Object.keys(res.body).sort()).toEqual(['dependencies', 'status', 'uptime_seconds', 'version']);
-    expect(res.body.status).toBe('ok');
+    expect(Object.keys(res.body).sort()).toEqual([
+      'dependencies',
+      'models_loaded',
+      'ok',
+      'services',
+      'status',
+      'timestamp',
+      'uptime_seconds',
+      'version',
+    ]);
+    expect(res.body.status).toBe('healthy');
+    expect(res.body.ok).toBe(true);
     const pkg = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
     expect(res.body.version).toBe(pkg.version);
     expect(Number.isInteger(res.body.uptime_seconds)).toBe(true);

@@ -31,6 +31,14 @@ const PUBLIC_OPERATIONS = new Set([
   'GET /health',
   'GET /health/live',
   'GET /health/ready',
+  'GET /',
+  'GET /v1/health',
+  'GET /ready',
+  'GET /api/health',
+  'GET /api/health/live',
+  'GET /api/health/ready',
+  'GET /api/metrics',
+  'GET /api/ml/health',
 ]);
 
 /** The compatible LLM routes answer errors in their API's own shape, every other route in the envelope. */
@@ -63,6 +71,14 @@ const DOCUMENTED_PATHS = [
   '/health',
   '/health/live',
   '/health/ready',
+  '/',
+  '/v1/health',
+  '/ready',
+  '/api/health',
+  '/api/health/live',
+  '/api/health/ready',
+  '/api/metrics',
+  '/api/ml/health',
 ];
 
 const UUID_ANYWHERE = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;

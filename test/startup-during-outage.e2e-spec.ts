@@ -64,6 +64,7 @@ describe('a process started while Postgres is unreachable', () => {
     await delay(OUTAGE_MS);
     expect(server.exited).toBe(false);
     expect(await api.get('/health/live')).toMatchObject({ status: 200, body: { status: 'starting' } });
+    expect(await api.get('/api/health/live')).toMatchObject({ status: 200, body: { status: 'alive' } });
     const ready = await api.get('/health/ready');
     expect(ready.status).toBe(503);
     expect(ready.body).toMatchObject({ error: 'service_unavailable', request_id: expect.any(String) });

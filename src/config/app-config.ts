@@ -12,6 +12,7 @@ import {
   Min,
   MinLength,
   validateSync,
+  ValidateBy,
   ValidationError,
 } from 'class-validator';
 import { BREAKER_BOUNDS } from './breaker-settings';
@@ -29,6 +30,14 @@ const toBool = ({ value }: { value: unknown }): unknown => {
   return value;
 };
 
+/** The entries of a comma-separated list, trimmed, empty ones dropped. */
+export function commaList(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+}
+
 const emptyToUndefined = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
 
@@ -42,6 +51,7 @@ export const SENSITIVE_CONFIG_KEYS: ReadonlySet<string> = new Set([
   'FORECAST_REMOTE_TOKEN',
   'ML_REMOTE_TOKEN',
   'ML_REMOTE_WORKERS',
+  'GPU_METRICS_URLS',
 ]);
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -242,6 +252,33 @@ export class AppConfig {
   @IsInt()
   @Min(50)
   HEALTH_CHECK_TIMEOUT_MS = 1000;
+
+  /**
+   * Prometheus text endpoints of GPU workers (Triton's metrics port, NVIDIA's dcgm-exporter),
+   * comma-separated; `user:password@` in a URL is sent as basic authentication and never logged.
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @ValidateBy({
+    name: 'isUrlList',
+    validator: {
+      validate: (value) =>
+        typeof value === 'string' && commaList(value).every((url) => /^https?:\/\/[^\s,]+$/.test(url)),
+      defaultMessage: () => 'must be a comma-separated list of http(s) URLs',
+    },
+  })
+  GPU_METRICS_URLS?: string = undefined;
+
+  /** How often the GPU workers are polled, and how long one poll may take (ms). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  GPU_METRICS_INTERVAL_MS = 15_000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(50)
+  GPU_METRICS_TIMEOUT_MS = 2_000;
 
   /** YAML or JSON file declaring upstream provider instances and catalog overrides. */
   @Transform(emptyToUndefined)
@@ -589,6 +626,11 @@ export class AppConfig {
   /** How long a stream may run in all (GATEWAY_STREAM_DEADLINE_MS, else GATEWAY_DEADLINE_MS). */
   get streamDeadlineMs(): number {
     return this.GATEWAY_STREAM_DEADLINE_MS ?? this.GATEWAY_DEADLINE_MS;
+  }
+
+  /** The GPU workers' metrics endpoints of GPU_METRICS_URLS. */
+  get gpuMetricsUrls(): string[] {
+    return commaList(this.GPU_METRICS_URLS);
   }
 
   get embeddedRedis(): boolean {

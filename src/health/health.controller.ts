@@ -1,36 +1,26 @@
-import { Controller, Get, HttpCode, Res, ServiceUnavailableException } from '@nestjs/common';
-import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { Controller, Get, HttpCode, Res } from '@nestjs/common';
+import { ApiExtraModels, ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckResult } from '@nestjs/terminus';
 import { NoRateLimit } from '../rate-limit/rate-limit.guard';
 import type { Response } from 'express';
 import { Public } from '../common/auth/decorators';
-import { AppError } from '../common/errors/app-error';
-import { DatabaseHealthIndicator } from '../database/database.health';
-import { ShutdownService } from '../lifecycle/shutdown.service';
-import { RedisHealthIndicator } from '../redis/redis.health';
-import { VERSION } from '../version';
+import { HealthSummaryDto, ServiceHealthDto } from './dto/health-summary.dto';
+import { HealthService } from './health.service';
 
 @ApiTags('health')
+@ApiExtraModels(ServiceHealthDto)
 @Public()
 @NoRateLimit()
 @Controller('health')
 export class HealthController {
-  private readonly startedAt = Date.now();
-
-  constructor(
-    private readonly health: HealthCheckService,
-    private readonly indicators: HealthIndicatorService,
-    private readonly database: DatabaseHealthIndicator,
-    private readonly redis: RedisHealthIndicator,
-    private readonly shutdown: ShutdownService,
-  ) {}
+  constructor(private readonly health: HealthService) {}
 
   /** Liveness: the process answers. Never touches a dependency. */
   @Get('live')
   @HttpCode(200)
   @ApiOkResponse({ description: 'The process is alive' })
   live(): { status: 'ok' } {
-    return { status: 'ok' };
+    return this.health.live();
   }
 
   /** Readiness: Postgres and Redis answer, and the process is not shutting down. */
@@ -38,38 +28,18 @@ export class HealthController {
   @HealthCheck()
   @ApiOkResponse({ description: 'Ready for traffic' })
   @ApiServiceUnavailableResponse({ description: 'A dependency is down, or the process is draining' })
-  async ready(): Promise<HealthCheckResult> {
-    try {
-      return await this.health.check([
-        () => {
-          const indicator = this.indicators.check('lifecycle');
-          return this.shutdown.isDraining ? indicator.down({ state: 'draining' }) : indicator.up({ state: 'serving' });
-        },
-        () => this.database.check(),
-        () => this.redis.check(),
-      ]);
-    } catch (err) {
-      if (!(err instanceof ServiceUnavailableException)) throw err;
-      const result = err.getResponse() as HealthCheckResult;
-      const down = Object.keys(result.error ?? {}).join(', ');
-      throw new AppError('service_unavailable', `Not ready: ${down}`, { details: result });
-    }
+  ready(): Promise<HealthCheckResult> {
+    return this.health.ready();
   }
 
-  /** Summary for people and dashboards: always 200 unless the process is broken. */
+  /** Summary for people, dashboards and the replaced services' probes: always 200 unless the process is broken. */
   @Get()
-  @ApiOkResponse({ description: 'Status, version, uptime and each dependency' })
-  async summary(@Res({ passthrough: true }) res: Response): Promise<Record<string, unknown>> {
-    const [database, redis] = await Promise.all([this.database.check(), this.redis.check()]);
-    const dependencies = { ...database, ...redis };
-    const allUp = Object.values(dependencies).every((d) => d.status === 'up');
-    const status = this.shutdown.isDraining ? 'draining' : allUp ? 'ok' : 'degraded';
+  @ApiOkResponse({
+    type: HealthSummaryDto,
+    description: 'Status, version, uptime, ML models, upstream services (from background probes) and dependencies',
+  })
+  summary(@Res({ passthrough: true }) res: Response): Promise<HealthSummaryDto> {
     res.setHeader('Cache-Control', 'no-store');
-    return {
-      status,
-      version: VERSION,
-      uptime_seconds: Math.round((Date.now() - this.startedAt) / 1000),
-      dependencies,
-    };
+    return this.health.summary();
   }
 }

@@ -1,9 +1,14 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { MlModule } from '../ml/ml.module';
+import { ProvidersModule } from '../providers/providers.module';
 import { HealthController } from './health.controller';
+import { HealthService } from './health.service';
 
 @Module({
-  imports: [TerminusModule.forRoot({ errorLogStyle: 'json', logger: false })],
+  imports: [TerminusModule.forRoot({ errorLogStyle: 'json', logger: false }), ProvidersModule, MlModule],
   controllers: [HealthController],
+  providers: [HealthService],
+  exports: [HealthService],
 })
 export class HealthModule {}

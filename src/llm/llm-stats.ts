@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { TokenUsage } from '../providers/dto/chat';
 
-interface ProviderStats {
+/** Counters of the generation requests (all providers, or one). */
+export interface ProviderStats {
   requests: number;
   successes: number;
   failures: number;
@@ -30,8 +31,8 @@ export class LlmStats {
     s.outputTokens += usage.output_tokens;
   }
 
-  snapshot(): Record<string, unknown> {
-    const providers: Record<string, unknown> = {};
+  /** The counters summed over every provider. */
+  totals(): ProviderStats {
     const total: ProviderStats = {
       requests: 0,
       successes: 0,
@@ -40,11 +41,16 @@ export class LlmStats {
       inputTokens: 0,
       outputTokens: 0,
     };
-    for (const [id, s] of this.byProvider) {
-      providers[id] = view(s);
+    for (const s of this.byProvider.values()) {
       for (const key of Object.keys(total) as (keyof ProviderStats)[]) total[key] += s[key];
     }
-    return { since: this.startedAt.toISOString(), ...view(total), providers };
+    return total;
+  }
+
+  snapshot(): Record<string, unknown> {
+    const providers: Record<string, unknown> = {};
+    for (const [id, s] of this.byProvider) providers[id] = view(s);
+    return { since: this.startedAt.toISOString(), ...view(this.totals()), providers };
   }
 }
 

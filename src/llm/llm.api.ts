@@ -10,3 +10,4 @@ export { EstimateUseCase } from './estimate.usecase';
 export type { EstimateQuery, Quote, QuotedCandidate } from './estimate.usecase';
 export { RequestContext } from './request-context';
 export { LlmStats } from './llm-stats';
+export type { ProviderStats } from './llm-stats';

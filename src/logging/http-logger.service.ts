@@ -4,7 +4,14 @@ import type { ResponseObserver } from '../common/http/request-front';
 import type { AppConfig } from '../config/app-config';
 import { REDACT_PATHS, REDACTED, serializeError, serializeRequest } from './redaction';
 
-const QUIET_PATHS = new Set(['/health/live', '/health/ready', '/metrics']);
+const QUIET_PATHS = new Set([
+  '/health/live',
+  '/health/ready',
+  '/metrics',
+  '/ready',
+  '/api/health/live',
+  '/api/health/ready',
+]);
 
 function levelFor(req: Request, res: Response): Level {
   if (res.statusCode >= 500) return 'error';

@@ -6,6 +6,7 @@ import { MlAdminController } from './ml-admin.controller';
 import { MlAdminService } from './ml-admin.service';
 import { ML_METRIC_PROVIDERS, MlMetrics } from './ml.metrics';
 import { MlService } from './ml.service';
+import { MlHealthController } from './ml-health.controller';
 import { PredictController } from './predict.controller';
 import { PredictionLog } from './predictions/prediction-log';
 import { PredictionRecords } from './predictions/prediction-records';
@@ -40,7 +41,7 @@ function modelStore(config: AppConfig): ModelStore {
       }),
     }),
   ],
-  controllers: [PredictController, MlAdminController, V2Controller],
+  controllers: [PredictController, MlHealthController, MlAdminController, V2Controller],
   providers: [
     { provide: ModelStore, inject: [AppConfig], useFactory: modelStore },
     ...ML_METRIC_PROVIDERS,

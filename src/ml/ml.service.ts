@@ -139,8 +139,9 @@ export class MlService {
     return { results };
   }
 
+  /** `healthy` once the models are served, `starting` before, `degraded` when one cannot be. */
   health(): MlHealthDto {
-    const status = !this.catalog.isBootstrapped ? 'starting' : this.catalog.ready() ? 'ok' : 'degraded';
+    const status = !this.catalog.isBootstrapped ? 'starting' : this.catalog.ready() ? 'healthy' : 'degraded';
     return {
       status,
       models_loaded: this.runtime.all().length,

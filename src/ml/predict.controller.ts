@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Post, Res } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentPrincipal } from '../common/auth/decorators';
@@ -8,7 +8,6 @@ import { clientGoneWhenAsked } from '../common/http/client-gone';
 import {
   FeedbackRequestDto,
   FeedbackResponseDto,
-  MlHealthDto,
   PredictBatchItemErrorDto,
   PredictBatchRequestDto,
   PredictBatchResponseDto,
@@ -17,7 +16,7 @@ import {
 } from './dto/predict.dto';
 import { type BatchItemResult, MlService } from './ml.service';
 
-/** Trading-signal predictions (the bots' /predict contract), their batch form, outcomes and health. */
+/** Trading-signal predictions (the bots' /predict contract), their batch form, and outcomes. */
 @ApiTags('ml')
 @ApiAuthenticated()
 @ApiExtraModels(PredictResponseDto, PredictBatchItemErrorDto)
@@ -64,12 +63,5 @@ export class PredictController {
   @ApiOkResponse({ type: FeedbackResponseDto })
   feedback(@Body() body: FeedbackRequestDto, @CurrentPrincipal() principal: Principal): Promise<FeedbackResponseDto> {
     return this.ml.feedback(body, principal);
-  }
-
-  @Get('api/ml/health')
-  @ApiOperation({ summary: 'Model serving health' })
-  @ApiOkResponse({ type: MlHealthDto })
-  health(): MlHealthDto {
-    return this.ml.health();
   }
 }

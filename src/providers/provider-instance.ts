@@ -98,6 +98,7 @@ export class ProviderInstance {
       id: this.id,
       kind: this.declaration.kind,
       base_url: publicUrl(this.declaration.base_url),
+      self_hosted: this.declaration.self_hosted === true,
       models: [...this.declaration.models],
       breaker: this.endpoint.state,
       reachable: this.lastProbe.reachable,

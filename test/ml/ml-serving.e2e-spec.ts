@@ -153,9 +153,9 @@ describe('model serving: /predict, batch, V2, feedback', () => {
     });
 
     it('reports health', async () => {
-      const res = await api.get('/api/ml/health', key());
+      const res = await api.get('/api/ml/health');
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ status: 'ok', models_loaded: 1, uptime_seconds: expect.any(Number) });
+      expect(res.body).toEqual({ status: 'healthy', models_loaded: 1, uptime_seconds: expect.any(Number) });
     });
   });
 

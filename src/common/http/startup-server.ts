@@ -1,9 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 
+/** The liveness routes answered while starting: Conflux's own, and the Production API's. */
+const LIVE_ANSWERS: Record<string, { status: string }> = {
+  '/health/live': { status: 'starting' },
+  '/api/health/live': { status: 'alive' },
+};
+
 /**
  * Answers on the service port while the application is still starting (e.g. waiting for
- * Postgres, however long that takes): GET /health/live is 200 (`{"status": "starting"}`), so an orchestrator does not
+ * Postgres, however long that takes): GET /health/live is 200 (`{"status": "starting"}`, and
+ * /api/health/live `{"status": "alive"}`), so an orchestrator does not
  * kill a process that is only waiting; everything else, /health/ready included, is 503 with
  * the error envelope and Retry-After. Closed just before the application listens.
  */
@@ -20,8 +27,9 @@ export class StartupServer {
         .split('?')[0]
         .replace(/(.)\/$/, '$1')
         .toLowerCase();
-      if (req.method === 'GET' && path === '/health/live') {
-        res.end(JSON.stringify({ status: 'starting' }));
+      const live = req.method === 'GET' ? LIVE_ANSWERS[path] : undefined;
+      if (live !== undefined) {
+        res.end(JSON.stringify(live));
         return;
       }
       res.statusCode = 503;

@@ -178,13 +178,17 @@ export class FeedbackResponseDto {
   abs_error!: number | null;
 }
 
+/** The ML Model Server's health answer. */
 export class MlHealthDto {
-  @ApiProperty({ enum: ['ok', 'degraded', 'starting'] })
-  status!: string;
+  @ApiProperty({
+    enum: ['healthy', 'degraded', 'starting'],
+    description: 'healthy: every served model is loaded; starting: not yet; degraded: one cannot be served',
+  })
+  status!: 'healthy' | 'degraded' | 'starting';
 
   @ApiProperty({ description: 'Model versions loaded in the inference workers' })
   models_loaded!: number;
 
-  @ApiProperty()
+  @ApiProperty({ description: 'Seconds since the model server started' })
   uptime_seconds!: number;
 }

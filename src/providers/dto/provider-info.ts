@@ -7,6 +7,8 @@ export interface ProviderInstanceInfo {
   id: string;
   kind: ProviderKind;
   base_url: string;
+  /** Declared `self_hosted` (a vLLM, LM Studio... server run by the user). */
+  self_hosted: boolean;
   /** Model names this instance serves. */
   models: string[];
   breaker: BreakerState;

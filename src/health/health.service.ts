@@ -1,0 +1,84 @@
+import { Injectable, ServiceUnavailableException } from '@nestjs/common';
+import { HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { AppError } from '../common/errors/app-error';
+import { DatabaseHealthIndicator } from '../database/database.health';
+import { ShutdownService } from '../lifecycle/shutdown.service';
+import { MlService } from '../ml/ml.service';
+import { ProvidersService } from '../providers/providers.service';
+import { RedisHealthIndicator } from '../redis/redis.health';
+import { VERSION } from '../version';
+import type { HealthSummaryDto } from './dto/health-summary.dto';
+import { servicesOf } from './service-status';
+
+/**
+ * The one implementation of health: liveness, readiness (the terminus check) and the summary. The
+ * health routes and the replaced services' health routes (compat module) all answer from it.
+ */
+@Injectable()
+export class HealthService {
+  private readonly startedAt = Date.now();
+
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    private readonly database: DatabaseHealthIndicator,
+    private readonly redis: RedisHealthIndicator,
+    private readonly shutdown: ShutdownService,
+    private readonly providers: ProvidersService,
+    private readonly ml: MlService,
+  ) {}
+
+  /** Whole seconds since the process started serving. */
+  uptimeSeconds(): number {
+    return Math.round((Date.now() - this.startedAt) / 1000);
+  }
+
+  /** Liveness: the process answers. Never touches a dependency. */
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  /**
+   * Readiness: Postgres and Redis answer, and the process is not draining. Not ready: an AppError
+   * `service_unavailable` (503) whose details are terminus' result.
+   */
+  async ready(): Promise<HealthCheckResult> {
+    try {
+      return await this.health.check([
+        () => {
+          const indicator = this.indicators.check('lifecycle');
+          return this.shutdown.isDraining ? indicator.down({ state: 'draining' }) : indicator.up({ state: 'serving' });
+        },
+        () => this.database.check(),
+        () => this.redis.check(),
+      ]);
+    } catch (err) {
+      if (!(err instanceof ServiceUnavailableException)) throw err;
+      const result = err.getResponse() as HealthCheckResult;
+      const down = Object.keys(result.error ?? {}).join(', ');
+      throw new AppError('service_unavailable', `Not ready: ${down}`, { details: result });
+    }
+  }
+
+  /**
+   * Status, version, uptime, ML models, upstream services and dependencies. The upstream services'
+   * status is the background probes' and breakers' (no upstream is called here); the overall status
+   * is the dependencies' (Postgres, Redis) and the lifecycle's.
+   */
+  async summary(): Promise<HealthSummaryDto> {
+    const [database, redis] = await Promise.all([this.database.check(), this.redis.check()]);
+    const dependencies = { ...database, ...redis };
+    const allUp = Object.values(dependencies).every((d) => d.status === 'up');
+    const draining = this.shutdown.isDraining;
+    return {
+      status: draining ? 'draining' : allUp ? 'healthy' : 'degraded',
+      ok: !draining,
+      version: VERSION,
+      uptime_seconds: this.uptimeSeconds(),
+      models_loaded: this.ml.health().models_loaded,
+      services: servicesOf(this.providers.instances()),
+      timestamp: new Date().toISOString(),
+      dependencies,
+    };
+  }
+}
