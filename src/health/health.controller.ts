@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, Res, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { HealthCheck, HealthCheckResult } from '@nestjs/terminus';
 import { NoRateLimit } from '../rate-limit/rate-limit.guard';
 import type { Response } from 'express';
 import { Public } from '../common/auth/decorators';
@@ -9,6 +9,7 @@ import { DatabaseHealthIndicator } from '../database/database.health';
 import { ShutdownService } from '../lifecycle/shutdown.service';
 import { RedisHealthIndicator } from '../redis/redis.health';
 import { VERSION } from '../version';
+import { ReadinessService } from './readiness.service';
 
 @ApiTags('health')
 @Public()
@@ -18,8 +19,7 @@ export class HealthController {
   private readonly startedAt = Date.now();
 
   constructor(
-    private readonly health: HealthCheckService,
-    private readonly indicators: HealthIndicatorService,
+    private readonly readiness: ReadinessService,
     private readonly database: DatabaseHealthIndicator,
     private readonly redis: RedisHealthIndicator,
     private readonly shutdown: ShutdownService,
@@ -40,14 +40,7 @@ export class HealthController {
   @ApiServiceUnavailableResponse({ description: 'A dependency is down, or the process is draining' })
   async ready(): Promise<HealthCheckResult> {
     try {
-      return await this.health.check([
-        () => {
-          const indicator = this.indicators.check('lifecycle');
-          return this.shutdown.isDraining ? indicator.down({ state: 'draining' }) : indicator.up({ state: 'serving' });
-        },
-        () => this.database.check(),
-        () => this.redis.check(),
-      ]);
+      return await this.readiness.check();
     } catch (err) {
       if (!(err instanceof ServiceUnavailableException)) throw err;
       const result = err.getResponse() as HealthCheckResult;
