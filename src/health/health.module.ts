@@ -4,11 +4,12 @@ import { MlModule } from '../ml/ml.module';
 import { ProvidersModule } from '../providers/providers.module';
 import { HealthController } from './health.controller';
 import { HealthService } from './health.service';
+import { READINESS_METRIC_PROVIDERS, ReadinessService } from './readiness.service';
 
 @Module({
   imports: [TerminusModule.forRoot({ errorLogStyle: 'json', logger: false }), ProvidersModule, MlModule],
   controllers: [HealthController],
-  providers: [HealthService],
+  providers: [HealthService, ReadinessService, ...READINESS_METRIC_PROVIDERS],
   exports: [HealthService],
 })
 export class HealthModule {}

@@ -1,5 +1,5 @@
 import { Injectable, ServiceUnavailableException } from '@nestjs/common';
-import { HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import type { HealthCheckResult } from '@nestjs/terminus';
 import { AppError } from '../common/errors/app-error';
 import { DatabaseHealthIndicator } from '../database/database.health';
 import { ShutdownService } from '../lifecycle/shutdown.service';
@@ -8,6 +8,7 @@ import { ProvidersService } from '../providers/providers.service';
 import { RedisHealthIndicator } from '../redis/redis.health';
 import { VERSION } from '../version';
 import type { HealthSummaryDto } from './dto/health-summary.dto';
+import { ReadinessService } from './readiness.service';
 import { servicesOf } from './service-status';
 
 /**
@@ -19,8 +20,7 @@ export class HealthService {
   private readonly startedAt = Date.now();
 
   constructor(
-    private readonly health: HealthCheckService,
-    private readonly indicators: HealthIndicatorService,
+    private readonly readiness: ReadinessService,
     private readonly database: DatabaseHealthIndicator,
     private readonly redis: RedisHealthIndicator,
     private readonly shutdown: ShutdownService,
@@ -39,19 +39,12 @@ export class HealthService {
   }
 
   /**
-   * Readiness: Postgres and Redis answer, and the process is not draining. Not ready: an AppError
+   * Readiness (ReadinessService: Postgres and Redis answer, the process is not draining). Not ready: an AppError
    * `service_unavailable` (503) whose details are terminus' result.
    */
   async ready(): Promise<HealthCheckResult> {
     try {
-      return await this.health.check([
-        () => {
-          const indicator = this.indicators.check('lifecycle');
-          return this.shutdown.isDraining ? indicator.down({ state: 'draining' }) : indicator.up({ state: 'serving' });
-        },
-        () => this.database.check(),
-        () => this.redis.check(),
-      ]);
+      return await this.readiness.check();
     } catch (err) {
       if (!(err instanceof ServiceUnavailableException)) throw err;
       const result = err.getResponse() as HealthCheckResult;

@@ -6,6 +6,8 @@ import { AppConfig } from '../config/app-config';
 import { LedgerBuffer, LedgerBufferUnavailable } from './ledger.buffer';
 import {
   LEDGER_BUFFER_DEPTH,
+  LEDGER_DEAD_LETTER_REASONS,
+  LEDGER_DEAD_LETTERS,
   LEDGER_ROWS_WRITTEN,
   LEDGER_STREAM_FULL,
   LEDGER_WRITE_ERRORS,
@@ -69,6 +71,7 @@ export class LedgerWriter implements OnApplicationBootstrap, BeforeApplicationSh
     @InjectMetric(LEDGER_ROWS_WRITTEN) private readonly rowsWritten: Counter<string>,
     @InjectMetric(LEDGER_WRITE_ERRORS) private readonly writeErrors: Counter<string>,
     @InjectMetric(LEDGER_STREAM_FULL) private readonly fullGauge: Gauge<string>,
+    @InjectMetric(LEDGER_DEAD_LETTERS) private readonly deadLetters: Counter<string>,
   ) {
     this.batchSize = Math.min(config.LEDGER_BATCH_SIZE, MAX_BATCH_ROWS);
     this.intervalMs = config.LEDGER_FLUSH_INTERVAL_MS;
@@ -77,6 +80,7 @@ export class LedgerWriter implements OnApplicationBootstrap, BeforeApplicationSh
   onApplicationBootstrap(): void {
     // Every series exists from the start, so that rate() and alerts see the first error.
     for (const stage of LEDGER_ERROR_STAGES) this.writeErrors.inc({ stage }, 0);
+    for (const reason of LEDGER_DEAD_LETTER_REASONS) this.deadLetters.inc({ reason }, 0);
     this.schedule(this.intervalMs);
   }
 
@@ -127,6 +131,7 @@ export class LedgerWriter implements OnApplicationBootstrap, BeforeApplicationSh
       const result = await this.repository.write(batch.entries);
       this.count(result);
       await batch.ack(result.rejected);
+      this.deadLettered(result.rejected.length, batch.unreadable ?? 0);
       this.succeeded();
       return batch.size >= this.batchSize ? 'full' : 'partial';
     } catch (err) {
@@ -183,6 +188,11 @@ export class LedgerWriter implements OnApplicationBootstrap, BeforeApplicationSh
     this.written += result.inserted;
     this.rowsWritten.inc(result.inserted);
     if (result.rejected.length > 0) this.writeErrors.inc({ stage: 'rejected_row' }, result.rejected.length);
+  }
+
+  private deadLettered(rejected: number, unreadable: number): void {
+    if (rejected > 0) this.deadLetters.inc({ reason: 'rejected_row' }, rejected);
+    if (unreadable > 0) this.deadLetters.inc({ reason: 'unreadable' }, unreadable);
   }
 
   private succeeded(): void {

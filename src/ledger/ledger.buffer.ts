@@ -11,6 +11,8 @@ export interface LedgerBatch {
   readonly entries: readonly LedgerEntry[];
   /** Items taken from the buffer, unreadable ones included (0: nothing to write). */
   readonly size: number;
+  /** Items that could not be read as entries: moved to the dead letters with the batch's acknowledgement. */
+  readonly unreadable?: number;
   /**
    * Removes the batch from the buffer, moving `rejected` to the dead letters. Call it
    * only once the rows are committed: a batch not acknowledged is handed out again.

@@ -5,6 +5,10 @@ export const LEDGER_WRITE_LAG = 'conflux_ledger_write_lag_seconds';
 export const LEDGER_ROWS_WRITTEN = 'conflux_ledger_rows_written_total';
 export const LEDGER_WRITE_ERRORS = 'conflux_ledger_write_errors_total';
 export const LEDGER_STREAM_FULL = 'conflux_ledger_stream_full';
+export const LEDGER_DEAD_LETTERS = 'conflux_ledger_dead_letters_total';
+
+/** `reason` of a dead letter: Postgres refused the row, or the buffered entry could not be parsed. */
+export const LEDGER_DEAD_LETTER_REASONS = ['rejected_row', 'unreadable'] as const;
 
 /** `stage` of a write error: Postgres refused or could not take a batch, the buffer could not be read, a row was refused. */
 export const LEDGER_ERROR_STAGES = ['insert', 'buffer', 'rejected_row'] as const;
@@ -31,5 +35,10 @@ export const LEDGER_METRIC_PROVIDERS = [
     name: LEDGER_WRITE_ERRORS,
     help: 'Failed ledger writes by stage: insert (batch retried), buffer (stream unreadable), rejected_row (dead-lettered)',
     labelNames: ['stage'],
+  }),
+  makeCounterProvider({
+    name: LEDGER_DEAD_LETTERS,
+    help: 'Ledger entries moved to the dead letters (never retried), by reason: rejected_row, unreadable',
+    labelNames: ['reason'],
   }),
 ];

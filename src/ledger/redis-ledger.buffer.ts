@@ -320,6 +320,7 @@ export class RedisLedgerBuffer extends LedgerBuffer {
     return {
       entries,
       size: items.length,
+      unreadable: unreadable.length,
       ack: (rejected) => this.guard('acknowledge', () => this.ack(items, unreadable, rejected, source, max)),
     };
   }

@@ -119,6 +119,8 @@ interface Prepared {
   /** When a stream past its first event is cut. */
   streamDeadline: number;
   started: number;
+  /** When the chat flow started (performance.now()), for the gateway's own latency metrics. */
+  flowStarted: number;
 }
 
 /**
@@ -144,6 +146,7 @@ export class ChatUseCase {
   async execute(cmd: ChatCommand): Promise<ChatOutcome> {
     const prep = await this.prepare(cmd);
     const failures: AttemptFailure[] = [];
+    let upstreamMs = 0;
     for (const [index, candidate] of prep.candidates.entries()) {
       const attempt = index + 1;
       const started = performance.now();
@@ -155,6 +158,8 @@ export class ChatUseCase {
         const latencyMs = performance.now() - started;
         const usage = result.usage ?? this.countedUsage(prep.inputTokens, producedText(result), candidate);
         const cost = await this.bill(cmd, prep, candidate, attempt, usage, latencyMs, null, 'after_answer');
+        const gatewayMs = performance.now() - prep.flowStarted - upstreamMs - latencyMs;
+        this.metrics.added(candidate.instanceId, candidate.model.name, gatewayMs / 1000);
         return {
           text: result.text,
           toolCalls: result.tool_calls,
@@ -168,6 +173,7 @@ export class ChatUseCase {
           latencyMs,
         };
       } catch (err) {
+        upstreamMs += performance.now() - started;
         await this.failedAttempt(cmd, prep, candidate, attempt, started, err, failures);
       }
     }
@@ -182,6 +188,7 @@ export class ChatUseCase {
   async openStream(cmd: ChatCommand): Promise<OpenStream> {
     const prep = await this.prepare(cmd);
     const failures: AttemptFailure[] = [];
+    let upstreamMs = 0;
     for (const [index, candidate] of prep.candidates.entries()) {
       const attempt = index + 1;
       const started = performance.now();
@@ -195,9 +202,17 @@ export class ChatUseCase {
       try {
         first = await iterator.next();
       } catch (err) {
+        upstreamMs += performance.now() - started;
         await this.failedAttempt(cmd, prep, candidate, attempt, started, err, failures);
         continue;
       }
+      const now = performance.now();
+      this.metrics.firstEvent(candidate.instanceId, candidate.model.name, (now - prep.flowStarted) / 1000);
+      this.metrics.added(
+        candidate.instanceId,
+        candidate.model.name,
+        (now - prep.flowStarted - upstreamMs - (now - started)) / 1000,
+      );
       return this.handOver(cmd, prep, candidate, attempt, started, iterator, first);
     }
     await this.quota.release(prep.reservation);
@@ -298,6 +313,7 @@ export class ChatUseCase {
   }
 
   private async prepare(cmd: ChatCommand): Promise<Prepared> {
+    const flowStarted = performance.now();
     const started = Date.now();
     const estimateModel = cmd.model === 'auto' ? 'gpt-4o' : cmd.model;
     const inputTokens = this.metering.countChatTokens(cmd.messages, estimateModel, cmd.tools);
@@ -343,6 +359,7 @@ export class ChatUseCase {
       deadline: started + this.config.GATEWAY_DEADLINE_MS,
       streamDeadline: started + this.config.streamDeadlineMs,
       started,
+      flowStarted,
     };
   }
 
@@ -388,7 +405,7 @@ export class ChatUseCase {
     // The ledger row and the settle leave in the same tick: one write to Redis for both.
     this.recordAttempt(cmd, candidate, attempt, usage, cost.micro_credits, latencyMs, errorClass);
     const settled = this.quota.settle(prep.reservation, cost.micro_credits, usage.input_tokens + usage.output_tokens);
-    this.metrics.billed(candidate.instanceId, candidate.model.name, usage, cost.credits);
+    this.metrics.billed(cmd.caller.projectId, candidate.instanceId, candidate.model.name, usage, cost.credits);
     if (errorClass === null) this.routing.observe(candidate.instanceId, candidate.model.name, latencyMs);
     if (settle === 'before_answer') await settled;
     else settled.catch((err: unknown) => this.logger.error({ err, request_id: cmd.requestId }, 'settle failed'));

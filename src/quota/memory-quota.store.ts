@@ -132,7 +132,20 @@ export class MemoryQuotaStore extends QuotaStore implements OnModuleDestroy {
     }
     const record: ReservationRecord = { state: 'held', amount, tokens: command.tokens, rateKey };
     this.reservations.set(`${projectId}:${command.id}`, record, now + HOLD_TTL_MS + TOMBSTONE_TTL_MS);
-    return { ok: true, reservation };
+    const left = (window: BudgetWindow | undefined, limit: number | null): number | null => {
+      if (limit === null) return null;
+      const { spent, reserved } = balanceOf(window);
+      return Math.max(0, limit - spent - reserved);
+    };
+    const { daily, monthly } = command.limits;
+    return {
+      ok: true,
+      reservation,
+      left: {
+        daily: left(day ?? this.budgets.get(`${projectId}:d:${windows.day}`, now), daily),
+        monthly: left(month ?? this.budgets.get(`${projectId}:m:${windows.month}`, now), monthly),
+      },
+    };
   }
 
   settleNow(reservation: Reservation, actual: number, actualTokens: number | null, now: number): CloseOutcome {

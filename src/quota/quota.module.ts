@@ -9,7 +9,7 @@ import { MemoryQuotaStore } from './memory-quota.store';
 import { ProjectQuotaEntity } from './project-quota.entity';
 import { ProjectQuotasRepository } from './project-quotas.repository';
 import { QuotaController } from './quota.controller';
-import { QUOTA_METRIC_PROVIDERS } from './quota.metrics';
+import { QUOTA_METRIC_PROVIDERS, QuotaStoreMetrics } from './quota.metrics';
 import { QuotaService } from './quota.service';
 import { QuotaStore } from './quota.store';
 import { creditsToMicro } from './quota-units';
@@ -53,7 +53,7 @@ const quotaStoreProvider = {
 @Module({
   imports: [AuthModule, LedgerModule, TypeOrmModule.forFeature([ProjectQuotaEntity])],
   controllers: [QuotaController],
-  providers: [quotaStoreProvider, ProjectQuotasRepository, QuotaService, ...QUOTA_METRIC_PROVIDERS],
+  providers: [quotaStoreProvider, ProjectQuotasRepository, QuotaService, QuotaStoreMetrics, ...QUOTA_METRIC_PROVIDERS],
   exports: [QuotaService],
 })
 export class QuotaModule {}

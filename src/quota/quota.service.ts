@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
-import type { Counter } from 'prom-client';
+import type { Counter, Gauge } from 'prom-client';
 import { AppError } from '../common/errors/app-error';
 import { AppConfig } from '../config/app-config';
 import type {
@@ -14,8 +14,9 @@ import type {
 import { LedgerService } from '../ledger/ledger.service';
 import { LimitsCache } from './limits-cache';
 import { ProjectQuotasRepository, StoredLimits } from './project-quotas.repository';
-import { QUOTA_REJECTIONS } from './quota.metrics';
+import { BUDGET_USED_RATIO, QUOTA_CREDITS, QUOTA_REJECTIONS } from './quota.metrics';
 import {
+  BudgetsLeft,
   CloseOutcome,
   MicroLimits,
   QuotaRejection,
@@ -133,6 +134,8 @@ export class QuotaService {
     private readonly repository: ProjectQuotasRepository,
     private readonly ledger: LedgerService,
     @InjectMetric(QUOTA_REJECTIONS) private readonly rejections: Counter<string>,
+    @InjectMetric(BUDGET_USED_RATIO) private readonly usedRatio: Gauge<string>,
+    @InjectMetric(QUOTA_CREDITS) private readonly credits: Counter<string>,
     config: AppConfig,
   ) {
     this.limits = new LimitsCache(
@@ -167,9 +170,33 @@ export class QuotaService {
       limits,
       now,
     });
-    if (outcome.ok) return outcome.reservation;
+    if (outcome.ok) {
+      this.credits.inc({ project: request.project_id, kind: 'reserved' }, microToCredits(request.micro_credits));
+      if (request.micro_credits > 0 && outcome.left) this.observeBudgets(request.project_id, limits, outcome.left);
+      return outcome.reservation;
+    }
     this.rejections.inc({ reason: outcome.reason });
+    if (outcome.reason === 'budget_daily' || outcome.reason === 'budget_monthly') {
+      const ratio = outcome.limit > 0 ? (outcome.spent + outcome.reserved) / outcome.limit : 1;
+      const window = outcome.reason === 'budget_daily' ? 'daily' : 'monthly';
+      this.usedRatio.set({ project: request.project_id, window }, ratio);
+    }
     throw rejectionError(outcome, request, now);
+  }
+
+  /**
+   * conflux_budget_used_ratio from what the reservation already told (no extra store call): the
+   * committed share (spent plus held) of each limited budget.
+   */
+  private observeBudgets(projectId: string, limits: MicroLimits, left: BudgetsLeft): void {
+    const windows = [
+      ['daily', limits.daily, left.daily],
+      ['monthly', limits.monthly, left.monthly],
+    ] as const;
+    for (const [window, limit, remaining] of windows) {
+      if (limit === null || remaining === null) continue;
+      this.usedRatio.set({ project: projectId, window }, limit > 0 ? (limit - remaining) / limit : 1);
+    }
   }
 
   /** Spends the actual amount (even above the hold) and ends the hold; a repeat does nothing. */
@@ -177,12 +204,21 @@ export class QuotaService {
     assertCount(actualMicroCredits, 'actualMicroCredits');
     if (actualTokens !== undefined) assertCount(actualTokens, 'actualTokens');
     const outcome = await this.store.settle(reservation, actualMicroCredits, actualTokens ?? null, Date.now());
+    this.closed(outcome, reservation, 'settled', actualMicroCredits);
     this.warnIfUnknown(outcome, reservation, `settle of ${actualMicroCredits} micro-credits`);
   }
 
   /** Drops the hold entirely (nothing was spent); a repeat does nothing. */
   async release(reservation: Reservation): Promise<void> {
-    this.warnIfUnknown(await this.store.release(reservation, Date.now()), reservation, 'release');
+    const outcome = await this.store.release(reservation, Date.now());
+    this.closed(outcome, reservation, 'released', reservation.micro_credits);
+    this.warnIfUnknown(outcome, reservation, 'release');
+  }
+
+  /** A hold closed now (or queued to be, while Redis is away) counts once in conflux_quota_credits_total. */
+  private closed(outcome: CloseOutcome, reservation: Reservation, kind: 'settled' | 'released', micro: number): void {
+    if (outcome !== 'closed' && outcome !== 'deferred') return;
+    this.credits.inc({ project: reservation.project_id, kind }, microToCredits(micro));
   }
 
   async status(projectId: string): Promise<ProjectQuotaStatus> {

@@ -30,7 +30,14 @@ export type QuotaRejection =
   | { reason: 'budget_daily' | 'budget_monthly'; limit: number; spent: number; reserved: number }
   | { reason: 'redis_unavailable'; allowance: number };
 
-export type ReserveOutcome = { ok: true; reservation: Reservation } | ({ ok: false } & QuotaRejection);
+/** Micro-credits left of each budget after a granted reservation (its hold included); null: no limit or not told. */
+export interface BudgetsLeft {
+  daily: number | null;
+  monthly: number | null;
+}
+
+export type ReserveOutcome =
+  { ok: true; reservation: Reservation; left?: BudgetsLeft } | ({ ok: false } & QuotaRejection);
 
 /**
  * What a settle or release did: `closed` the hold now, found it `already_closed`
@@ -79,4 +86,9 @@ export abstract class QuotaStore {
   abstract balances(projectId: string, now: number): Promise<Balances>;
   /** True when balances are shared across instances. */
   abstract readonly shared: boolean;
+
+  /** True while paid reservations are decided on this instance's outage allowance (the shared store unreachable). */
+  get onOutageAllowance(): boolean {
+    return false;
+  }
 }

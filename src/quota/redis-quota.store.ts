@@ -145,6 +145,10 @@ export class RedisQuotaStore extends QuotaStore implements OnModuleDestroy {
     );
   }
 
+  override get onOutageAllowance(): boolean {
+    return this.circuit.open;
+  }
+
   /** Writes not yet acknowledged by Redis. */
   get pendingWrites(): number {
     return this.pending.length;
@@ -421,8 +425,10 @@ export class RedisQuotaStore extends QuotaStore implements OnModuleDestroy {
     const { left, ready, ...outcome } = parsed;
     if (ready === false) this.rebuild.start(projectId);
     this.fallback.observe(projectId, now, left);
-    if (outcome.ok && command.microCredits > 0) this.remember(outcome.reservation, now);
-    return outcome;
+    if (!outcome.ok) return outcome;
+    if (command.microCredits > 0) this.remember(outcome.reservation, now);
+    const told = (n: number | null): number | null => (n === null || n < 0 ? null : n);
+    return { ...outcome, left: { daily: told(left.day), monthly: told(left.month) } };
   }
 
   private remember(reservation: Reservation, now: number): void {

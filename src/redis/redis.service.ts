@@ -1,7 +1,20 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import Redis from 'ioredis';
+import { InjectMetric, makeHistogramProvider } from '@willsoto/nestjs-prometheus';
+import Redis, { type Command } from 'ioredis';
+import type { Histogram } from 'prom-client';
 import { AppConfig } from '../config/app-config';
 import { withTimeout } from '../common/with-timeout';
+
+export const REDIS_COMMAND_DURATION = 'conflux_redis_command_duration_seconds';
+
+export const REDIS_METRIC_PROVIDERS = [
+  makeHistogramProvider({
+    name: REDIS_COMMAND_DURATION,
+    help: 'Redis commands from send to reply (pipelined and scripted ones included), by command name and outcome',
+    labelNames: ['command', 'outcome'],
+    buckets: [0.0002, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+  }),
+];
 
 /**
  * The one Redis connection of the process, or none in the embedded default
@@ -13,7 +26,10 @@ export class RedisService implements OnApplicationShutdown {
   private readonly logger = new Logger(RedisService.name);
   readonly client: Redis | null;
 
-  constructor(private readonly config: AppConfig) {
+  constructor(
+    private readonly config: AppConfig,
+    @InjectMetric(REDIS_COMMAND_DURATION) private readonly duration: Histogram<string>,
+  ) {
     this.client = config.REDIS_URL ? this.connect(config.REDIS_URL) : null;
   }
 
@@ -29,7 +45,25 @@ export class RedisService implements OnApplicationShutdown {
       retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 5), 2000),
     });
     client.on('error', (err: Error) => this.logger.warn(`redis: ${err.message}`));
+    this.timeCommands(client);
     return client;
+  }
+
+  /**
+   * Every command (single, pipelined, in MULTI, auto-pipelined) goes through the client's
+   * sendCommand: timed there from send to reply, one histogram observation each. Labels are
+   * ioredis's command names (a fixed set), never keys or arguments.
+   */
+  private timeCommands(client: Redis): void {
+    const send = client.sendCommand.bind(client) as (command: Command, ...rest: unknown[]) => unknown;
+    const duration = this.duration;
+    client.sendCommand = function timed(command: Command, ...rest: unknown[]) {
+      const started = performance.now();
+      const observe = (outcome: string) => () =>
+        duration.observe({ command: command.name, outcome }, (performance.now() - started) / 1000);
+      command.promise.then(observe('ok'), observe('error'));
+      return send(command, ...rest);
+    };
   }
 
   /** Waits (bounded) for the first connection so the first requests find Redis ready. */

@@ -102,9 +102,11 @@ describe('fault injection: breakers, fallbacks and the ledger', () => {
       /conflux_llm_fallbacks_total\{provider="a-primary",model="llama-3.1-8b",error_class="http_5xx"\} [1-9]/,
     );
     expect(text).toMatch(
-      /conflux_llm_tokens_total\{provider="b-backup",model="gpt-4o-mini",direction="output"\} [1-9]/,
+      /conflux_llm_tokens_total\{provider="b-backup",model="gpt-4o-mini",direction="output",project="[^"]+"\} [1-9]/,
     );
-    expect(text).toMatch(/conflux_llm_credits_total\{provider="b-backup",model="gpt-4o-mini"\} [0-9.e-]+/);
+    expect(text).toMatch(
+      /conflux_llm_credits_total\{provider="b-backup",model="gpt-4o-mini",project="[^"]+"\} [0-9.e-]+/,
+    );
     expect(text).toMatch(
       /conflux_upstream_requests_total\{provider="a-primary",model="llama-3.1-8b",outcome="http_5xx"\} [1-9]/,
     );
