@@ -4,7 +4,10 @@
 # Two stages: `build` compiles TypeScript with the dev dependencies, then prunes
 # them; `runtime` copies only dist/, the production node_modules and package.json.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+# Node 24 LTS. package.json's engines (>=20.19.0) stay true: CI runs the tests on
+# Node 20 and the start-up and gateway suites on Node 24 as well (.ci/run). The
+# native modules (argon2, onnxruntime-node) are N-API builds, loaded by both.
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # ── Build ─────────────────────────────────────────────────────────────────────
 FROM ${NODE_IMAGE} AS build

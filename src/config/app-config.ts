@@ -674,12 +674,17 @@ function crossFieldProblems(config: AppConfig): string[] {
 /** Fields of AppConfig read from a structured part rather than from one environment variable. */
 const STRUCTURED_PARTS: ReadonlySet<string> = new Set(['gateway', 'mlRemoteWorkers']);
 
+/** The names of the environment variables the configuration reads (AppConfig's settings). */
+export function configEnvKeys(): string[] {
+  return Object.keys(new AppConfig()).filter((key) => !STRUCTURED_PARTS.has(key));
+}
+
 /**
  * Reads and validates the configuration: the environment variables, then each structured part
  * (PROVIDERS_FILE, ML_REMOTE_WORKERS) once. Throws a ConfigError naming every bad key.
  */
 export function loadConfig(env: Record<string, string | undefined>): AppConfig {
-  const known = Object.keys(new AppConfig()).filter((key) => !STRUCTURED_PARTS.has(key));
+  const known = configEnvKeys();
   const source: Record<string, string> = {};
   for (const key of known) {
     const value = env[key];
