@@ -7,7 +7,9 @@ import { findExecutable } from '../support/services';
 
 const ROOT = join(__dirname, '..', '..');
 const RULES_DIR = join(ROOT, 'deploy', 'prometheus', 'rules');
-const TESTS_FILE = 'conflux-alerts.test.yml';
+/** Beside the rules folder, which Prometheus loads whole: a test file there would be read as rules. */
+const TESTS_DIR = join(ROOT, 'deploy', 'prometheus', 'tests');
+const TESTS_FILE = join(TESTS_DIR, 'conflux-alerts.test.yml');
 
 /** Debian's `prometheus` package puts promtool in /usr/bin. */
 const promtool = findExecutable('promtool', ['/usr/bin']);
@@ -71,7 +73,7 @@ describe('alert rules', () => {
 
   test('every alert is unit-tested firing and not firing', () => {
     const cases = (
-      parse(readFileSync(join(RULES_DIR, TESTS_FILE), 'utf8')) as { tests: { alert_rule_test?: AlertTest[] }[] }
+      parse(readFileSync(TESTS_FILE, 'utf8')) as { tests: { alert_rule_test?: AlertTest[] }[] }
     ).tests.flatMap((unit) => unit.alert_rule_test ?? []);
     const untested = alerts
       .map((rule) => rule.alert as string)

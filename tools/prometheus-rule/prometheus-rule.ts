@@ -32,6 +32,7 @@ export function prometheusRule(rulesText: string): string {
     kind: 'PrometheusRule',
     metadata: {
       name: 'conflux-alerts',
+      namespace: 'conflux',
       labels: { 'app.kubernetes.io/name': 'conflux', 'app.kubernetes.io/component': 'alerts' },
     },
     spec: {},
