@@ -30,6 +30,7 @@ import type { Caller } from './caller';
 import { LlmMetrics } from './llm.metrics';
 import { LlmStats } from './llm-stats';
 import type { RequestContext } from './request-context';
+import { attemptSpan, servedBy } from './request-spans';
 import { type AttemptFailure, exhaustedError } from './upstream-failure';
 
 /** One chat request, from any of the chat-shaped endpoints. */
@@ -151,10 +152,12 @@ export class ChatUseCase {
         const result = await this.providers.chat(candidate.instanceId, this.upstreamRequest(cmd, candidate), {
           signal: cmd.signal,
           deadline: prep.deadline,
+          span: attemptSpan(cmd.caller, attempt),
         });
         const latencyMs = performance.now() - started;
         const usage = result.usage ?? this.countedUsage(prep.inputTokens, producedText(result), candidate);
         const cost = await this.bill(cmd, prep, candidate, attempt, usage, latencyMs, null, 'after_answer');
+        servedBy(cmd.caller, candidate, attempt, cost);
         return {
           text: result.text,
           toolCalls: result.tool_calls,
@@ -189,6 +192,7 @@ export class ChatUseCase {
         signal: cmd.signal,
         deadline: prep.deadline,
         streamDeadline: prep.streamDeadline,
+        span: attemptSpan(cmd.caller, attempt),
       });
       const iterator = upstream[Symbol.asyncIterator]();
       let first: IteratorResult<ChatStreamEvent, unknown>;
@@ -198,6 +202,7 @@ export class ChatUseCase {
         await this.failedAttempt(cmd, prep, candidate, attempt, started, err, failures);
         continue;
       }
+      servedBy(cmd.caller, candidate, attempt);
       return this.handOver(cmd, prep, candidate, attempt, started, iterator, first);
     }
     await this.quota.release(prep.reservation);
@@ -287,6 +292,7 @@ export class ChatUseCase {
           return this.metering.usageCost(candidate.model, usage);
         },
       );
+      servedBy(cmd.caller, candidate, attempt, cost);
       run.settle({ usage, cost, finish });
     }
   }
