@@ -261,6 +261,13 @@ describe('OpenTelemetry tracing (OTLP endpoint configured)', () => {
       return ['redis', 'postgresql'].includes(String(a['db.system.name'] ?? a['db.system']));
     });
     expect(dbSpans.length).toBeGreaterThan(0);
+    // Redis commands by name and argument count only (no keys, no budgets, no ledger entries).
+    const statements = dbSpans
+      .map(attrs)
+      .filter((a) => (a['db.system.name'] ?? a['db.system']) === 'redis')
+      .map((a) => a['db.query.text'] ?? a['db.statement']);
+    expect(statements.length).toBeGreaterThan(0);
+    for (const statement of statements) expect(statement).toEqual(expect.stringMatching(/^\w+( \[\d+ arguments\])?$/));
 
     // Never a prompt, a completion or a key in what was exported.
     const exported = receiver.payloads.join('\n');

@@ -35,7 +35,8 @@ export interface TracingOptions {
  * OTEL_* variables; sampler from OTEL_TRACES_SAMPLER/OTEL_TRACES_SAMPLER_ARG) and the instrumentations:
  * server spans for incoming HTTP requests, client spans for undici (with `traceparent` injected), pg
  * and ioredis spans within a request. Request and response bodies and headers are never recorded; the
- * values of query parameters are masked.
+ * values of query parameters are masked; SQL statements keep their placeholders (never the values) and
+ * Redis commands lose their arguments.
  */
 export function startTracing(options: TracingOptions): TracingHandle {
   const resource = defaultResource()
@@ -65,11 +66,16 @@ export function startTracing(options: TracingOptions): TracingHandle {
         startSpanHook: (request) => urlAttributes(request.origin, request.path),
       }),
       new PgInstrumentation({ requireParentSpan: true }),
-      new IORedisInstrumentation({ requireParentSpan: true }),
+      // Keys and arguments (budgets, ledger entries, key hashes) stay out: the command and how many arguments.
+      new IORedisInstrumentation({ requireParentSpan: true, dbStatementSerializer: redisStatement }),
     ],
   });
   markTracingStarted('conflux', options.version);
   return { shutdown: () => provider.shutdown() };
+}
+
+function redisStatement(command: string, args: unknown[]): string {
+  return args.length === 0 ? command : `${command} [${args.length} arguments]`;
 }
 
 /** `url.query` with its values masked (the instrumentation's own attribute keeps them). */
