@@ -27,6 +27,7 @@ export default tseslint.config(
     // Only the configuration loader and the CLI entry points read the environment.
     files: [
       'src/main.ts',
+      'src/tracing.ts',
       'src/database/data-source.ts',
       'tools/ledger-replay/ledger-replay.ts',
       'test/**/*.ts',

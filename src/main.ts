@@ -1,3 +1,5 @@
+// First: the instrumentations patch modules before the application requires them.
+import { tracing } from './tracing';
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createApp } from './app.factory';
@@ -32,6 +34,8 @@ async function bootstrap(config: AppConfig): Promise<void> {
         await app.get(ShutdownService).drain(server);
         await app.close();
         await embedded?.stop();
+        // The spans of the last requests leave before the process does.
+        await tracing?.shutdown().catch((err: unknown) => logger.warn(`Flushing traces failed: ${String(err)}`));
         logger.log('Stopped cleanly');
         process.exit(0);
       } catch (err) {

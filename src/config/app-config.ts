@@ -61,7 +61,8 @@ export const ML_GRAPH_OPTIMIZATION_LEVELS = ['disabled', 'basic', 'extended', 'a
 
 /**
  * Every setting of the process, read once from the environment and validated.
- * Nothing else in the code base reads `process.env`.
+ * Nothing else in the code base reads `process.env`, but the tracing setup (src/tracing.ts): the
+ * OpenTelemetry SDK reads its standard OTEL_* variables itself, before the configuration is loaded.
  */
 export class AppConfig {
   @IsIn(['development', 'production', 'test'])

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { Piscina } from 'piscina';
 import { compiledScript } from '../common/compiled-script';
+import { inSpan } from '../common/tracing/tracing';
 import { AppError } from '../common/errors/app-error';
 import { AppConfig } from '../config/app-config';
 import type { ForecastTask } from './engines/run';
@@ -26,13 +27,15 @@ export class ForecastPool implements OnModuleDestroy {
     const pool = this.started();
     const chunks = chunkByPoints(tasks, this.threads * 2);
     try {
-      const parts = await Promise.all(
-        chunks.map(
-          (chunk) =>
-            pool.run(
-              chunk.map((i) => tasks[i]),
-              signal ? { signal } : {},
-            ) as Promise<WorkerResult[]>,
+      const parts = await inSpan('forecast worker pool', { 'conflux.series': tasks.length }, () =>
+        Promise.all(
+          chunks.map(
+            (chunk) =>
+              pool.run(
+                chunk.map((i) => tasks[i]),
+                signal ? { signal } : {},
+              ) as Promise<WorkerResult[]>,
+          ),
         ),
       );
       const results = new Array<WorkerResult>(tasks.length);

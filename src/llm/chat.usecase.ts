@@ -30,6 +30,7 @@ import type { Caller } from './caller';
 import { LlmMetrics } from './llm.metrics';
 import { LlmStats } from './llm-stats';
 import type { RequestContext } from './request-context';
+import { attemptSpan, servedBy } from './request-spans';
 import { type AttemptFailure, exhaustedError } from './upstream-failure';
 
 /** One chat request, from any of the chat-shaped endpoints. */
@@ -154,12 +155,14 @@ export class ChatUseCase {
         const result = await this.providers.chat(candidate.instanceId, this.upstreamRequest(cmd, candidate), {
           signal: cmd.signal,
           deadline: prep.deadline,
+          span: attemptSpan(cmd.caller, attempt),
         });
         const latencyMs = performance.now() - started;
         const usage = result.usage ?? this.countedUsage(prep.inputTokens, producedText(result), candidate);
         const cost = await this.bill(cmd, prep, candidate, attempt, usage, latencyMs, null, 'after_answer');
         const gatewayMs = performance.now() - prep.flowStarted - upstreamMs - latencyMs;
         this.metrics.added(candidate.instanceId, candidate.model.name, gatewayMs / 1000);
+        servedBy(cmd.caller, candidate, attempt, cost);
         return {
           text: result.text,
           toolCalls: result.tool_calls,
@@ -196,6 +199,7 @@ export class ChatUseCase {
         signal: cmd.signal,
         deadline: prep.deadline,
         streamDeadline: prep.streamDeadline,
+        span: attemptSpan(cmd.caller, attempt),
       });
       const iterator = upstream[Symbol.asyncIterator]();
       let first: IteratorResult<ChatStreamEvent, unknown>;
@@ -213,6 +217,7 @@ export class ChatUseCase {
         candidate.model.name,
         (now - prep.flowStarted - upstreamMs - (now - started)) / 1000,
       );
+      servedBy(cmd.caller, candidate, attempt);
       return this.handOver(cmd, prep, candidate, attempt, started, iterator, first);
     }
     await this.quota.release(prep.reservation);
@@ -302,6 +307,7 @@ export class ChatUseCase {
           return this.metering.usageCost(candidate.model, usage);
         },
       );
+      servedBy(cmd.caller, candidate, attempt, cost);
       run.settle({ usage, cost, finish });
     }
   }

@@ -10,6 +10,7 @@ import type { Candidate } from '../routing/routing.api';
 import { RoutingService } from '../routing/routing.service';
 import { ledgerRow } from './ledger-row';
 import type { Caller } from './caller';
+import { attemptSpan, servedBy } from './request-spans';
 import { type AttemptFailure, exhaustedError } from './upstream-failure';
 
 export interface EmbeddingsCommand {
@@ -68,12 +69,17 @@ export class EmbeddingsUseCase {
         const result = await this.providers.embed(
           candidate.instanceId,
           { model: candidate.upstreamModel, input: cmd.inputs },
-          { signal: cmd.signal, deadline: Date.now() + this.config.GATEWAY_DEADLINE_MS },
+          {
+            signal: cmd.signal,
+            deadline: Date.now() + this.config.GATEWAY_DEADLINE_MS,
+            span: attemptSpan(cmd.caller, index + 1),
+          },
         );
         const used = result.usage?.input_tokens ?? inputTokens;
         const cost = this.metering.cost(candidate.model, used, 0);
         await this.quota.settle(reservation, cost.micro_credits, used);
         this.record(cmd, candidate, index + 1, used, cost.micro_credits, performance.now() - started, null);
+        servedBy(cmd.caller, candidate, index + 1, cost);
         return { vectors: result.vectors, inputTokens: used, candidate, attempts: index + 1 };
       } catch (err) {
         const errorClass = err instanceof UpstreamError ? err.errorClass : 'internal';

@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import pino, { DestinationStream, Level, Logger } from 'pino';
 import type { ResponseObserver } from '../common/http/request-front';
+import { activeTraceFields, tracingOn } from '../common/tracing/tracing';
 import type { AppConfig } from '../config/app-config';
 import { REDACT_PATHS, REDACTED, serializeError, serializeRequest } from './redaction';
 
@@ -28,7 +29,9 @@ function levelFor(req: Request, res: Response): Level {
  * `request aborted` when the client went away first; 5xx at error, 4xx at warn,
  * probes and scrapes at debug. Nothing is built for a line below LOG_LEVEL, and no
  * per-request child logger is made: lines logged while serving a request name it with
- * an explicit `request_id`.
+ * an explicit `request_id`. With tracing on, every line written inside a trace also
+ * carries its `trace_id` and `span_id` (a mixin reading the active span); off, lines are
+ * unchanged and no mixin runs.
  */
 export class HttpLogger implements ResponseObserver {
   readonly logger: Logger;
@@ -40,6 +43,7 @@ export class HttpLogger implements ResponseObserver {
       messageKey: 'msg',
       redact: { paths: REDACT_PATHS, censor: REDACTED },
       serializers: { err: serializeError },
+      ...(tracingOn() ? { mixin: activeTraceFields } : {}),
     };
     this.logger = destination ? pino(options, destination) : pino(options);
   }

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import type { Span } from '@opentelemetry/api';
 import type { CallControl, CallOptions } from '../common/upstream/call-control';
 import { type Attempt, type AttemptRecorder, UpstreamEndpoint } from '../common/upstream/upstream-endpoint';
 import { classOfStatus, sanitizeMessage } from '../common/upstream/http-errors';
@@ -6,6 +7,13 @@ import { UpstreamError } from '../common/upstream/upstream-error';
 import type { ProviderDeclaration } from '../config/gateway-config';
 import type { ChatRequest, ChatResult, ChatStreamEvent, EmbeddingRequest, EmbeddingResult } from './dto/chat';
 import type { ProviderInstanceInfo } from './dto/provider-info';
+import {
+  finishAttributes,
+  type GenAiOperation,
+  resultAttributes,
+  usageAttributes,
+  withAttemptSpan,
+} from './gen-ai-attributes';
 import { mapperFor } from './kinds';
 import type {
   KindMapper,
@@ -154,9 +162,10 @@ export class ProviderInstance {
     return this.metadata(wire.showRequest(name), signal, wire.show);
   }
 
-  async chat(req: ChatRequest, opts: CallOptions = {}): Promise<ChatResult> {
+  async chat(req: ChatRequest, callOpts: CallOptions = {}): Promise<ChatResult> {
     try {
       const wire = this.mapper.chatRequest(req, false);
+      const opts = this.traced(callOpts, 'chat', req.model);
       return await this.endpoint.retrying(opts, () =>
         this.exchange(req.model, opts, wire, (body) => this.mapper.chatResult(body, req.model)),
       );
@@ -165,13 +174,14 @@ export class ProviderInstance {
     }
   }
 
-  async embed(req: EmbeddingRequest, opts: CallOptions = {}): Promise<EmbeddingResult> {
+  async embed(req: EmbeddingRequest, callOpts: CallOptions = {}): Promise<EmbeddingResult> {
     try {
       const { embedRequest, embedResult } = this.mapper;
       if (!embedRequest || !embedResult) {
         throw new UpstreamError('http_4xx', `${this.declaration.kind} instances serve no embeddings`);
       }
       const wire = embedRequest(req);
+      const opts = this.traced(callOpts, 'embeddings', req.model);
       return await this.endpoint.retrying(opts, () =>
         this.exchange(req.model, opts, wire, (body) => embedResult(body, req.model)),
       );
@@ -184,9 +194,10 @@ export class ProviderInstance {
    * Retries happen only while opening the stream, up to its first event; a failure after that
    * throws 'stream_cut' (or 'aborted'); stopping early (return()) aborts the upstream request.
    */
-  async *chatStream(req: ChatRequest, opts: CallOptions = {}): AsyncGenerator<ChatStreamEvent, void, undefined> {
+  async *chatStream(req: ChatRequest, callOpts: CallOptions = {}): AsyncGenerator<ChatStreamEvent, void, undefined> {
     try {
       const wire = this.mapper.chatRequest(req, true);
+      const opts = this.traced(callOpts, 'chat', req.model);
       const opened = await this.endpoint.retrying(opts, () => this.openStream(req.model, wire, opts));
       yield* this.relay(opened);
     } catch (err) {
@@ -252,13 +263,25 @@ export class ProviderInstance {
     }
   }
 
-  /** One JSON attempt. */
-  private exchange<T>(model: string, opts: CallOptions, wire: WireRequest, parse: (body: unknown) => T): Promise<T> {
+  /** The options with each attempt's span, when tracing is on. */
+  private traced(opts: CallOptions, operation: GenAiOperation, model: string): CallOptions {
+    return withAttemptSpan(opts, operation, model, this.declaration.kind, this.id);
+  }
+
+  /** One JSON attempt; its span (if any) learns what the answer says of itself. */
+  private exchange<T extends ChatResult | EmbeddingResult>(
+    model: string,
+    opts: CallOptions,
+    wire: WireRequest,
+    parse: (body: unknown) => T,
+  ): Promise<T> {
     return this.endpoint.call(
       opts,
       async (control) => {
         const body = parseJson(await this.endpoint.client.text(wire, control), 'response body');
-        return parseWith(() => parse(body));
+        const result = parseWith(() => parse(body));
+        control.span?.setAttributes(resultAttributes(result));
+        return result;
       },
       this.recorder(model),
     );
@@ -281,8 +304,12 @@ export class ProviderInstance {
 
   private async *relay({ attempt, events, first }: OpenStream): AsyncGenerator<ChatStreamEvent, void, undefined> {
     let over = false;
+    const span = attempt.control.span;
     try {
-      for (let next = first; !next.done; next = await events.next()) yield next.value;
+      for (let next = first; !next.done; next = await events.next()) {
+        if (span !== undefined) describeStream(span, next.value);
+        yield next.value;
+      }
       over = true;
       await attempt.succeed();
     } catch (err) {
@@ -355,6 +382,12 @@ function midStream(control: CallControl, err: unknown): UpstreamError {
     status: error.status,
     cause: error,
   });
+}
+
+/** What a stream's events say of it, on its attempt's span: the reported token counts, the finish reason. */
+function describeStream(span: Span, event: ChatStreamEvent): void {
+  if (event.type === 'usage') span.setAttributes(usageAttributes(event.usage));
+  else if (event.type === 'finish') span.setAttributes(finishAttributes(event.finish_reason));
 }
 
 /** The base URL without credentials or query (safe to show). */

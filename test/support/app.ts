@@ -41,6 +41,19 @@ export interface StartAppOptions {
   databaseUrl?: string;
 }
 
+/** The settings every test server needs: its database, the test Redis (its own key prefix), the admin. */
+export function testAppEnv(databaseUrl: string, dataDir: string): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: testRedisUrl(),
+    REDIS_KEY_PREFIX: uniqueRedisPrefix(),
+    JWT_SECRET: TEST_JWT_SECRET,
+    ADMIN_EMAIL: TEST_ADMIN.email,
+    ADMIN_PASSWORD: TEST_ADMIN.password,
+    DATA_DIR: dataDir,
+  };
+}
+
 /** Boots the real application on real Postgres and Redis, listening on a free loopback port. */
 export async function startApp(options: StartAppOptions = {}): Promise<TestApp> {
   const ownDb = options.db === undefined;
@@ -50,13 +63,7 @@ export async function startApp(options: StartAppOptions = {}): Promise<TestApp> 
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'info',
-    DATABASE_URL: databaseUrl,
-    REDIS_URL: testRedisUrl(),
-    REDIS_KEY_PREFIX: uniqueRedisPrefix(),
-    JWT_SECRET: TEST_JWT_SECRET,
-    ADMIN_EMAIL: TEST_ADMIN.email,
-    ADMIN_PASSWORD: TEST_ADMIN.password,
-    DATA_DIR: dataDir,
+    ...testAppEnv(databaseUrl, dataDir),
     RATE_LIMIT_PER_MINUTE: '100000',
     RATE_LIMIT_PER_HOUR: '100000',
     ...options.env,

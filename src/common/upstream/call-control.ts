@@ -1,3 +1,5 @@
+import type { Span } from '@opentelemetry/api';
+import type { SpanRequest } from '../tracing/tracing';
 import { UpstreamError } from './upstream-error';
 
 /** Per-call options: every upstream call is bounded and abortable. */
@@ -8,6 +10,8 @@ export interface CallOptions {
   deadline?: number;
   /** Absolute time at which a stream past its first event is cut, whatever still arrives (default: deadline). */
   streamDeadline?: number;
+  /** The span of each attempt, when tracing is on (the caller builds it only then). */
+  span?: SpanRequest;
 }
 
 type CutReason = 'timeout' | 'deadline' | 'cancelled';
@@ -30,6 +34,8 @@ export class CallControl {
   private armedMs: number;
   private cut?: CutReason;
   private readonly follow = (): void => this.local.abort(this.callerSignal?.reason);
+  /** The attempt's span (tracing on and asked for by the caller): the HTTP exchange runs below it. */
+  span?: Span;
 
   /**
    * `timeoutMs` bounds each wait (an answer, a gap between chunks), `deadline` (ms since epoch) all

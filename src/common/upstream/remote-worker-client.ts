@@ -1,3 +1,4 @@
+import { tracingOn } from '../tracing/tracing';
 import type { BreakerSettings, BreakerState } from './breaker';
 import { UpstreamEndpoint } from './upstream-endpoint';
 import { UpstreamError } from './upstream-error';
@@ -27,8 +28,10 @@ const BODY_LIMIT = 16 * 1024 * 1024;
  */
 export class RemoteWorkerClient {
   private readonly endpoint: UpstreamEndpoint;
+  private readonly name: string;
 
   constructor(options: RemoteWorkerClientOptions) {
+    this.name = options.name;
     this.endpoint = new UpstreamEndpoint({
       name: options.name,
       subject: 'the remote worker',
@@ -47,10 +50,14 @@ export class RemoteWorkerClient {
 
   /**
    * POSTs `body` as JSON to `path` (below the base URL) and returns `parse` of the answer's text.
+   * With tracing on, the call has its CLIENT span `{name} {path}`, parent of the HTTP span.
    * @throws UpstreamError, always: `parse` should throw one of class 'malformed' for an unusable answer.
    */
   post<T>(path: string, body: unknown, parse: (text: string) => T, signal?: AbortSignal): Promise<T> {
-    return this.endpoint.call({ signal }, async (control) =>
+    const span = tracingOn()
+      ? { name: `${this.name} ${path}`, attributes: { 'conflux.instance': this.name } }
+      : undefined;
+    return this.endpoint.call({ signal, span }, async (control) =>
       parse(await this.endpoint.client.text({ method: 'POST', path, body }, control, BODY_LIMIT)),
     );
   }

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { type Dispatcher, Pool } from 'undici';
+import { withSpan } from '../tracing/tracing';
 import type { CallControl } from './call-control';
 import { httpError } from './http-errors';
 import { UpstreamError } from './upstream-error';
@@ -69,7 +70,7 @@ export class UpstreamClient {
   async text(req: UpstreamRequest, control: CallControl, limit = Infinity): Promise<string> {
     control.arm();
     try {
-      const res = await this.send(req, control.signal, 'application/json');
+      const res = await this.send(req, control, 'application/json');
       if (!isSuccess(res.statusCode)) throw await this.httpFailure(res.statusCode, res.headers, res.body);
       const body = await readLimited(res.body, limit);
       if (body.truncated) {
@@ -88,7 +89,7 @@ export class UpstreamClient {
   async stream(req: UpstreamRequest, control: CallControl, accept: string): Promise<AsyncIterable<string>> {
     control.arm();
     try {
-      const res = await this.send(req, control.signal, accept);
+      const res = await this.send(req, control, accept);
       if (!isSuccess(res.statusCode)) throw await this.httpFailure(res.statusCode, res.headers, res.body);
       return textChunks(res.body, control);
     } catch (err) {
@@ -100,7 +101,7 @@ export class UpstreamClient {
   async probe(req: UpstreamRequest, control: CallControl): Promise<ProbeAnswer> {
     control.arm();
     try {
-      const res = await this.send(req, control.signal, 'application/json');
+      const res = await this.send(req, control, 'application/json');
       const { text } = await readLimited(res.body, PROBE_BODY_LIMIT);
       return { status: res.statusCode, body: tryParse(text) };
     } catch (err) {
@@ -122,20 +123,23 @@ export class UpstreamClient {
     }
   }
 
-  private send(req: UpstreamRequest, signal: AbortSignal, accept: string) {
+  /** Sent below the attempt's span when there is one: the HTTP client span and `traceparent` follow it. */
+  private send(req: UpstreamRequest, control: CallControl, accept: string) {
     const hasBody = req.body !== undefined;
-    return this.pool.request({
-      method: req.method,
-      path: `${this.root}${req.path}`,
-      headers: {
-        ...this.options.headers,
-        accept,
-        'user-agent': 'conflux',
-        ...(hasBody ? { 'content-type': 'application/json' } : {}),
-      },
-      body: hasBody ? JSON.stringify(req.body) : undefined,
-      signal,
-    });
+    return withSpan(control.span, () =>
+      this.pool.request({
+        method: req.method,
+        path: `${this.root}${req.path}`,
+        headers: {
+          ...this.options.headers,
+          accept,
+          'user-agent': 'conflux',
+          ...(hasBody ? { 'content-type': 'application/json' } : {}),
+        },
+        body: hasBody ? JSON.stringify(req.body) : undefined,
+        signal: control.signal,
+      }),
+    );
   }
 
   /** The UpstreamError for a non-2xx answer, with the message from its (bounded) error body. */

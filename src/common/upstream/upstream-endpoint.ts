@@ -1,3 +1,5 @@
+import type { Attributes } from '@opentelemetry/api';
+import { endSpan, startClientSpan } from '../tracing/tracing';
 import { type BreakerPass, type BreakerSettings, type BreakerState, UpstreamBreaker } from './breaker';
 import { type CallOptions, CallControl } from './call-control';
 import { type RetrySettings, withRetries } from './retry';
@@ -52,8 +54,15 @@ export interface Attempt {
 export class UpstreamEndpoint {
   readonly client: UpstreamClient;
   private readonly breaker: UpstreamBreaker;
+  /** `server.address` and `server.port` of every attempt's span. */
+  private readonly server: Attributes;
 
   constructor(private readonly options: UpstreamEndpointOptions) {
+    const url = new URL(options.baseUrl);
+    this.server = {
+      'server.address': url.hostname,
+      'server.port': Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+    };
     this.client = new UpstreamClient({
       ...options,
       connectTimeoutMs: Math.min(options.timeoutMs, CONNECT_TIMEOUT_MS),
@@ -91,7 +100,8 @@ export class UpstreamEndpoint {
   }
 
   /**
-   * Starts an attempt that ends when its owner says so (a stream: at its end).
+   * Starts an attempt that ends when its owner says so (a stream: at its end). With `opts.span` (tracing
+   * on) the attempt has its CLIENT span, ended with the attempt: in error with the failure's class.
    * @throws UpstreamError 'timeout' when the deadline already passed, 'breaker_open' when not admitted.
    */
   begin(opts: CallOptions, record?: AttemptRecorder): Attempt {
@@ -104,15 +114,18 @@ export class UpstreamEndpoint {
       pass = this.breaker.admit();
     } catch (err) {
       record?.('breaker_open');
+      endSpan(this.startSpan(opts), 'breaker_open');
       throw err;
     }
     const control = new CallControl(opts.signal, this.options.timeoutMs, this.options.subject, opts.deadline);
+    control.span = this.startSpan(opts);
     const started = performance.now();
     let ended: Promise<UpstreamError | undefined> | undefined;
     const end = async (failure?: UpstreamError): Promise<UpstreamError | undefined> => {
       if (failure) control.abort('cancelled'); // releases anything still attached to the request
       control.dispose();
       record?.(failure?.errorClass ?? 'success', (performance.now() - started) / 1000);
+      endSpan(control.span, failure?.errorClass);
       await pass.settle(failure);
       return failure;
     };
@@ -127,6 +140,11 @@ export class UpstreamEndpoint {
         return (await (ended ??= end(failure))) ?? failure;
       },
     };
+  }
+
+  private startSpan(opts: CallOptions) {
+    if (opts.span === undefined) return undefined;
+    return startClientSpan({ name: opts.span.name, attributes: { ...opts.span.attributes, ...this.server } });
   }
 
   /** A status probe within the endpoint's timeout: any HTTP answer is returned; no retry, no breaker. */

@@ -24,6 +24,7 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { compiledScript } from '../../common/compiled-script';
+import { inSpan } from '../../common/tracing/tracing';
 import { Worker } from 'node:worker_threads';
 import {
   InferenceError,
@@ -230,7 +231,10 @@ export class InferenceHost {
     const timeoutMs = options.timeoutMs ?? this.runTimeoutMs;
     const timeout = timeoutMs > 0 ? { ms: timeoutMs, key } : undefined;
     try {
-      return await this.call<TensorOutputs>(slot, { op: 'run', key: entry.sessionId, feeds }, transfer, timeout);
+      // With tracing on, a span around the run on the worker thread (named by the model, never its inputs).
+      return await inSpan(`inference ${key}`, { 'conflux.model': key, 'conflux.worker': slot.index }, () =>
+        this.call<TensorOutputs>(slot, { op: 'run', key: entry.sessionId, feeds }, transfer, timeout),
+      );
     } catch (error) {
       throw runFailure(key, error);
     }
