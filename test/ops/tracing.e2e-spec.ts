@@ -1,11 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { FAST_BREAKER, NO_RETRY } from '../gateway/gateway-support';
+import { mlEnv, onnxBytes, perturbedModel, realFeatures, upload } from '../ml/ml-e2e-support';
 import { testAppEnv } from '../support/app';
+import { FakeMlWorker, startFakeMlWorker } from '../support/fake-ml-worker';
 import { FakeUpstream, startFakeUpstream } from '../support/fake-upstreams';
 import { createApiKey, createProject, signInAdmin } from '../support/fixtures';
 import { Api } from '../support/http';
@@ -105,11 +107,14 @@ const PROMPT = 'the zebra-4711 prompt that must stay private';
 const COMPLETION = 'the okapi-0815 completion that must stay private';
 const UPSTREAM_KEY = 'sk-upstream-secret-key-0123456789abcdef';
 const BATCH_DELAY_MS = 3000;
+/** The remote ML worker's name in its spans: `ml-remote-{model}@{version}`. */
+const ML_WORKER = 'ml-remote-trading-signal@gpu-1';
 
 describe('OpenTelemetry tracing (OTLP endpoint configured)', () => {
   let receiver: OtlpReceiver;
   let primary: FakeUpstream;
   let backup: FakeUpstream;
+  let mlWorker: FakeMlWorker;
   let db: TestDatabase;
   let server: ServerProcess;
   let dataDir: string;
@@ -117,6 +122,31 @@ describe('OpenTelemetry tracing (OTLP endpoint configured)', () => {
   let api: Api;
   let projectId: string;
   let apiKey: string;
+
+  /** The request's log lines (JSON), by its request id. */
+  const logsOf = (requestId: string | null): Record<string, unknown>[] =>
+    server.stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line.request_id === requestId);
+
+  /** The exported server span of a request, found by the trace id its log lines carry. */
+  const serverSpanOf = async (requestId: string | null): Promise<OtlpSpan> => {
+    const find = () => {
+      const traceId = logsOf(requestId).find((line) => typeof line.trace_id === 'string')?.trace_id;
+      return receiver.trace(String(traceId)).find((s) => s.kind === SPAN_KIND.SERVER);
+    };
+    expect(await waitUntil(() => Promise.resolve(find() !== undefined), 15_000, 50)).toBe(true);
+    return find()!;
+  };
+
+  /** Waits until the trace holds a span that matches (exported once it ended), and returns it. */
+  const spanIn = async (traceId: string, match: (span: OtlpSpan) => boolean): Promise<OtlpSpan> => {
+    const find = () => receiver.trace(traceId).find(match);
+    expect(await waitUntil(() => Promise.resolve(find() !== undefined), 15_000, 50)).toBe(true);
+    return find()!;
+  };
 
   beforeAll(async () => {
     receiver = new OtlpReceiver();
@@ -128,7 +158,10 @@ describe('OpenTelemetry tracing (OTLP endpoint configured)', () => {
       reply: { text: COMPLETION, usage: { input_tokens: 12, output_tokens: 6 }, finishReason: 'stop' },
     });
     primary.status(503);
+    mlWorker = await startFakeMlWorker();
     dir = mkdtempSync(join(tmpdir(), 'conflux-tracing-'));
+    const modelStore = join(dir, 'models');
+    mkdirSync(modelStore);
     const providersFile = join(dir, 'providers.json');
     const declare = (id: string, upstream: FakeUpstream, model: string) => ({
       id,
@@ -156,6 +189,11 @@ describe('OpenTelemetry tracing (OTLP endpoint configured)', () => {
         LOG_LEVEL: 'info',
         HOST: '127.0.0.1',
         ...testAppEnv(db.url, dataDir),
+        ...mlEnv(modelStore, {
+          ML_REMOTE_WORKERS: JSON.stringify([
+            { model: 'trading-signal', version: 'gpu-1', url: mlWorker.baseUrl, protocol: 'predict', timeout_ms: 2000 },
+          ]),
+        }),
         PROVIDERS_FILE: providersFile,
         PROVIDER_PROBE_INTERVAL_MS: '60000',
         UPSTREAM_KEY,
@@ -170,12 +208,17 @@ describe('OpenTelemetry tracing (OTLP endpoint configured)', () => {
     const adminToken = await signInAdmin(api);
     projectId = (await createProject(api, adminToken, 'tracing')).id;
     apiKey = (await createApiKey(api, adminToken, projectId, 'tracing')).key;
+    // The remotely served version is registered like any other (its artifact is the model the worker runs).
+    const registered = await upload(server.url, adminToken, 'trading-signal', onnxBytes(perturbedModel(21)), {
+      version: 'gpu-1',
+    });
+    expect(registered.status).toBe(201);
   }, 120_000);
 
   afterAll(async () => {
     await server?.stop();
     await killAllServers();
-    await Promise.all([primary?.close(), backup?.close(), receiver?.close()]);
+    await Promise.all([primary?.close(), backup?.close(), mlWorker?.close(), receiver?.close()]);
     await db?.drop();
     if (dataDir) await removeDir(dataDir);
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -277,13 +320,61 @@ describe('OpenTelemetry tracing (OTLP endpoint configured)', () => {
     expect(exported).not.toMatch(/authorization/i);
 
     // The request's log lines carry its trace id.
-    const lines = server.stdout
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as Record<string, unknown>)
-      .filter((line) => line.request_id === requestId);
+    const lines = logsOf(requestId);
     expect(lines.length).toBeGreaterThan(0);
     for (const line of lines) expect(line.trace_id).toBe(traceId);
+  });
+
+  it('ends a streamed attempt span with its token counts and finish reason, under the server span', async () => {
+    const res = await api.post(
+      '/v1/chat/completions',
+      { model: 'gpt-4o-mini', messages: [{ role: 'user', content: PROMPT }], max_tokens: 8, stream: true },
+      { apiKey },
+    );
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(res.text).toContain('[DONE]');
+
+    const root = await serverSpanOf(res.headers.get('x-request-id'));
+    expect(root.name).toBe('POST /v1/chat/completions');
+    const attempt = await spanIn(root.traceId, (s) => s.name === 'chat gpt-4o-mini');
+    expect(attempt.kind).toBe(SPAN_KIND.CLIENT);
+    expect(attempt.parentSpanId).toBe(root.spanId);
+    expect(attempt.status?.code).not.toBe(STATUS_ERROR);
+    expect(attrs(attempt)).toMatchObject({
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.request.model': 'gpt-4o-mini',
+      'gen_ai.usage.input_tokens': 12,
+      'gen_ai.usage.output_tokens': 6,
+      'gen_ai.response.finish_reasons': ['stop'],
+      'conflux.instance': 'b-backup',
+    });
+    const exported = receiver.payloads.join('\n');
+    for (const secret of [PROMPT, COMPLETION]) expect(exported).not.toContain(secret);
+  });
+
+  it('propagates the trace to a remote ML worker, whose call has its CLIENT span in the trace', async () => {
+    const res = await api.post<{ served_by: string; model_version: string }>(
+      '/predict',
+      { symbol: 'DAX', features: realFeatures()[50], model_version: 'gpu-1' },
+      { apiKey },
+    );
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ served_by: 'remote', model_version: 'gpu-1' });
+
+    const root = await serverSpanOf(res.headers.get('x-request-id'));
+    expect(root.name).toBe('POST /predict');
+    const call = await spanIn(root.traceId, (s) => s.name === `${ML_WORKER} /predict`);
+    expect(call.kind).toBe(SPAN_KIND.CLIENT);
+    expect(attrs(call)['conflux.instance']).toBe(ML_WORKER);
+    expect(call.status?.code).not.toBe(STATUS_ERROR);
+
+    // The worker received the trace context of the HTTP client span below the call's span.
+    const received = mlWorker.requests.filter((r) => r.path === '/predict');
+    expect(received).toHaveLength(1);
+    const http = await spanIn(root.traceId, (s) => s.parentSpanId === call.spanId);
+    expect(http.kind).toBe(SPAN_KIND.CLIENT);
+    expect(received[0].traceparent).toMatch(new RegExp(`^00-${root.traceId}-${http.spanId}-01$`));
   });
 
   it('traces neither probes nor scrapes', async () => {
@@ -307,11 +398,7 @@ describe('OpenTelemetry tracing (OTLP endpoint configured)', () => {
     expect(exit?.code).toBe(0);
     // Stopped before the batch delay passed: only the shutdown's flush exported the request's span.
     expect(Date.now() - stopping).toBeLessThan(BATCH_DELAY_MS);
-    const line = server.stdout
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-      .find((l) => l.request_id === requestId && l.msg === 'request completed');
+    const line = logsOf(requestId).find((l) => l.msg === 'request completed');
     expect(line?.trace_id).toEqual(expect.any(String));
     expect(receiver.trace(String(line?.trace_id)).some((s) => s.kind === SPAN_KIND.SERVER)).toBe(true);
   });

@@ -8,6 +8,8 @@ export interface FakeJsonRequest {
   path: string;
   body: Record<string, unknown>;
   authorization?: string;
+  /** The W3C trace context the caller sent, if any. */
+  traceparent?: string;
 }
 
 export type JsonReply = (status: number, payload: unknown) => void;
@@ -42,7 +44,12 @@ export async function startFakeJsonServer(
       } catch {
         // Kept empty: the test asserts on what it sent.
       }
-      const request: FakeJsonRequest = { path: req.url ?? '', body, authorization: req.headers.authorization };
+      const request: FakeJsonRequest = {
+        path: req.url ?? '',
+        body,
+        authorization: req.headers.authorization,
+        traceparent: typeof req.headers.traceparent === 'string' ? req.headers.traceparent : undefined,
+      };
       state.requests.push(request);
       res.on('close', () => {
         if (!res.writableFinished) state.aborted += 1;
