@@ -63,7 +63,10 @@ describe('a process started while Postgres is unreachable', () => {
 
     await delay(OUTAGE_MS);
     expect(server.exited).toBe(false);
-    expect(await api.get('/health/live')).toMatchObject({ status: 200, body: { status: 'starting' } });
+    const starting = await api.get('/health/live');
+    expect(starting).toMatchObject({ status: 200, body: { status: 'starting' } });
+    // Nothing is kept alive across the hand-over to the application (a reused connection would be reset).
+    expect(starting.headers.get('connection')).toBe('close');
     expect(await api.get('/api/health/live')).toMatchObject({ status: 200, body: { status: 'alive' } });
     const ready = await api.get('/health/ready');
     expect(ready.status).toBe(503);

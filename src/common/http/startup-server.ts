@@ -12,7 +12,8 @@ const LIVE_ANSWERS: Record<string, { status: string }> = {
  * Postgres, however long that takes): GET /health/live is 200 (`{"status": "starting"}`, and
  * /api/health/live `{"status": "alive"}`), so an orchestrator does not
  * kill a process that is only waiting; everything else, /health/ready included, is 503 with
- * the error envelope and Retry-After. Closed just before the application listens.
+ * the error envelope and Retry-After. Every answer closes its connection. Closed just before the
+ * application listens.
  */
 export class StartupServer {
   private constructor(private readonly server: Server) {}
@@ -23,6 +24,9 @@ export class StartupServer {
       res.setHeader('X-Request-Id', requestId);
       res.setHeader('Cache-Control', 'no-store');
       res.setHeader('Content-Type', 'application/json; charset=utf-8');
+      // No connection outlives its answer: a kept-alive one would be cut at the hand-over, under the
+      // next request a client sends on it.
+      res.setHeader('Connection', 'close');
       const path = (req.url ?? '/')
         .split('?')[0]
         .replace(/(.)\/$/, '$1')
