@@ -14,7 +14,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { STRATEGIES } from '../../routing/routing.api';
-import { OptionalNumberIn } from '../../llm/dto/number-field';
+import { OptionalIntIn, OptionalNumberIn } from '../../llm/dto/number-field';
 
 const STRATEGY_VALUES = [...STRATEGIES];
 
@@ -79,11 +79,7 @@ export class RouteRequestDto {
   @IsIn(STRATEGY_VALUES)
   strategy!: string;
 
-  @ApiPropertyOptional({ minimum: 1 })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(1_000_000)
+  @OptionalIntIn(1, 1_000_000)
   max_tokens?: number;
 }
 
@@ -93,11 +89,7 @@ export class TextGenerateDto {
   @MinLength(1)
   prompt!: string;
 
-  @ApiPropertyOptional({ minimum: 1 })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(1_000_000)
+  @OptionalIntIn(1, 1_000_000)
   max_tokens?: number;
 
   @OptionalNumberIn(0, 2)
@@ -137,11 +129,7 @@ export class LegacyChatDto {
   @Type(() => HistoryMessageDto)
   history?: HistoryMessageDto[];
 
-  @ApiPropertyOptional({ minimum: 1 })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(1_000_000)
+  @OptionalIntIn(1, 1_000_000)
   max_tokens?: number;
 }
 
@@ -171,12 +159,8 @@ export class ImageAnalyzeDto {
   @IsString()
   prompt?: string;
 
-  @ApiPropertyOptional({ minimum: 1 })
   @NumberFromText()
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(1_000_000)
+  @OptionalIntIn(1, 1_000_000)
   max_tokens?: number;
 
   @NumberFromText()
