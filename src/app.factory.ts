@@ -9,6 +9,7 @@ import { requestFront } from './common/http/request-front';
 import { securityHeaders } from './common/http/security-headers';
 import { createValidationPipe } from './common/http/validation';
 import { COMPAT_OWN_BODY_PATHS } from './compat/compat.module';
+import { setupConsole } from './console/console';
 import { AppConfig } from './config/app-config';
 import { ShutdownService } from './lifecycle/shutdown.service';
 import { HttpLogger } from './logging/http-logger.service';
@@ -59,6 +60,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions): P
   app.use(jsonBodyParser(config.BODY_LIMIT_BYTES, { ownBodyPaths: COMPAT_OWN_BODY_PATHS }));
   app.useGlobalPipes(createValidationPipe());
   setupSwagger(app);
+  setupConsole(app);
   await app.init();
   app.use(expressErrorHandler);
   app.get(ShutdownService).track(app.getHttpServer());
