@@ -1,0 +1,71 @@
+/** Pieces the playground pages share: a refused request explained, and a row of measurements. */
+import { ApiError } from './api';
+import { formatNumber } from './ui';
+
+/** What to do about a refusal, by status; the API's message says what happened. */
+function adviceFor(error: ApiError): string | null {
+  switch (error.status) {
+    case 402:
+      return "The project's budget is spent: raise it, or wait for the next budget period.";
+    case 429:
+      return error.retryAfter !== undefined
+        ? `Too many requests: try again in ${error.retryAfter} s.`
+        : 'Too many requests: try again in a moment.';
+    case 413:
+    case 415:
+      return null;
+    default:
+      return error.status >= 500 ? 'The service could not answer: try again.' : null;
+  }
+}
+
+/** A failed request, announced: the API's message, advice for budgets and rate limits, the request id. */
+export function RequestError(props: { error: unknown }) {
+  const { error } = props;
+  if (!error) return null;
+  const message = error instanceof Error ? error.message : typeof error === 'string' ? error : 'Something went wrong';
+  const advice = error instanceof ApiError ? adviceFor(error) : null;
+  return (
+    <div class="note error" role="alert">
+      <strong>{message}</strong>
+      {advice && <p class="advice">{advice}</p>}
+      {error instanceof ApiError && error.requestId && <small>Request {error.requestId}</small>}
+    </div>
+  );
+}
+
+export interface Stat {
+  label: string;
+  value: string;
+}
+
+/** Measurements as a description list (labels and values read together by screen readers). */
+export function Stats(props: { label: string; stats: Stat[] }) {
+  return (
+    <dl class="stats" aria-label={props.label}>
+      {props.stats.map((s) => (
+        <div key={s.label}>
+          <dt>{s.label}</dt>
+          <dd>{s.value}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+/** A duration in ms as the replaced forms showed it: ms under a second, else seconds. */
+export function formatDuration(ms: number | undefined): string {
+  if (ms === undefined || !Number.isFinite(ms)) return '—';
+  return ms < 1000 ? `${formatNumber(ms)} ms` : `${formatNumber(ms / 1000, 2)} s`;
+}
+
+/** A count, or '—' when unknown. */
+export function formatCount(value: number | undefined, digits = 0): string {
+  return value === undefined || !Number.isFinite(value) ? '—' : formatNumber(value, digits);
+}
+
+/** Credits with enough digits for a single call (a fraction of a credit). */
+export function formatCredits(value: number | undefined): string {
+  if (value === undefined || !Number.isFinite(value)) return '—';
+  return value.toLocaleString('en-US', { maximumFractionDigits: 6, minimumFractionDigits: 0 });
+}
