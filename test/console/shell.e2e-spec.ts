@@ -61,6 +61,12 @@ describe('the web console: serving, policy and session', () => {
     expect(missing.body).toMatchObject({ error: 'not_found' });
   });
 
+  it('answers a wrong method on a console path 405 with Allow', async () => {
+    const res = await api.post('/console/usage', {});
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
+  });
+
   it('keeps the API policy on API answers', async () => {
     const res = await api.get('/health/live');
     expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
