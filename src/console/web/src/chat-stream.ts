@@ -39,8 +39,10 @@ export class SseReader {
 
   push(text: string): string[] {
     this.buffer += text;
-    const lines = this.buffer.split(/\r\n|\r|\n/);
-    this.buffer = lines.pop() ?? '';
+    // A CR at the end may be the first half of a CRLF: it waits for what follows.
+    const held = this.buffer.endsWith('\r') ? '\r' : '';
+    const lines = this.buffer.slice(0, this.buffer.length - held.length).split(/\r\n|\r|\n/);
+    this.buffer = (lines.pop() ?? '') + held;
     const events: string[] = [];
     for (const line of lines) {
       if (line === '') {

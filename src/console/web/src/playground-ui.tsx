@@ -1,6 +1,69 @@
-/** Pieces the playground pages share: a refused request explained, and a row of measurements. */
+/**
+ * Pieces the playground pages share: the sampling fields of the LLM forms, the note that calls need a
+ * project, a refused request explained, and a row of measurements.
+ */
 import { ApiError } from './api';
-import { formatNumber } from './ui';
+import { ROUTES } from './routes';
+import { Field, formatNumber } from './ui';
+
+/** Temperature and max tokens as typed (empty: the server's default). */
+export interface Sampling {
+  temperature: string;
+  maxTokens: string;
+}
+
+/** The typed sampling as the API takes it. */
+export function samplingOf(sampling: Sampling): { temperature?: number; max_tokens?: number } {
+  const temperature = sampling.temperature.trim();
+  const maxTokens = sampling.maxTokens.trim();
+  return {
+    ...(temperature ? { temperature: Number(temperature) } : {}),
+    ...(maxTokens ? { max_tokens: Number(maxTokens) } : {}),
+  };
+}
+
+export function SamplingFields(props: { value: Sampling; onChange: (value: Sampling) => void }) {
+  const { value, onChange } = props;
+  return (
+    <>
+      <Field label="Temperature">
+        {(id) => (
+          <input
+            id={id}
+            type="number"
+            min={0}
+            max={2}
+            step={0.1}
+            value={value.temperature}
+            onInput={(e) => onChange({ ...value, temperature: e.currentTarget.value })}
+          />
+        )}
+      </Field>
+      <Field label="Max tokens">
+        {(id) => (
+          <input
+            id={id}
+            type="number"
+            min={1}
+            step={1}
+            value={value.maxTokens}
+            onInput={(e) => onChange({ ...value, maxTokens: e.currentTarget.value })}
+          />
+        )}
+      </Field>
+    </>
+  );
+}
+
+/** LLM calls are billed to the project picked in the top bar: without one, say how to get one. */
+export function ProjectNeeded(props: { projectId: string | null }) {
+  if (props.projectId) return null;
+  return (
+    <p class="note">
+      Calls are billed to a project: <a href={ROUTES.projects.path}>create one</a> first.
+    </p>
+  );
+}
 
 /** What to do about a refusal, by status; the API's message says what happened. */
 function adviceFor(error: ApiError): string | null {

@@ -1,7 +1,18 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, call } from '../api';
 import { type ChatUsage, readChatStream, STRATEGIES, STRATEGY_LABELS, type Strategy } from '../chat-stream';
-import { formatCount, formatCredits, formatDuration, RequestError, type Stat, Stats } from '../playground-ui';
+import {
+  formatCount,
+  formatCredits,
+  formatDuration,
+  ProjectNeeded,
+  RequestError,
+  type Sampling,
+  SamplingFields,
+  samplingOf,
+  type Stat,
+  Stats,
+} from '../playground-ui';
 import { ROUTES } from '../routes';
 import { useSession } from '../session';
 import { Card, Field, Page, useLoad } from '../ui';
@@ -79,8 +90,10 @@ export function ChatPage() {
   const [model, setModel] = useState('auto');
   const [strategy, setStrategy] = useState<Strategy>('balanced');
   const [system, setSystem] = useState('');
-  const [temperature, setTemperature] = useState(String(DEFAULT_TEMPERATURE));
-  const [maxTokens, setMaxTokens] = useState(String(DEFAULT_MAX_TOKENS));
+  const [sampling, setSampling] = useState<Sampling>({
+    temperature: String(DEFAULT_TEMPERATURE),
+    maxTokens: String(DEFAULT_MAX_TOKENS),
+  });
   const [input, setInput] = useState('');
   const [turns, setTurns] = useState<Turn[]>([]);
   const [error, setError] = useState<unknown>(null);
@@ -120,8 +133,7 @@ export function ChatPage() {
           model,
           ...(model === 'auto' ? { conflux_strategy: strategy } : {}),
           messages,
-          ...(temperature.trim() ? { temperature: Number(temperature) } : {}),
-          ...(maxTokens.trim() ? { max_tokens: Number(maxTokens) } : {}),
+          ...samplingOf(sampling),
           stream: true,
           stream_options: { include_usage: true },
         },
@@ -175,11 +187,7 @@ export function ChatPage() {
   const modelOptions = ['auto', ...(models.data?.data.map((m) => m.id) ?? [])];
   return (
     <Page title={ROUTES.chat.title}>
-      {!projectId && (
-        <p class="note">
-          Calls are billed to a project: <a href={ROUTES.projects.path}>create one</a> first.
-        </p>
-      )}
+      <ProjectNeeded projectId={projectId} />
       <div class="playground">
         <Card title="Settings" class="playground-settings">
           <Field label="Model" hint={models.error ? 'The model list could not be read.' : undefined}>
@@ -218,31 +226,7 @@ export function ChatPage() {
             )}
           </Field>
           <div class="row">
-            <Field label="Temperature">
-              {(id) => (
-                <input
-                  id={id}
-                  type="number"
-                  min={0}
-                  max={2}
-                  step={0.1}
-                  value={temperature}
-                  onInput={(e) => setTemperature(e.currentTarget.value)}
-                />
-              )}
-            </Field>
-            <Field label="Max tokens">
-              {(id) => (
-                <input
-                  id={id}
-                  type="number"
-                  min={1}
-                  step={1}
-                  value={maxTokens}
-                  onInput={(e) => setMaxTokens(e.currentTarget.value)}
-                />
-              )}
-            </Field>
+            <SamplingFields value={sampling} onChange={setSampling} />
           </div>
         </Card>
         <Card title="Conversation" class="playground-main">

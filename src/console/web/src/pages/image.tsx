@@ -1,7 +1,17 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, call } from '../api';
 import { IMAGE_MAX_BYTES, IMAGE_TYPES, imageProblem, SNIFF_BYTES } from '../image-check';
-import { formatCount, formatCredits, RequestError, type Stat, Stats } from '../playground-ui';
+import {
+  formatCount,
+  formatCredits,
+  ProjectNeeded,
+  RequestError,
+  type Sampling,
+  SamplingFields,
+  samplingOf,
+  type Stat,
+  Stats,
+} from '../playground-ui';
 import { ROUTES } from '../routes';
 import { useSession } from '../session';
 import { Card, Field, formatNumber, Page, Spinner, useId, useLoad } from '../ui';
@@ -87,8 +97,10 @@ export function ImagePage() {
   const [over, setOver] = useState(false);
   const [prompt, setPrompt] = useState('');
   const [model, setModel] = useState('auto');
-  const [maxTokens, setMaxTokens] = useState(String(DEFAULT_MAX_TOKENS));
-  const [temperature, setTemperature] = useState(String(DEFAULT_TEMPERATURE));
+  const [sampling, setSampling] = useState<Sampling>({
+    temperature: String(DEFAULT_TEMPERATURE),
+    maxTokens: String(DEFAULT_MAX_TOKENS),
+  });
   const [answer, setAnswer] = useState<Answered | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -110,8 +122,7 @@ export function ImagePage() {
     setAnswer(null);
     const form = new FormData();
     if (prompt.trim()) form.append('prompt', prompt);
-    if (maxTokens.trim()) form.append('max_tokens', maxTokens.trim());
-    if (temperature.trim()) form.append('temperature', temperature.trim());
+    for (const [name, value] of Object.entries(samplingOf(sampling))) form.append(name, String(value));
     if (model !== 'auto') form.append('model', model);
     form.append('file', image.file, image.file.name);
     try {
@@ -134,11 +145,7 @@ export function ImagePage() {
   const described = [hintId, ...(image.problem ? [problemId] : [])].join(' ');
   return (
     <Page title={ROUTES.image.title}>
-      {!projectId && (
-        <p class="note">
-          Calls are billed to a project: <a href={ROUTES.projects.path}>create one</a> first.
-        </p>
-      )}
+      <ProjectNeeded projectId={projectId} />
       <div class="playground">
         <Card title="Image" class="playground-settings">
           <form onSubmit={(e) => void analyze(e)}>
@@ -212,31 +219,7 @@ export function ImagePage() {
                   </select>
                 )}
               </Field>
-              <Field label="Max tokens">
-                {(id) => (
-                  <input
-                    id={id}
-                    type="number"
-                    min={1}
-                    step={1}
-                    value={maxTokens}
-                    onInput={(e) => setMaxTokens(e.currentTarget.value)}
-                  />
-                )}
-              </Field>
-              <Field label="Temperature">
-                {(id) => (
-                  <input
-                    id={id}
-                    type="number"
-                    min={0}
-                    max={2}
-                    step={0.1}
-                    value={temperature}
-                    onInput={(e) => setTemperature(e.currentTarget.value)}
-                  />
-                )}
-              </Field>
+              <SamplingFields value={sampling} onChange={setSampling} />
             </div>
             <button type="submit" disabled={!image.file || busy || !projectId}>
               {busy ? 'Analyzing…' : 'Analyze'}
