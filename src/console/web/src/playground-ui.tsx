@@ -102,17 +102,19 @@ export interface Stat {
   value: string;
 }
 
-/** Measurements as a description list (labels and values read together by screen readers). */
+/** Measurements as a named group of a description list (labels and values read together). */
 export function Stats(props: { label: string; stats: Stat[] }) {
   return (
-    <dl class="stats" aria-label={props.label}>
-      {props.stats.map((s) => (
-        <div key={s.label}>
-          <dt>{s.label}</dt>
-          <dd>{s.value}</dd>
-        </div>
-      ))}
-    </dl>
+    <div role="group" aria-label={props.label}>
+      <dl class="stats">
+        {props.stats.map((s) => (
+          <div key={s.label}>
+            <dt>{s.label}</dt>
+            <dd>{s.value}</dd>
+          </div>
+        ))}
+      </dl>
+    </div>
   );
 }
 
