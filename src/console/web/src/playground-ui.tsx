@@ -2,6 +2,7 @@
  * Pieces the playground pages share: the sampling fields of the LLM forms, the note that calls need a
  * project, a refused request explained, and a row of measurements.
  */
+import { useEffect, useRef } from 'preact/hooks';
 import { ApiError } from './api';
 import { ROUTES } from './routes';
 import { Field, formatNumber } from './ui';
@@ -133,4 +134,13 @@ export function formatCount(value: number | undefined, digits = 0): string {
 export function formatCredits(value: number | undefined): string {
   if (value === undefined || !Number.isFinite(value)) return '—';
   return value.toLocaleString('en-US', { maximumFractionDigits: 6, minimumFractionDigits: 0 });
+}
+
+/** A ref to put on a result: it is scrolled into sight when `value` arrives (below the form on phones). */
+export function useRevealed<T extends HTMLElement>(value: unknown) {
+  const ref = useRef<T>(null);
+  useEffect(() => {
+    if (value) ref.current?.scrollIntoView({ block: 'nearest' });
+  }, [value]);
+  return ref;
 }

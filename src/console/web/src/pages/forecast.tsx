@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'preact/hooks';
 import { api } from '../api';
 import { futureTimes, type ParsedSeries, parseQuantiles, parseSeries } from '../forecast-series';
-import { RequestError, Stats } from '../playground-ui';
+import { RequestError, Stats, useRevealed } from '../playground-ui';
 import { ROUTES } from '../routes';
 import { useSession } from '../session';
 import { Card, ErrorNote, Field, formatNumber, Page, Spinner, useLoad } from '../ui';
@@ -145,6 +145,7 @@ export function ForecastPage() {
   const [frequency, setFrequency] = useState('');
   const [quantiles, setQuantiles] = useState('0.1, 0.5, 0.9');
   const [result, setResult] = useState<Result | null>(null);
+  const revealed = useRevealed<HTMLDivElement>(result);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
 
@@ -324,7 +325,7 @@ export function ForecastPage() {
           </form>
         </Card>
         <Card title="Forecast" class="playground-main">
-          <div aria-live="polite">
+          <div aria-live="polite" ref={revealed}>
             {busy && <Spinner label="Forecasting…" />}
             {result && (
               <Stats

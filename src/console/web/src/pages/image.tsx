@@ -11,6 +11,7 @@ import {
   samplingOf,
   type Stat,
   Stats,
+  useRevealed,
 } from '../playground-ui';
 import { ROUTES } from '../routes';
 import { useSession } from '../session';
@@ -102,6 +103,7 @@ export function ImagePage() {
     maxTokens: String(DEFAULT_MAX_TOKENS),
   });
   const [answer, setAnswer] = useState<Answered | null>(null);
+  const revealed = useRevealed<HTMLDivElement>(answer);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const inputRef = useRef<HTMLInputElement>(null);
@@ -147,7 +149,7 @@ export function ImagePage() {
     <Page title={ROUTES.image.title}>
       <ProjectNeeded projectId={projectId} />
       <div class="playground">
-        <Card title="Image" class="playground-settings">
+        <Card title="Request" class="playground-settings">
           <form onSubmit={(e) => void analyze(e)}>
             <div
               class={`dropzone ${over ? 'over' : ''}`}
@@ -227,7 +229,7 @@ export function ImagePage() {
           </form>
         </Card>
         <Card title="Answer" class="playground-main">
-          <div aria-live="polite">
+          <div aria-live="polite" ref={revealed}>
             {busy && <Spinner label="Analyzing the image…" />}
             {answer && (
               <>

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api';
-import { formatDuration, RequestError, type Stat, Stats } from '../playground-ui';
+import { formatDuration, RequestError, type Stat, Stats, useRevealed } from '../playground-ui';
 import { ROUTES } from '../routes';
 import { useSession } from '../session';
 import { Card, ErrorNote, Field, formatNumber, Page, Spinner, useLoad } from '../ui';
@@ -148,6 +148,7 @@ export function PredictPage() {
   const [symbol, setSymbol] = useState('DAX');
   const [version, setVersion] = useState('latest');
   const [answer, setAnswer] = useState<Answered | null>(null);
+  const revealed = useRevealed<HTMLDivElement>(answer);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const current = model.data && model.data.name === chosen ? model.data : null;
@@ -284,7 +285,7 @@ export function PredictPage() {
           )}
         </Card>
         <Card title="Prediction" class="playground-main">
-          <div aria-live="polite">
+          <div aria-live="polite" ref={revealed}>
             {busy && <Spinner label="Predicting…" />}
             {answer && (
               <>
