@@ -147,6 +147,16 @@ describe('reading a series to forecast', () => {
     expect(futureTimes(parsed.times!, 2)).toEqual([Date.UTC(2024, 0, 4), Date.UTC(2024, 0, 5)]);
   });
 
+  it('continues calendar months as months, and other steps by their median interval', () => {
+    const monthly = [Date.UTC(2023, 10, 1), Date.UTC(2023, 11, 1), Date.UTC(2024, 0, 1)];
+    expect(futureTimes(monthly, 3)).toEqual([Date.UTC(2024, 1, 1), Date.UTC(2024, 2, 1), Date.UTC(2024, 3, 1)]);
+    const quarterly = [Date.UTC(2023, 0, 15), Date.UTC(2023, 3, 15), Date.UTC(2023, 6, 15)];
+    expect(futureTimes(quarterly, 2)).toEqual([Date.UTC(2023, 9, 15), Date.UTC(2024, 0, 15)]);
+    const hourly = [0, 3_600_000, 7_200_000, 10_900_000];
+    expect(futureTimes(hourly, 1)).toEqual([10_900_000 + 3_600_000]);
+    expect(futureTimes([0], 1)).toBeNull();
+  });
+
   it('reads a CSV without a header (semicolons, times with hours), taking the last numeric column', () => {
     const parsed = parseSeries('2024-01-01 00:00;7;1\n2024-01-01 01:00;8;2\n2024-01-01 02:00;9;3');
     expect(parsed.values).toEqual([1, 2, 3]);

@@ -109,16 +109,38 @@ function checked(series: ParsedSeries): ParsedSeries {
   return series;
 }
 
-/** The times of the next `horizon` steps: the median step between the observations, continued. */
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** Months from one time to the next when both fall on the same day and time of a month; else null. */
+function monthsBetween(from: number, to: number): number | null {
+  const a = new Date(from);
+  const b = new Date(to);
+  if (a.getUTCDate() !== b.getUTCDate() || from % 86_400_000 !== to % 86_400_000) return null;
+  return (b.getUTCFullYear() - a.getUTCFullYear()) * 12 + b.getUTCMonth() - a.getUTCMonth();
+}
+
+/**
+ * The times of the next `horizon` steps: the observations' usual step, continued. Calendar data
+ * (monthly, quarterly, yearly: the same day of the month each time) steps by months, the rest by
+ * the median interval.
+ */
 export function futureTimes(times: number[], horizon: number): number[] | null {
   if (times.length < 2) return null;
-  const steps = times
-    .slice(1)
-    .map((t, i) => t - times[i])
-    .sort((a, b) => a - b);
-  const step = steps[Math.floor(steps.length / 2)];
-  if (!(step > 0)) return null;
   const last = times[times.length - 1];
+  const months = times.slice(1).map((t, i) => monthsBetween(times[i], t));
+  if (months.every((m) => m !== null && m > 0)) {
+    const step = median(months as number[]);
+    return Array.from({ length: horizon }, (_, i) => {
+      const d = new Date(last);
+      d.setUTCMonth(d.getUTCMonth() + step * (i + 1));
+      return d.getTime();
+    });
+  }
+  const step = median(times.slice(1).map((t, i) => t - times[i]));
+  if (!(step > 0)) return null;
   return Array.from({ length: horizon }, (_, i) => last + step * (i + 1));
 }
 

@@ -208,6 +208,7 @@ export function ForecastPage() {
 
   const chart = useMemo(() => (result ? chartOf(result) : null), [result]);
   const columns = parsed.series?.columns ?? [];
+  const engineNames = [...new Set(['auto', ...(engines.data?.engines ?? [])])];
   return (
     <Page title={ROUTES.forecast.title}>
       <div class="playground">
@@ -280,10 +281,9 @@ export function ForecastPage() {
               <Field label="Engine" hint={engines.error ? 'The engine list could not be read.' : undefined}>
                 {(id) => (
                   <select id={id} value={engine} onChange={(e) => setEngine(e.currentTarget.value)}>
-                    <option value="auto">auto (best measured)</option>
-                    {(engines.data?.engines ?? []).map((name) => (
+                    {engineNames.map((name) => (
                       <option key={name} value={name}>
-                        {name}
+                        {name === 'auto' ? 'auto (best measured)' : name}
                       </option>
                     ))}
                   </select>
