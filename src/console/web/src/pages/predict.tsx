@@ -189,23 +189,29 @@ export function PredictPage() {
       return;
     }
     setBusy(true);
+    setAnswer(null);
     const started = performance.now();
     try {
-      const prediction = await api<Prediction>('/api/ml/predict', {
-        json: {
-          model: current.name,
-          symbol,
-          features,
-          ...(version !== 'latest' ? { model_version: version } : {}),
-        },
-        project: projectId ?? undefined,
-      });
+      // The model is read again beside the prediction: its split may have changed since the page loaded.
+      const [timed, fresh] = await Promise.all([
+        api<Prediction>('/api/ml/predict', {
+          json: {
+            model: current.name,
+            symbol,
+            features,
+            ...(version !== 'latest' ? { model_version: version } : {}),
+          },
+          project: projectId ?? undefined,
+        }).then((prediction) => ({ prediction, ms: performance.now() - started })),
+        api<Model>(`/api/ml/models/${encodeURIComponent(current.name)}`).catch(() => current),
+      ]);
       setAnswer({
-        prediction,
-        model: current,
+        prediction: timed.prediction,
+        model: fresh,
         pinned: version !== 'latest' ? version : null,
-        roundTripMs: performance.now() - started,
+        roundTripMs: timed.ms,
       });
+      model.reload();
     } catch (e) {
       setError(e);
     } finally {
@@ -289,7 +295,7 @@ export function PredictPage() {
             {busy && <Spinner label="Predicting…" />}
             {answer && (
               <>
-                <p class={`direction ${answer.prediction.prediction.direction.toLowerCase()}`}>
+                <p class={`direction ${answer.prediction.prediction.direction.toLowerCase()}`} aria-hidden="true">
                   {answer.prediction.prediction.direction}
                 </p>
                 <Stats label="Prediction details" stats={answerStats(answer)} />
