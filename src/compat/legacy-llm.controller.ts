@@ -61,9 +61,13 @@ export class LegacyLlmController {
     return replyChat(this.chat, res, routedRequest(body, ctx));
   }
 
-  @Post('api/v1/text/generate')
+  /** `POST /avibe`: the Production API's text generation form posted here; the same route. */
+  @Post(['api/v1/text/generate', 'avibe'])
   @HttpCode(200)
   @UseGuards(CallerGuard)
+  @ApiOperation({
+    summary: 'Generate text (Production API contract); `POST /avibe`, where its web form posted, is the same route',
+  })
   @ApiOkResponse({
     description: '{success, data:{text, generated_tokens, input_tokens}, metrics, request_id}',
     headers: SERVED_HEADERS_DOC,
