@@ -8,6 +8,7 @@ import { ApiKeysController } from './api-keys.controller';
 import { ApiKeysService } from './api-keys.service';
 import { AuthController } from './auth.controller';
 import { AuthGuard } from './auth.guard';
+import { BrowserSessionController } from './browser-session.controller';
 import { AUTH_ENTITIES } from './entities';
 import { buildJwtOptions } from './jwt-options';
 import { ProjectsController } from './projects.controller';
@@ -17,7 +18,7 @@ import { UsersService } from './users.service';
 
 /**
  * Identity and access: users, projects and their members, sessions, API keys.
- * Other modules use `AuthGuard` (global) and `ProjectsService.assertAccess`.
+ * Other modules use `AuthGuard` (global), `ProjectsService.assertAccess` and `ApiKeysService.labels`.
  */
 @Module({
   imports: [
@@ -25,8 +26,8 @@ import { UsersService } from './users.service';
     TypeOrmModule.forFeature(AUTH_ENTITIES),
     JwtModule.registerAsync({ inject: [AppConfig], useFactory: buildJwtOptions }),
   ],
-  controllers: [AuthController, AdminUsersController, ProjectsController, ApiKeysController],
+  controllers: [AuthController, BrowserSessionController, AdminUsersController, ProjectsController, ApiKeysController],
   providers: [UsersService, SessionsService, ProjectsService, ApiKeysService, AuthGuard],
-  exports: [AuthGuard, ProjectsService],
+  exports: [AuthGuard, ProjectsService, ApiKeysService],
 })
 export class AuthModule {}
