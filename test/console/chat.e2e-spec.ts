@@ -1,10 +1,10 @@
 import type { Browser, Page } from 'playwright-core';
-import { Gateway, NO_RETRY, startGateway } from '../gateway/gateway-support';
+import { type Gateway, waitForLedger } from '../gateway/gateway-support';
 import { browserTest, expectNoTrouble, launchBrowser } from '../support/browser';
-import { FakeUpstream, startFakeUpstream } from '../support/fake-upstreams';
+import type { FakeUpstream } from '../support/fake-upstreams';
 import type { TestUser } from '../support/fixtures';
 import { openConsole, saveScreenshot, signInThroughUi } from './console-harness';
-import { playgroundUser, statsOf, VISIT_CONSOLE_ERRORS, waitUntil } from './playground-support';
+import { type LlmPlayground, startLlmPlayground, statsOf, waitUntil } from './playground-support';
 
 const browserIt = browserTest('the chat playground checks');
 
@@ -20,6 +20,7 @@ interface SentChat {
 }
 
 describe('the chat playground (/console/chat, /avibe)', () => {
+  let playground: LlmPlayground;
   let upstream: FakeUpstream;
   let gw: Gateway;
   let user: TestUser;
@@ -27,29 +28,14 @@ describe('the chat playground (/console/chat, /avibe)', () => {
   let browser: Browser | undefined;
 
   beforeAll(async () => {
-    upstream = await startFakeUpstream('openai', { models: ['gpt-4o-mini', 'gpt-4o'] });
-    gw = await startGateway({
-      providers: [
-        {
-          id: 'openai',
-          kind: 'openai',
-          base_url: upstream.baseUrl,
-          models: ['gpt-4o-mini', 'gpt-4o'],
-          retry: NO_RETRY,
-        },
-      ],
-    });
-    ({
-      user,
-      project: { id: projectId },
-    } = await playgroundUser(gw.api, gw.adminToken));
+    playground = await startLlmPlayground(['gpt-4o-mini', 'gpt-4o']);
+    ({ upstream, gw, user, projectId } = playground);
     browser = await launchBrowser();
   });
 
   afterAll(async () => {
     await browser?.close();
-    await gw?.close();
-    await upstream?.close();
+    await playground?.close();
   });
 
   beforeEach(() => upstream.reset());
@@ -64,7 +50,7 @@ describe('the chat playground (/console/chat, /avibe)', () => {
   }
 
   browserIt(
-    'opens at /avibe, streams an answer as it comes, and shows its model, provider, tokens, latency and speed',
+    'opens at /avibe, streams an answer as it comes, and shows its model, provider, cost, tokens, latency and speed',
     async () => {
       upstream.reply = {
         ...upstream.reply,
@@ -72,9 +58,7 @@ describe('the chat playground (/console/chat, /avibe)', () => {
         usage: { input_tokens: 20, output_tokens: 8 },
         chunkDelayMs: 150,
       };
-      const { page, trouble } = await openConsole(browser!, gw.t.url, '/avibe', {
-        expectedConsoleErrors: VISIT_CONSOLE_ERRORS,
-      });
+      const { page, trouble } = await openConsole(browser!, gw.t.url, '/avibe');
       await signInThroughUi(page, user.email, user.password);
       await page.getByRole('heading', { name: 'Chat', level: 1 }).waitFor();
 
@@ -90,10 +74,13 @@ describe('the chat playground (/console/chat, /avibe)', () => {
       }, 'part of the answer on the page');
       await conversation(page).getByText(ANSWER).waitFor();
       const stats = await statsOf(page, 'Answer 1 measurements');
+      // The cost is the ledger's, to the micro-credit: 20 × 15 + 8 × 60 micro-credits for gpt-4o-mini.
+      const [row] = await waitForLedger(gw.t.db.url, (r) => r.length === 1, 'project_id = $1', [projectId]);
+      expect(Number(row.micro_credits)).toBe(20 * 15 + 8 * 60);
       expect(stats).toEqual({
         Model: 'gpt-4o-mini',
         Provider: 'openai',
-        'Cost (credits)': '—',
+        'Cost (credits)': String(Number(row.micro_credits) / 1_000_000),
         'Prompt tokens': '20',
         'Completion tokens': '8',
         'First token': expect.stringMatching(/^[\d,.]+ (ms|s)$/),
@@ -138,7 +125,7 @@ describe('the chat playground (/console/chat, /avibe)', () => {
       upstream.reply = { ...upstream.reply, text: 'a b c d e f g h i j k l m n o p', chunkDelayMs: 300 };
       const { page, trouble } = await openConsole(browser!, gw.t.url, '/console/chat', {
         // Chromium logs each refused request as a failed resource.
-        expectedConsoleErrors: [...VISIT_CONSOLE_ERRORS, /status of 402/, /status of 429/],
+        expectedConsoleErrors: [/status of 402/, /status of 429/],
       });
       await signInThroughUi(page, user.email, user.password);
       await page.getByRole('heading', { name: 'Chat', level: 1 }).waitFor();

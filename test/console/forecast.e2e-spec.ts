@@ -7,7 +7,7 @@ import { browserTest, expectNoTrouble, launchBrowser } from '../support/browser'
 import { signInAdmin, type TestUser } from '../support/fixtures';
 import { Api } from '../support/http';
 import { openConsole, saveScreenshot, signInThroughUi } from './console-harness';
-import { playgroundUser, statsOf, VISIT_CONSOLE_ERRORS } from './playground-support';
+import { playgroundUser, statsOf } from './playground-support';
 
 const browserIt = browserTest('the forecast playground checks');
 
@@ -72,9 +72,7 @@ describe('the forecast playground (/console/forecast)', () => {
   browserIt(
     'forecasts a pasted CSV with times: a chart with its band, and a table of the horizon with the quantiles',
     async () => {
-      const { page, trouble } = await openConsole(browser!, t.url, '/console/forecast', {
-        expectedConsoleErrors: VISIT_CONSOLE_ERRORS,
-      });
+      const { page, trouble } = await openConsole(browser!, t.url, '/console/forecast');
       await signInThroughUi(page, user.email, user.password);
       await page.getByRole('heading', { name: 'Forecast', level: 1 }).waitFor();
 
@@ -122,9 +120,7 @@ describe('the forecast playground (/console/forecast)', () => {
   browserIt('reads an uploaded CSV file, with a value column to choose, and one number per line', async () => {
     const file = join(dir, 'sales.csv');
     writeFileSync(file, ['day;visits;sales', ...PASSENGERS.map((v, i) => `${i + 1};${v};${v * 2}`)].join('\r\n'));
-    const { page, trouble } = await openConsole(browser!, t.url, '/console/forecast', {
-      expectedConsoleErrors: VISIT_CONSOLE_ERRORS,
-    });
+    const { page, trouble } = await openConsole(browser!, t.url, '/console/forecast');
     await signInThroughUi(page, user.email, user.password);
     await page.getByLabel('CSV file').setInputFiles(file);
     await page.getByText('36 points, values from “sales”.').waitFor();

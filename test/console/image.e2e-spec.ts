@@ -2,51 +2,19 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32, deflateSync } from 'node:zlib';
 import type { Browser, Page } from 'playwright-core';
-import { Gateway, NO_RETRY, startGateway } from '../gateway/gateway-support';
+import { type Gateway, waitForLedger } from '../gateway/gateway-support';
 import { browserTest, expectNoTrouble, launchBrowser } from '../support/browser';
-import { FakeUpstream, startFakeUpstream } from '../support/fake-upstreams';
+import type { FakeUpstream } from '../support/fake-upstreams';
+import { png } from '../support/images';
 import type { TestUser } from '../support/fixtures';
 import { openConsole, saveScreenshot, signInThroughUi } from './console-harness';
-import { countRequests, playgroundUser, statsOf, VISIT_CONSOLE_ERRORS } from './playground-support';
+import { countRequests, type LlmPlayground, startLlmPlayground, statsOf } from './playground-support';
 
 const browserIt = browserTest('the image analysis playground checks');
 
 const MiB = 1024 * 1024;
 const ROUTE = '/api/v1/image/analyze';
-
-function pngChunk(type: string, data: Buffer): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(data.length, 0);
-  head.write(type, 4, 'latin1');
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
-  return Buffer.concat([head, data, crc]);
-}
-
-/** A real RGB PNG of about `size` bytes (stored, not compressed): a colour gradient, so it previews. */
-function png(size: number): Buffer {
-  const width = 1024;
-  const row = 1 + 3 * width;
-  const height = Math.max(1, Math.floor(size / row));
-  const raw = Buffer.alloc(row * height);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      raw.set([x >> 2, (y * 255) / height, 160], y * row + 1 + 3 * x);
-    }
-  }
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8); // 8 bits, RGB, deflate, adaptive filtering, no interlace
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    pngChunk('IHDR', ihdr),
-    pngChunk('IDAT', deflateSync(raw, { level: 0 })),
-    pngChunk('IEND', Buffer.alloc(0)),
-  ]);
-}
 
 /** Whether an image URL still loads in the page (a revoked blob: URL does not). */
 function loads(page: Page, url: string): Promise<string> {
@@ -62,9 +30,11 @@ function loads(page: Page, url: string): Promise<string> {
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
 describe('the image analysis playground (/console/image, /avision)', () => {
+  let playground: LlmPlayground;
   let upstream: FakeUpstream;
   let gw: Gateway;
   let user: TestUser;
+  let projectId: string;
   let browser: Browser | undefined;
   let dir: string;
   const files = { photo: '', big: '', pdf: '' };
@@ -72,28 +42,24 @@ describe('the image analysis playground (/console/image, /avision)', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'conflux-images-'));
-    photo = png(15 * MiB);
+    photo = png(15 * MiB, 'gradient');
     files.photo = join(dir, 'photo.png');
     files.big = join(dir, 'big.png');
     files.pdf = join(dir, 'scan.png');
     writeFileSync(files.photo, photo);
     writeFileSync(files.big, png(17 * MiB));
     writeFileSync(files.pdf, Buffer.from('%PDF-1.7\n%âãÏÓ\n1 0 obj\n<<>>\nendobj\n'.repeat(200), 'latin1'));
-    upstream = await startFakeUpstream('openai', {
-      models: ['gpt-4o'],
-      reply: { text: 'A colour gradient from blue to pink.', usage: { input_tokens: 812, output_tokens: 9 } },
+    playground = await startLlmPlayground(['gpt-4o'], {
+      text: 'A colour gradient from blue to pink.',
+      usage: { input_tokens: 812, output_tokens: 9 },
     });
-    gw = await startGateway({
-      providers: [{ id: 'openai', kind: 'openai', base_url: upstream.baseUrl, models: ['gpt-4o'], retry: NO_RETRY }],
-    });
-    ({ user } = await playgroundUser(gw.api, gw.adminToken));
+    ({ upstream, gw, user, projectId } = playground);
     browser = await launchBrowser();
   });
 
   afterAll(async () => {
     await browser?.close();
-    await gw?.close();
-    await upstream?.close();
+    await playground?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -102,7 +68,7 @@ describe('the image analysis playground (/console/image, /avision)', () => {
     async () => {
       const { page, trouble } = await openConsole(browser!, gw.t.url, '/avision', {
         // The probe of the released preview below fails to load, as it should.
-        expectedConsoleErrors: [...VISIT_CONSOLE_ERRORS, /net::ERR_FILE_NOT_FOUND/],
+        expectedConsoleErrors: [/net::ERR_FILE_NOT_FOUND/],
       });
       await signInThroughUi(page, user.email, user.password);
       await page.getByRole('heading', { name: 'Image analysis', level: 1 }).waitFor();
@@ -119,10 +85,14 @@ describe('the image analysis playground (/console/image, /avision)', () => {
       await page.getByLabel('Prompt').fill('What is in the picture?');
       await analyze.click();
       await page.getByText('A colour gradient from blue to pink.').waitFor();
+      // The cost is the ledger's: 812 × 250 + 9 × 1000 micro-credits for gpt-4o.
+      const [row] = await waitForLedger(gw.t.db.url, (r) => r.length === 1, 'project_id = $1', [projectId]);
+      const credits = Number(row.micro_credits) / 1_000_000;
+      expect(credits).toBe((812 * 250 + 9 * 1000) / 1_000_000);
       expect(await statsOf(page, 'Answer measurements')).toEqual({
         Model: 'gpt-4o',
         Provider: 'openai',
-        'Cost (credits)': '—',
+        'Cost (credits)': String(credits),
         'Input tokens': '812',
         'Generated tokens': '9',
         'Generation time': expect.stringMatching(/^[\d.]+ s$/),

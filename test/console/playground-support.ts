@@ -1,12 +1,8 @@
 import type { Page } from 'playwright-core';
+import { type Gateway, NO_RETRY, startGateway } from '../gateway/gateway-support';
+import { type FakeReply, type FakeUpstream, startFakeUpstream } from '../support/fake-upstreams';
 import { createProject, createUser, type TestUser } from '../support/fixtures';
 import type { Api } from '../support/http';
-
-/**
- * Console errors every playground visit may log: the first load's silent session refresh, made
- * before anyone signed in, is answered 401 (no session cookie yet).
- */
-export const VISIT_CONSOLE_ERRORS = [/status of 401/];
 
 /** A member with a project of their own: who signs in to the playgrounds (they bill that project). */
 export async function playgroundUser(
@@ -16,6 +12,33 @@ export async function playgroundUser(
   const user = await createUser(api, adminToken, 'member');
   const project = await createProject(api, user.token, 'playground');
   return { user, project };
+}
+
+/** The gateway in front of a fake OpenAI upstream serving `models`, and a member who bills a project. */
+export interface LlmPlayground {
+  upstream: FakeUpstream;
+  gw: Gateway;
+  user: TestUser;
+  projectId: string;
+  close(): Promise<void>;
+}
+
+export async function startLlmPlayground(models: string[], reply?: Partial<FakeReply>): Promise<LlmPlayground> {
+  const upstream = await startFakeUpstream('openai', { models, reply });
+  const gw = await startGateway({
+    providers: [{ id: 'openai', kind: 'openai', base_url: upstream.baseUrl, models, retry: NO_RETRY }],
+  });
+  const { user, project } = await playgroundUser(gw.api, gw.adminToken);
+  return {
+    upstream,
+    gw,
+    user,
+    projectId: project.id,
+    close: async () => {
+      await gw.close();
+      await upstream.close();
+    },
+  };
 }
 
 /** The measurements of a named Stats group, label → value. */

@@ -15,8 +15,8 @@ import {
   tempStore,
   upload,
 } from '../ml/ml-e2e-support';
-import { openConsole, saveScreenshot, signInThroughUi } from './console-harness';
-import { playgroundUser, statsOf, VISIT_CONSOLE_ERRORS, waitUntil } from './playground-support';
+import { openConsole, PHONE, saveScreenshot, signInThroughUi } from './console-harness';
+import { playgroundUser, statsOf, waitUntil } from './playground-support';
 
 const browserIt = browserTest('the ML predict playground checks');
 
@@ -73,9 +73,7 @@ describe('the ML predict playground (/console/predict)', () => {
   browserIt(
     'builds the form from the shipped model’s signature, predicts, and names the version and the A/B arm',
     async () => {
-      const { page, trouble } = await openConsole(browser!, t.url, '/console/predict', {
-        expectedConsoleErrors: VISIT_CONSOLE_ERRORS,
-      });
+      const { page, trouble } = await openConsole(browser!, t.url, '/console/predict');
       await signInThroughUi(page, user.email, user.password);
       await page.getByRole('heading', { name: 'ML predict', level: 1 }).waitFor();
       await expect(page.getByLabel('Model').inputValue()).resolves.toBe('trading-signal');
@@ -137,4 +135,32 @@ describe('the ML predict playground (/console/predict)', () => {
       expectNoTrouble(trouble);
     },
   );
+
+  browserIt('fits every playground, with its results, on a phone', async () => {
+    const { page, trouble } = await openConsole(browser!, t.url, '/console/chat', { viewport: PHONE });
+    await signInThroughUi(page, user.email, user.password);
+    const overflow = (): Promise<number> => page.evaluate('document.documentElement.scrollWidth - window.innerWidth');
+    await page.getByLabel('Message').waitFor();
+    expect(await overflow()).toBeLessThanOrEqual(0);
+
+    await page.goto(`${t.url}/console/image`);
+    await page.getByLabel('Image', { exact: true }).waitFor();
+    expect(await overflow()).toBeLessThanOrEqual(0);
+
+    await page.goto(`${t.url}/console/forecast`);
+    await page.getByRole('button', { name: 'Use an example' }).click();
+    await page.getByLabel('Quantiles').fill('0.05, 0.25, 0.5, 0.75, 0.95');
+    await page.getByRole('button', { name: 'Forecast', exact: true }).click();
+    await page.getByRole('table', { name: 'Forecast of the next 12 steps' }).waitFor();
+    await page.getByRole('img', { name: /^History of 20 points/ }).waitFor();
+    expect(await overflow()).toBeLessThanOrEqual(0);
+
+    await page.goto(`${t.url}/console/predict`);
+    await page.getByLabel('Row to fill the features').fill(realFeatures()[3].join(' '));
+    await page.getByRole('button', { name: 'Fill the features' }).click();
+    await page.getByRole('button', { name: 'Predict' }).click();
+    await page.getByRole('group', { name: 'Prediction details' }).waitFor();
+    expect(await overflow()).toBeLessThanOrEqual(0);
+    expectNoTrouble(trouble);
+  });
 });
