@@ -64,7 +64,7 @@ describe('the image analysis playground (/console/image, /avision)', () => {
   });
 
   browserIt(
-    'opens at /avision, analyzes a 15 MB PNG, and refuses a 17 MB one and a PDF named .png before any upload',
+    'opens at /avision, analyzes a 15 MB PNG, refuses a 17 MB one and a PDF named .png before any upload, takes a drop',
     async () => {
       const { page, trouble } = await openConsole(browser!, gw.t.url, '/avision', {
         // The probe of the released preview below fails to load, as it should.
@@ -127,6 +127,20 @@ describe('the image analysis playground (/console/image, /avision)', () => {
         .waitFor();
       expect(await analyze.isDisabled()).toBe(true);
       await analyze.click({ force: true }).catch(() => undefined);
+
+      // An image dropped on the zone is taken as a chosen one.
+      const dropped = png(4 * 1024, 'gradient').toString('base64');
+      // Source text: the tests are typed for Node, not the DOM.
+      const transfer = await page.evaluateHandle(`(() => {
+        const bytes = Uint8Array.from(atob(${JSON.stringify(dropped)}), (c) => c.charCodeAt(0));
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([bytes], 'dropped.png', { type: 'image/png' }));
+        return transfer;
+      })()`);
+      await page.getByText('Drop an image here').dispatchEvent('drop', { dataTransfer: transfer });
+      await page.getByRole('img', { name: 'Preview of dropped.png' }).waitFor();
+      await expect(page.getByRole('alert').count()).resolves.toBe(0);
+      expect(await analyze.isEnabled()).toBe(true);
 
       expect(uploads.count).toBe(1);
       expect(upstream.requestsTo('/chat/completions')).toHaveLength(1);
