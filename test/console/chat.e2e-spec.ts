@@ -28,7 +28,7 @@ describe('the chat playground (/console/chat, /avibe)', () => {
   let browser: Browser | undefined;
 
   beforeAll(async () => {
-    playground = await startLlmPlayground(['gpt-4o-mini', 'gpt-4o']);
+    playground = await startLlmPlayground(['gpt-4o-mini', 'gpt-4o', 'text-embedding-3-small']);
     ({ upstream, gw, user, projectId } = playground);
     browser = await launchBrowser();
   });
@@ -62,6 +62,10 @@ describe('the chat playground (/console/chat, /avibe)', () => {
       await signInThroughUi(page, user.email, user.password);
       await page.getByRole('heading', { name: 'Chat', level: 1 }).waitFor();
 
+      // The chat models the gateway serves (not its embeddings model), and auto.
+      const options = page.getByLabel('Model').locator('option');
+      await waitUntil(async () => (await options.count()) > 1, 'the model list');
+      expect((await options.allTextContents()).sort()).toEqual(['auto (routed by strategy)', 'gpt-4o', 'gpt-4o-mini']);
       await page.getByLabel('Model').selectOption('auto');
       await page.getByLabel('Strategy').selectOption('cost_optimized');
       await page.getByLabel('System prompt').fill('Answer briefly.');

@@ -18,7 +18,7 @@ import { useSession } from '../session';
 import { Card, Field, Page, useLoad } from '../ui';
 
 interface ModelList {
-  data: { id: string; providers?: string[] }[];
+  data: { id: string; modalities?: string[] }[];
 }
 
 /** What was measured of one answer. */
@@ -184,7 +184,9 @@ export function ChatPage() {
     }
   };
 
-  const modelOptions = ['auto', ...(models.data?.data.map((m) => m.id) ?? [])];
+  // Chat models only (an embeddings model cannot answer a conversation).
+  const chatModels = models.data?.data.filter((m) => m.modalities?.includes('chat') ?? true) ?? [];
+  const modelOptions = ['auto', ...chatModels.map((m) => m.id)];
   return (
     <Page title={ROUTES.chat.title}>
       <ProjectNeeded projectId={projectId} />
