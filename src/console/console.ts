@@ -1,5 +1,5 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { Express, Request, Response } from 'express';
+import type { Express, NextFunction, Request, Response } from 'express';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { answerFor, sendAnswer } from '../common/errors/all-exceptions.filter';
@@ -70,7 +70,10 @@ export function setupConsole(app: NestExpressApplication, directory = consoleDir
     fallthrough: true,
   });
   const page = readFileSync(join(directory, 'index.html'));
-  express.get(CONSOLE_PAGE_PATHS, (_req: Request, res: Response) => {
+  const assets = `${CONSOLE_PREFIX}/assets/`;
+  express.get(CONSOLE_PAGE_PATHS, (req: Request, res: Response, next: NextFunction) => {
+    // An asset that is not there is a 404, not the page.
+    if (req.path.startsWith(assets)) return next();
     res.setHeader('Cache-Control', 'no-cache');
     res.type('html').send(page);
   });

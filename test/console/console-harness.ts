@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { type PageTrouble, watchedPage, type WatchedPageOptions } from '../support/browser';
 
@@ -7,7 +7,7 @@ import { type PageTrouble, watchedPage, type WatchedPageOptions } from '../suppo
  * When set, the console tests save a screenshot of each page they check into this folder
  * (`npm run console:screenshots` sets it to the README's screenshots folder).
  */
-const SCREENSHOTS_DIR = process.env.CONSOLE_SCREENSHOTS_DIR;
+const SCREENSHOTS_DIR = process.env.CONSOLE_SCREENSHOTS_DIR && resolve(process.env.CONSOLE_SCREENSHOTS_DIR);
 
 /** The widths the console is checked at: a laptop and a phone. */
 export const LAPTOP = { width: 1280, height: 860 };
