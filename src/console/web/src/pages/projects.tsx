@@ -22,7 +22,7 @@ function CreateProject(props: { onCreated: (project: Project) => Promise<void> }
   return (
     <form onSubmit={create.submit}>
       <h3>Create a project</h3>
-      <div class="row">
+      <div class="row form-row">
         <TextField
           label="Project name"
           hint="You become its owner."

@@ -99,7 +99,7 @@ function VersionsTable(props: { model: Model; isAdmin: boolean; onChanged: () =>
                 </td>
                 <td class="num">{formatNumber(v.size_bytes / 1024, 1)} KiB</td>
                 <td>{formatDateTime(v.created_at)}</td>
-                <td>{v.description ?? '—'}</td>
+                <td class="text-cell">{v.description ?? '—'}</td>
                 {props.isAdmin && (
                   <td>
                     <StageControl

@@ -59,7 +59,7 @@ export function SplitForm(props: { model: Model; onChanged: () => void }) {
       <h4>Set the A/B split</h4>
       <p class="hint">Requests are assigned to a version by weight, sticky by routing key.</p>
       {arms.map((arm, i) => (
-        <div class="row split-arm" key={i}>
+        <div class="row form-row split-arm" key={i}>
           <Field label={`Version of arm ${i + 1}`}>
             {(id) => (
               <select id={id} value={arm.version} onChange={(e) => update(i, { version: e.currentTarget.value })}>

@@ -62,7 +62,7 @@ function CreateKey(props: { projectId: string; onCreated: (issued: IssuedKey) =>
   return (
     <form onSubmit={create.submit}>
       <h3>Create a key</h3>
-      <div class="row">
+      <div class="row form-row">
         <TextField label="Key name" required maxLength={200} placeholder="ci-pipeline" value={name} onInput={setName} />
         <TextField
           label="Expires (optional)"
@@ -153,23 +153,25 @@ export function KeysCard(props: { projectId: string }) {
                   <td>{k.last_used_at ? formatDateTime(k.last_used_at) : 'never'}</td>
                   <td>{expiryState(k)}</td>
                   <td>{rotationState(k)}</td>
-                  <td class="actions">
-                    <button
-                      type="button"
-                      class="secondary"
-                      aria-label={`Rotate ${k.name}`}
-                      onClick={() => setConfirming({ kind: 'rotate', key: k })}
-                    >
-                      Rotate
-                    </button>
-                    <button
-                      type="button"
-                      class="secondary danger-text"
-                      aria-label={`Revoke ${k.name}`}
-                      onClick={() => setConfirming({ kind: 'revoke', key: k })}
-                    >
-                      Revoke
-                    </button>
+                  <td>
+                    <div class="row-actions">
+                      <button
+                        type="button"
+                        class="secondary"
+                        aria-label={`Rotate ${k.name}`}
+                        onClick={() => setConfirming({ kind: 'rotate', key: k })}
+                      >
+                        Rotate
+                      </button>
+                      <button
+                        type="button"
+                        class="secondary danger-text"
+                        aria-label={`Revoke ${k.name}`}
+                        onClick={() => setConfirming({ kind: 'revoke', key: k })}
+                      >
+                        Revoke
+                      </button>
+                    </div>
                   </td>
                 </tr>
               ))}

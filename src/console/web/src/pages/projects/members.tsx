@@ -23,7 +23,7 @@ function AddMember(props: { projectId: string; members: Member[]; listUsers: boo
   return (
     <form class="add-member" onSubmit={add.submit}>
       <h3>Add a member</h3>
-      <div class="row">
+      <div class="row form-row">
         <TextField
           label="Member's email"
           hint={
