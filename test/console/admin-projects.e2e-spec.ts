@@ -112,6 +112,9 @@ describe('the web console: projects, keys and quotas', () => {
 
       // Revocation: Cancel keeps the key, confirming revokes it at once (both secrets).
       await page.getByRole('button', { name: 'Revoke ci' }).click();
+      await page.getByRole('dialog', { name: 'Revoke “ci”?' }).waitFor();
+      // The safe choice has the focus: Enter does not revoke.
+      await expect(page.evaluate('document.activeElement.textContent')).resolves.toBe('Cancel');
       await page.getByRole('dialog', { name: 'Revoke “ci”?' }).getByRole('button', { name: 'Cancel' }).click();
       await page.getByRole('dialog').waitFor({ state: 'detached' });
       expect((await api.get('/auth/me', { apiKey: rotated })).status).toBe(200);
@@ -122,12 +125,15 @@ describe('the web console: projects, keys and quotas', () => {
       expect((await api.get('/auth/me', { apiKey: rotated })).status).toBe(401);
       expect((await api.get('/auth/me', { apiKey: secret })).status).toBe(401);
 
-      // The list for the screenshot: a key, no secret on screen.
+      // Leaving the page also drops a secret shown; back on it, the list shows the key without it.
       await page.getByLabel('Key name').fill('deploy-bot');
       await page.getByRole('button', { name: 'Create key' }).click();
-      await secretIn(page, /API key “deploy-bot” created/);
-      await page.getByRole('button', { name: 'I have stored it, close' }).click();
+      const deploySecret = await secretIn(page, /API key “deploy-bot” created/);
+      await navigateTo(page, 'Usage');
+      await navigateTo(page, 'Projects & keys');
+      await view.getByRole('row', { name: /^deploy-bot / }).waitFor();
       await expect(page.locator('.secret-panel, code.secret').count()).resolves.toBe(0);
+      expect(await pageText(page)).not.toContain(deploySecret);
       await saveScreenshot(page, 'projects');
       expectNoTrouble(trouble);
     },
