@@ -118,8 +118,8 @@ export class ApiKeysService implements OnApplicationBootstrap, OnApplicationShut
   async labels(projectId: string, keyIds: readonly string[]): Promise<Map<string, ApiKeyLabel>> {
     if (keyIds.length === 0) return new Map();
     const keys = await this.keys.find({ where: { projectId, id: In([...keyIds]) } });
-    const current = await this.currentPrefixes(keys.map((k) => k.id));
-    return new Map(keys.map((k) => [k.id, { name: k.name, prefix: current.get(k.id) ?? '' }]));
+    const secrets = await this.liveSecrets(keys.map((k) => k.id));
+    return new Map(keys.map((k) => [k.id, { name: k.name, prefix: secrets.get(k.id)?.prefix ?? '' }]));
   }
 
   async rotate(projectId: string, keyId: string): Promise<IssuedApiKey & { previous_key_expires_at: Date }> {
