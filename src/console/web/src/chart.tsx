@@ -94,7 +94,11 @@ function options(props: ChartProps, width: number): { opts: uPlot.Options; data:
   const text = cssVar('--muted', '#57606a');
   const grid = cssVar('--border', '#d0d7de');
   const colors = props.series.map((s, i) => s.color ?? CHART_PALETTE[i % CHART_PALETTE.length]);
-  const values = props.stacked ? stack(props.series) : props.series.map((s) => [...s.values]);
+  const sums = props.stacked ? stack(props.series) : props.series.map((s) => [...s.values]);
+  // A bar of nothing is not drawn (not even its outline).
+  const values = sums.map((vs, i) =>
+    props.series[i].kind === 'bars' ? vs.map((v, j) => (props.series[i].values[j] ? v : null)) : vs,
+  );
   // Stacked: the top of the stack is drawn first, each lower series over it.
   const order = props.series.map((_, i) => i);
   if (props.stacked) order.reverse();
@@ -102,7 +106,10 @@ function options(props: ChartProps, width: number): { opts: uPlot.Options; data:
   const bars = uPlot.paths.bars!({ size: [0.7, 48], align: 0 });
   const step = xStep(props.x, props.xKind);
   const series: uPlot.Series[] = [
-    { label: props.xLabel ?? (props.xKind === 'number' ? 'x' : 'Date'), value: (_u, v) => formatX(props.xKind, v) },
+    {
+      label: props.xLabel ?? (props.xKind === 'number' ? 'x' : 'Date'),
+      value: (_u, v) => (v === null ? '—' : formatX(props.xKind, v)),
+    },
     ...order.map((i): uPlot.Series => {
       const s = props.series[i];
       const own = s.values;
@@ -110,7 +117,7 @@ function options(props: ChartProps, width: number): { opts: uPlot.Options; data:
         label: s.label,
         stroke: s.line === false ? 'transparent' : colors[i],
         width: s.line === false ? 0 : s.kind === 'bars' ? 1 : 2,
-        fill: s.kind === 'bars' ? faded(colors[i], 0.85) : undefined,
+        fill: s.kind === 'bars' ? colors[i] : undefined,
         dash: s.dash,
         paths: s.kind === 'bars' ? bars : undefined,
         points: { show: s.kind !== 'bars' && s.line !== false && props.x.length < 40 },

@@ -3,7 +3,7 @@ import { useMemo, useState } from 'preact/hooks';
 import { Chart } from '../chart';
 import { ROUTES } from '../routes';
 import { useSession } from '../session';
-import { Bar, Card, ErrorNote, Field, formatNumber, formatTime, Page, Spinner, useLoad } from '../ui';
+import { Bar, Card, ErrorNote, Field, formatNumber, Page, Spinner, useLoad } from '../ui';
 import {
   dailyByModel,
   type DayRange,
@@ -110,7 +110,7 @@ function Totals(props: { totals: UsageNumbers }) {
 function QuotaBar(props: { label: string; window: QuotaWindow }) {
   const w = props.window;
   const used = w.spent + w.reserved;
-  const resets = `resets ${new Date(w.resets_at).toISOString().slice(0, 10)} ${formatTime(w.resets_at)}`;
+  const resets = `resets ${new Date(w.resets_at).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
   if (w.limit === null) {
     return (
       <div class="bar">
@@ -215,8 +215,7 @@ function keyName(g: UsageGroup): ComponentChildren {
   if (g.key === null) return <span class="muted">Signed-in users</span>;
   return (
     <>
-      {g.api_key_name ?? 'Deleted key'}
-      {g.api_key_prefix && <code class="key-prefix">{g.api_key_prefix}…</code>}
+      {g.api_key_name ?? 'Deleted key'} {g.api_key_prefix && <code class="key-prefix">{g.api_key_prefix}…</code>}
     </>
   );
 }
@@ -347,7 +346,7 @@ export function UsagePage() {
   const [range, setRange] = useState<DayRange>(() => lastDays(30));
   const project = me?.projects.find((p) => p.id === projectId);
   return (
-    <Page title={ROUTES.usage.title}>
+    <Page title={ROUTES.usage.title} actions={projectId && <CsvExport projectId={projectId} range={range} />}>
       {!projectId ? (
         <p class="note">
           No project yet: create one on <a href={ROUTES.projects.path}>{ROUTES.projects.title}</a>.
@@ -359,7 +358,6 @@ export function UsagePage() {
               Project <strong>{project?.name ?? projectId}</strong>
             </p>
             <RangeForm range={range} onChange={setRange} />
-            <CsvExport projectId={projectId} range={range} />
           </Card>
           <Report projectId={projectId} range={range} />
         </>
