@@ -28,6 +28,9 @@ type OpenApiDocument = {
 const PUBLIC_OPERATIONS = new Set([
   'POST /auth/login',
   'POST /auth/refresh',
+  'POST /auth/session',
+  'POST /auth/session/refresh',
+  'DELETE /auth/session',
   'GET /health',
   'GET /health/live',
   'GET /health/ready',
@@ -40,6 +43,9 @@ const PUBLIC_OPERATIONS = new Set([
   'GET /api/metrics',
   'GET /api/ml/health',
 ]);
+
+/** Public operations whose credential is the session cookie: without it they answer 401. */
+const COOKIE_OPERATIONS = new Set(['POST /auth/session/refresh']);
 
 /** The compatible LLM routes answer errors in their API's own shape, every other route in the envelope. */
 const OPENAI_PATHS = new Set(['/v1/chat/completions', '/v1/embeddings', '/v1/models', '/v1/responses']);
@@ -61,6 +67,8 @@ const DOCUMENTED_PATHS = [
   '/auth/refresh',
   '/auth/logout',
   '/auth/me',
+  '/auth/session',
+  '/auth/session/refresh',
   '/admin/users',
   '/projects',
   '/projects/{id}',
@@ -167,7 +175,9 @@ describe('OpenAPI document, docs UI and metrics', () => {
       const path = op.path.replace(/\{[^}]+\}/g, () => randomUUID());
       const withBody = op.method === 'post' || op.method === 'put' || op.method === 'patch';
       const res = await api.request(op.method.toUpperCase(), path, withBody ? { body: {} } : {});
-      if (PUBLIC_OPERATIONS.has(label(op))) {
+      if (COOKIE_OPERATIONS.has(label(op))) {
+        expectEnvelope(res, 401, 'unauthorized');
+      } else if (PUBLIC_OPERATIONS.has(label(op))) {
         expect({ op: label(op), status: res.status }).not.toEqual({ op: label(op), status: 401 });
         expect(res.status).toBeLessThan(500);
       } else {

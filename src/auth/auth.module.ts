@@ -8,6 +8,7 @@ import { ApiKeysController } from './api-keys.controller';
 import { ApiKeysService } from './api-keys.service';
 import { AuthController } from './auth.controller';
 import { AuthGuard } from './auth.guard';
+import { BrowserSessionController } from './browser-session.controller';
 import { AUTH_ENTITIES } from './entities';
 import { buildJwtOptions } from './jwt-options';
 import { ProjectsController } from './projects.controller';
@@ -25,7 +26,7 @@ import { UsersService } from './users.service';
     TypeOrmModule.forFeature(AUTH_ENTITIES),
     JwtModule.registerAsync({ inject: [AppConfig], useFactory: buildJwtOptions }),
   ],
-  controllers: [AuthController, AdminUsersController, ProjectsController, ApiKeysController],
+  controllers: [AuthController, BrowserSessionController, AdminUsersController, ProjectsController, ApiKeysController],
   providers: [UsersService, SessionsService, ProjectsService, ApiKeysService, AuthGuard],
   exports: [AuthGuard, ProjectsService],
 })

@@ -94,6 +94,12 @@ export class SessionsService {
     await this.revoke(sessionId, 'logout');
   }
 
+  /** Ends the session a refresh token belongs to (used or not); an unknown token ends nothing. */
+  async logoutByRefreshToken(refreshToken: string): Promise<void> {
+    const token = await this.refreshTokens.findOneBy({ tokenHash: sha256Hex(refreshToken) });
+    if (token) await this.revoke(token.sessionId, 'logout');
+  }
+
   /**
    * Verifies an access JWT (signature, algorithm, iss, aud, exp which must be present, nbf when present)
    * and that its session is live. Header fields such as `kid`, `jku` or `jwk` are ignored: the key and

@@ -30,7 +30,8 @@ export async function signInThroughUi(page: Page, email: string, password: strin
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('navigation', { name: 'Console' }).waitFor();
+  // The shell's top bar (the navigation itself is behind the menu button at phone width).
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
 }
 
 /** Goes to a console page through the navigation (no reload: the session stays in memory). */

@@ -133,10 +133,9 @@ describe('the web console: serving, policy and session', () => {
     'works at phone width: the navigation opens from the menu button and nothing overflows',
     async () => {
       const { page, trouble } = await openConsole(browser!, t.url, '/console/', { viewport: PHONE });
-      await signInThroughUi(page, TEST_ADMIN.email, TEST_ADMIN.password).catch(async () => {
-        // At phone width the navigation is hidden until the menu opens.
-        await page.getByRole('button', { name: 'Menu' }).waitFor();
-      });
+      await signInThroughUi(page, TEST_ADMIN.email, TEST_ADMIN.password);
+      // At phone width the navigation is hidden until the menu opens.
+      await expect(page.getByRole('navigation', { name: 'Console' }).isVisible()).resolves.toBe(false);
       const menu = page.getByRole('button', { name: 'Menu' });
       await expect(menu.getAttribute('aria-expanded')).resolves.toBe('false');
       await menu.click();

@@ -33,6 +33,13 @@ export class TokenPairDto {
   @ApiProperty({ description: 'Access token lifetime in seconds' }) expires_in!: number;
 }
 
+/** A browser session's answer: the access token only; the refresh token is in the session cookie. */
+export class SessionTokenDto {
+  @ApiProperty() access_token!: string;
+  @ApiProperty({ example: 'Bearer' }) token_type!: 'Bearer';
+  @ApiProperty({ description: 'Access token lifetime in seconds' }) expires_in!: number;
+}
+
 export class CreateUserDto {
   @ApiProperty()
   @IsEmail()

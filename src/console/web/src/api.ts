@@ -31,6 +31,16 @@ export interface TokenAnswer {
 }
 
 let accessToken: string | null = null;
+
+/**
+ * Whether this browser signed in and has not signed out: not a secret (the session itself is the
+ * HttpOnly cookie), only spares an anonymous visit the refresh call that would be refused.
+ */
+const SIGNED_IN_HINT = 'conflux.console.signed-in';
+
+export function mayHaveSession(): boolean {
+  return localStorage.getItem(SIGNED_IN_HINT) === '1';
+}
 let refreshing: Promise<boolean> | null = null;
 
 export function setAccessToken(token: string | null): void {
@@ -63,7 +73,10 @@ export function refreshSession(): Promise<boolean> {
         body: '{}',
         credentials: 'same-origin',
       });
-      if (!res.ok) return false;
+      if (!res.ok) {
+        localStorage.removeItem(SIGNED_IN_HINT);
+        return false;
+      }
       const answer = (await res.json()) as TokenAnswer;
       accessToken = answer.access_token;
       return true;
@@ -137,6 +150,7 @@ export async function signIn(email: string, password: string): Promise<void> {
   });
   if (!res.ok) throw await errorOf(res);
   accessToken = ((await res.json()) as TokenAnswer).access_token;
+  localStorage.setItem(SIGNED_IN_HINT, '1');
 }
 
 /** Signs out: the session is revoked and the cookie cleared, whatever the access token's state. */
@@ -144,5 +158,6 @@ export async function signOut(): Promise<void> {
   const headers: Record<string, string> = { 'Content-Type': 'application/json' };
   if (accessToken) headers.Authorization = `Bearer ${accessToken}`;
   accessToken = null;
+  localStorage.removeItem(SIGNED_IN_HINT);
   await fetch('/auth/session', { method: 'DELETE', headers, credentials: 'same-origin' }).catch(() => undefined);
 }

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ErrorBoundary, LocationProvider, Route, Router, useLocation } from 'preact-iso';
 import { loadMe } from './account';
-import { refreshSession, signOut } from './api';
+import { mayHaveSession, refreshSession, signOut } from './api';
 import { ChatPage } from './pages/chat';
 import { ForecastPage } from './pages/forecast';
 import { ImagePage } from './pages/image';
@@ -135,7 +135,7 @@ export function App() {
     // A page load: the access token is gone, the refresh cookie may still hold a session.
     void (async () => {
       try {
-        if (await refreshSession()) await loadMe();
+        if (mayHaveSession() && (await refreshSession())) await loadMe();
         else session.signedOut();
       } catch {
         session.signedOut();
