@@ -1,7 +1,4 @@
-/**
- * What the status page reads from `GET /health` (public), and how its loosely typed parts (the
- * dependencies and the model workers) are turned into rows.
- */
+/** What the status page reads from `GET /health` (public), and the rows of its tables. */
 import { api } from './api';
 
 export type ServiceStatus = 'healthy' | 'degraded' | 'unhealthy';
@@ -26,6 +23,17 @@ export interface ServiceHealth {
   instances: InstanceHealth[];
 }
 
+/** A remote worker (an ML model worker, the remote forecaster): its breaker and its last call. */
+export interface WorkerHealth {
+  /** ML: `<model>@<version>`; forecasting: `forecast-remote`. */
+  id: string;
+  url: string;
+  status: ServiceStatus;
+  breaker: BreakerState;
+  latency_ms: number | null;
+  last_checked: string | null;
+}
+
 export interface HealthSummary {
   status: 'healthy' | 'degraded' | 'draining';
   ok: boolean;
@@ -33,17 +41,17 @@ export interface HealthSummary {
   uptime_seconds: number;
   models_loaded: number;
   services: Record<string, ServiceHealth>;
+  /** Remote workers by module (`ml`, `forecasting`); absent from older servers. */
+  workers?: Record<string, WorkerHealth[]>;
   timestamp: string;
   dependencies: Record<string, Record<string, unknown>>;
-  /** ML remote workers and remote forecasters, when the server reports them. */
-  workers?: unknown;
 }
 
 export function fetchHealth(signal?: AbortSignal): Promise<HealthSummary> {
   return api<HealthSummary>('/health', { signal });
 }
 
-/** One row of a table of the page: every field optional, read defensively from the answer. */
+/** A row of the page's tables: a dependency, a provider instance or a remote worker. */
 export interface HealthRow {
   name: string;
   status: string | null;
@@ -64,78 +72,34 @@ function num(value: unknown): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
 
-function strings(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+/** Postgres and Redis (`database`, `redis`): `{status, mode, latency_ms?, reason?, checked_at?}`. */
+export function dependencyRows(health: HealthSummary): HealthRow[] {
+  return Object.entries(health.dependencies ?? {}).map(([name, d]) => ({
+    name,
+    status: text(d.status),
+    mode: text(d.mode),
+    url: null,
+    breaker: null,
+    latencyMs: num(d.latency_ms),
+    // Until the server dated each check, the answer's time.
+    checkedAt: text(d.checked_at) ?? health.timestamp,
+    models: [],
+    reason: text(d.reason),
+  }));
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** A row from an object of the answer; `name` when it names nothing itself. */
-export function rowOf(value: Record<string, unknown>, name: string): HealthRow {
-  const model = text(value.model);
-  const version = text(value.version);
-  const models = strings(value.models);
-  if (models.length === 0 && model) models.push(version ? `${model}@${version}` : model);
+export function upstreamRow(u: InstanceHealth | WorkerHealth): HealthRow {
   return {
-    name: text(value.id) ?? text(value.name) ?? name,
-    status: text(value.status) ?? text(value.state),
-    mode: text(value.mode) ?? text(value.kind) ?? text(value.protocol),
-    url: text(value.url),
-    breaker: text(value.breaker),
-    latencyMs: num(value.latency_ms),
-    checkedAt: text(value.checked_at) ?? text(value.last_checked),
-    models,
-    reason: text(value.reason) ?? text(value.error),
-  };
-}
-
-export function instanceRow(i: InstanceHealth): HealthRow {
-  return {
-    name: i.id,
-    status: i.status,
+    name: u.id,
+    status: u.status,
     mode: null,
-    url: i.url,
-    breaker: i.breaker,
-    latencyMs: i.latency_ms,
-    checkedAt: i.last_checked,
-    models: i.models ?? [],
+    url: u.url,
+    breaker: u.breaker,
+    latencyMs: u.latency_ms,
+    checkedAt: u.last_checked,
+    models: 'models' in u && Array.isArray(u.models) ? u.models : [],
     reason: null,
   };
-}
-
-/** Postgres and Redis (`database`, `redis`), in the order the server gives. */
-export function dependencyRows(health: HealthSummary): HealthRow[] {
-  return Object.entries(health.dependencies ?? {}).map(([name, value]) => {
-    const row = rowOf(isRecord(value) ? value : {}, name);
-    return { ...row, name };
-  });
-}
-
-export interface WorkerGroup {
-  name: string;
-  rows: HealthRow[];
-}
-
-/**
- * The model workers, grouped: `{ml: [...], forecasters: [...]}` (lists or objects by id), or one list.
- * Nothing when the answer has no workers.
- */
-export function workerGroups(workers: unknown): WorkerGroup[] {
-  const rowsOf = (value: unknown): HealthRow[] => {
-    if (Array.isArray(value)) return value.filter(isRecord).map((w, i) => rowOf(w, `#${i + 1}`));
-    if (isRecord(value)) {
-      const entries = Object.entries(value);
-      if (entries.every(([, w]) => isRecord(w)))
-        return entries.map(([id, w]) => rowOf(w as Record<string, unknown>, id));
-      return [rowOf(value, 'worker')];
-    }
-    return [];
-  };
-  if (Array.isArray(workers)) return [{ name: 'Workers', rows: rowsOf(workers) }];
-  if (!isRecord(workers)) return [];
-  return Object.entries(workers).map(([name, value]) => ({ name, rows: rowsOf(value) }));
 }
 
 /** "3 d 4 h", "2 h 05 min", "4 min 10 s". */

@@ -7,9 +7,9 @@ import {
   formatUptime,
   type HealthRow,
   type HealthSummary,
-  instanceRow,
   type ServiceHealth,
-  workerGroups,
+  upstreamRow,
+  type WorkerHealth,
 } from '../status-health';
 import { usePolling } from '../status-polling';
 import { Card, ErrorNote, formatNumber, formatTime, Page, Spinner } from '../ui';
@@ -26,21 +26,19 @@ const SERVICE_TITLES: Record<string, string> = {
   database: 'Postgres',
   redis: 'Redis',
   ml: 'ML remote workers',
-  forecasters: 'Remote forecasters',
+  forecasting: 'Remote forecasters',
 };
+
+/** The setting that declares each kind of remote worker. */
+const WORKER_SETTINGS: Record<string, string> = { ml: 'ML_REMOTE_WORKERS', forecasting: 'FORECAST_REMOTE_URL' };
 
 function titleOf(name: string): string {
   return SERVICE_TITLES[name] ?? name.replace(/_/g, ' ');
 }
 
-function StateBadge(props: { state: string | null | undefined; prefix?: string }) {
+function StateBadge(props: { state: string | null | undefined }) {
   if (!props.state) return <span class="muted">—</span>;
-  return (
-    <span class={`badge ${props.state}`}>
-      {props.prefix}
-      {props.state.replace(/_/g, ' ')}
-    </span>
-  );
+  return <span class={`badge ${props.state}`}>{props.state.replace(/_/g, ' ')}</span>;
 }
 
 function Latency(props: { ms: number | null }) {
@@ -137,8 +135,7 @@ function Dependencies(props: { health: HealthSummary }) {
               <Latency ms={d.latencyMs} />
             </td>
             <td>
-              {/* Until the server dates each check, it is the answer's time. */}
-              <CheckedAt at={d.checkedAt ?? props.health.timestamp} />
+              <CheckedAt at={d.checkedAt} />
             </td>
           </tr>
         ))}
@@ -180,7 +177,8 @@ function UpstreamRow(props: { row: HealthRow; models: boolean }) {
 
 function Service(props: { name: string; service: ServiceHealth }) {
   const s = props.service;
-  const perInstanceModels = s.instances.some((i) => Array.isArray(i.models));
+  // Each instance lists its models (older servers: only the service does).
+  const perInstanceModels = s.instances.every((i) => Array.isArray(i.models));
   const head = ['Instance', 'State', 'Breaker', 'Probe latency', 'Last check'];
   if (perInstanceModels) head.push('Models');
   const title = titleOf(props.name);
@@ -189,34 +187,44 @@ function Service(props: { name: string; service: ServiceHealth }) {
       <header class="service-head">
         <h3>{title}</h3>
         <StateBadge state={s.status} />
+        <span class="muted">{s.total_models === 1 ? '1 model' : `${formatNumber(s.total_models)} models`}</span>
       </header>
       <Table label={`${title} instances`} head={head}>
         {s.instances.map((i) => (
-          <UpstreamRow key={i.id} row={instanceRow(i)} models={perInstanceModels} />
+          <UpstreamRow key={i.id} row={upstreamRow(i)} models={perInstanceModels} />
         ))}
       </Table>
-      <div class="service-models">
-        <span class="muted">
-          {s.total_models === 1 ? '1 model' : `${formatNumber(s.total_models)} models`}
-          {s.total_models > 0 ? ':' : ''}
-        </span>
-        <Models models={s.available_models} />
-      </div>
+      {!perInstanceModels && (
+        <div class="service-models">
+          <span class="muted">Models:</span>
+          <Models models={s.available_models} />
+        </div>
+      )}
     </section>
   );
 }
 
-function WorkerTable(props: { name: string; rows: HealthRow[] }) {
+function Workers(props: { name: string; workers: WorkerHealth[] }) {
   const title = titleOf(props.name);
+  const setting = WORKER_SETTINGS[props.name];
   return (
     <section class="card" aria-label={title}>
       <h3 class="card-title">{title}</h3>
-      {props.rows.length === 0 ? (
-        <p class="muted">None configured.</p>
+      {props.workers.length === 0 ? (
+        <p class="muted">
+          None configured
+          {setting && (
+            <>
+              {' '}
+              (<code>{setting}</code>)
+            </>
+          )}
+          .
+        </p>
       ) : (
-        <Table label={title} head={['Worker', 'State', 'Breaker', 'Latency', 'Last check', 'Models']}>
-          {props.rows.map((w) => (
-            <UpstreamRow key={w.name} row={w} models />
+        <Table label={title} head={['Worker', 'State', 'Breaker', 'Last call latency', 'Last call']}>
+          {props.workers.map((w) => (
+            <UpstreamRow key={w.id} row={upstreamRow(w)} models={false} />
           ))}
         </Table>
       )}
@@ -226,7 +234,7 @@ function WorkerTable(props: { name: string; rows: HealthRow[] }) {
 
 function Health(props: { health: HealthSummary }) {
   const services = Object.entries(props.health.services ?? {});
-  const workers = workerGroups(props.health.workers);
+  const workers = Object.entries(props.health.workers ?? {});
   return (
     <>
       <div class="status-top">
@@ -242,9 +250,11 @@ function Health(props: { health: HealthSummary }) {
       {workers.length > 0 && (
         <>
           <h2>Model workers</h2>
-          {workers.map((g) => (
-            <WorkerTable key={g.name} name={g.name} rows={g.rows} />
-          ))}
+          <div class="status-workers">
+            {workers.map(([name, list]) => (
+              <Workers key={name} name={name} workers={list} />
+            ))}
+          </div>
         </>
       )}
     </>
