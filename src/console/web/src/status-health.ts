@@ -4,13 +4,20 @@ import { api } from './api';
 export type ServiceStatus = 'healthy' | 'degraded' | 'unhealthy';
 export type BreakerState = 'closed' | 'half_open' | 'open';
 
-export interface InstanceHealth {
+/**
+ * A provider instance (from its background probe) or a remote worker (from its last call; ML:
+ * `<model>@<version>`, forecasting: `forecast-remote`), and its breaker.
+ */
+export interface WorkerHealth {
   id: string;
   url: string;
   status: ServiceStatus;
   breaker: BreakerState;
   latency_ms: number | null;
   last_checked: string | null;
+}
+
+export interface InstanceHealth extends WorkerHealth {
   /** The models this instance serves (when the server reports them per instance). */
   models?: string[];
 }
@@ -21,17 +28,6 @@ export interface ServiceHealth {
   available_models: string[];
   total_models: number;
   instances: InstanceHealth[];
-}
-
-/** A remote worker (an ML model worker, the remote forecaster): its breaker and its last call. */
-export interface WorkerHealth {
-  /** ML: `<model>@<version>`; forecasting: `forecast-remote`. */
-  id: string;
-  url: string;
-  status: ServiceStatus;
-  breaker: BreakerState;
-  latency_ms: number | null;
-  last_checked: string | null;
 }
 
 export interface HealthSummary {
@@ -88,7 +84,7 @@ export function dependencyRows(health: HealthSummary): HealthRow[] {
   }));
 }
 
-export function upstreamRow(u: InstanceHealth | WorkerHealth): HealthRow {
+export function upstreamRow(u: InstanceHealth): HealthRow {
   return {
     name: u.id,
     status: u.status,
@@ -97,7 +93,7 @@ export function upstreamRow(u: InstanceHealth | WorkerHealth): HealthRow {
     breaker: u.breaker,
     latencyMs: u.latency_ms,
     checkedAt: u.last_checked,
-    models: 'models' in u && Array.isArray(u.models) ? u.models : [],
+    models: u.models ?? [],
     reason: null,
   };
 }

@@ -222,7 +222,7 @@ function Workers(props: { name: string; workers: WorkerHealth[] }) {
           .
         </p>
       ) : (
-        <Table label={title} head={['Worker', 'State', 'Breaker', 'Last call latency', 'Last call']}>
+        <Table label={title} head={['Worker', 'State', 'Breaker', 'Latency', 'Last call']}>
           {props.workers.map((w) => (
             <UpstreamRow key={w.id} row={upstreamRow(w)} models={false} />
           ))}
