@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { NO_RETRY, startGateway, type Gateway } from '../gateway/gateway-support';
 import { TEST_ADMIN } from '../support/app';
@@ -9,7 +10,10 @@ import {
   watchedPage,
   type WatchedPageOptions,
 } from '../support/browser';
+import { startFakeForecaster, type FakeForecaster } from '../support/fake-forecaster';
+import { startFakeMlWorker, type FakeMlWorker } from '../support/fake-ml-worker';
 import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstreams';
+import { tempStore } from '../ml/ml-e2e-support';
 import { LAPTOP, PHONE, saveScreenshot, signInThroughUi } from './console-harness';
 
 const browserIt = browserTest('the status page checks');
@@ -66,12 +70,18 @@ async function openStatus(
 describe('the status page', () => {
   let vllm: FakeUpstream;
   let ollama: FakeUpstream;
+  let mlWorker: FakeMlWorker;
+  let forecaster: FakeForecaster;
+  let store: string;
   let gw: Gateway;
   let browser: Browser | undefined;
 
   beforeAll(async () => {
     vllm = await startFakeUpstream('openai', { models: ['qwen2.5-7b-instruct'] });
     ollama = await startFakeUpstream('ollama', { models: ['llama3.2:3b', 'bge-m3:latest'] });
+    mlWorker = await startFakeMlWorker();
+    forecaster = await startFakeForecaster();
+    store = tempStore();
     gw = await startGateway({
       providers: [
         {
@@ -84,7 +94,15 @@ describe('the status page', () => {
         },
         { id: 'local-ollama', kind: 'ollama', base_url: ollama.baseUrl, retry: NO_RETRY },
       ],
-      env: { PROVIDER_PROBE_INTERVAL_MS: '1000' },
+      env: {
+        PROVIDER_PROBE_INTERVAL_MS: '1000',
+        MODEL_STORE_DIR: store,
+        ML_REGISTRY_REFRESH_MS: '0',
+        ML_REMOTE_WORKERS: JSON.stringify([
+          { model: 'trading-signal', version: 'gpu-1', url: `${mlWorker.baseUrl}/serving`, protocol: 'v2' },
+        ]),
+        FORECAST_REMOTE_URL: `${forecaster.baseUrl}/toto`,
+      },
     });
     browser = await launchBrowser();
     await waitForInstance(gw, 'gpu-vllm', 'healthy');
@@ -93,8 +111,8 @@ describe('the status page', () => {
   afterAll(async () => {
     await browser?.close();
     await gw?.close();
-    await vllm?.close();
-    await ollama?.close();
+    await Promise.all([vllm?.close(), ollama?.close(), mlWorker?.close(), forecaster?.close()]);
+    if (store) rmSync(store, { recursive: true, force: true });
   });
 
   browserIt(
@@ -106,10 +124,18 @@ describe('the status page', () => {
       await instanceRow(page, 'Ollama', 'local-ollama').getByText('healthy', { exact: true }).waitFor();
       await expect(vllmRow.getByText('closed', { exact: true }).count()).resolves.toBe(1);
       await expect(vllmRow.textContent()).resolves.toMatch(/\d+ ms/);
-      // Each service lists its models.
-      const ollamaCard = page.getByRole('region', { name: 'Ollama' });
-      await ollamaCard.getByText('bge-m3:latest', { exact: true }).waitFor();
-      await page.getByRole('region', { name: 'vLLM (self-hosted)' }).getByText('qwen2.5-7b-instruct').waitFor();
+      // Each instance lists its models.
+      await instanceRow(page, 'Ollama', 'local-ollama').getByText('bge-m3:latest', { exact: true }).waitFor();
+      await vllmRow.getByText('qwen2.5-7b-instruct', { exact: true }).waitFor();
+      // The remote workers: an ML model worker and the forecaster, not called yet.
+      for (const [table, id] of [
+        ['ML remote workers', 'trading-signal@gpu-1'],
+        ['Remote forecasters', 'forecast-remote'],
+      ]) {
+        const row = page.getByRole('table', { name: table }).getByRole('row', { name: new RegExp(`^${id}\\b`) });
+        await expect(row.getByText('healthy', { exact: true }).count()).resolves.toBe(1);
+        await expect(row.getByText('closed', { exact: true }).count()).resolves.toBe(1);
+      }
       // Postgres and Redis: state, mode, latency.
       const dependencies = page.getByRole('table', { name: 'Dependencies' });
       for (const [name, mode] of [
