@@ -168,6 +168,7 @@ describe('health probes against real dependencies cut and restored', () => {
       'timestamp',
       'uptime_seconds',
       'version',
+      'workers',
     ]);
     expect(res.body.status).toBe('healthy');
     expect(res.body.ok).toBe(true);

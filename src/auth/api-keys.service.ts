@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, IsNull, Repository } from 'typeorm';
+import { DataSource, In, IsNull, Repository } from 'typeorm';
 import type { ApiKeyPrincipal } from '../common/auth/principal';
 import { isDependencyUnavailable } from '../common/errors/all-exceptions.filter';
 import { AppError } from '../common/errors/app-error';
@@ -19,6 +19,12 @@ export interface ApiKeyView {
   created_at: Date;
   last_used_at: Date | null;
   expires_at: Date | null;
+}
+
+/** What names a key in a report: its name and the visible prefix of its current secret. */
+export interface ApiKeyLabel {
+  name: string;
+  prefix: string;
 }
 
 export interface IssuedApiKey extends ApiKeyView {
@@ -101,6 +107,14 @@ export class ApiKeysService implements OnApplicationBootstrap, OnApplicationShut
     const keys = await this.keys.find({ where: { projectId, revokedAt: IsNull() }, order: { createdAt: 'ASC' } });
     const current = await this.currentPrefixes(keys.map((k) => k.id));
     return keys.map((k) => this.view(k, current.get(k.id) ?? ''));
+  }
+
+  /** The labels of the project's keys among `keyIds`, revoked keys included (their usage stays reported). */
+  async labels(projectId: string, keyIds: readonly string[]): Promise<Map<string, ApiKeyLabel>> {
+    if (keyIds.length === 0) return new Map();
+    const keys = await this.keys.find({ where: { projectId, id: In([...keyIds]) } });
+    const current = await this.currentPrefixes(keys.map((k) => k.id));
+    return new Map(keys.map((k) => [k.id, { name: k.name, prefix: current.get(k.id) ?? '' }]));
   }
 
   async rotate(projectId: string, keyId: string): Promise<IssuedApiKey & { previous_key_expires_at: Date }> {

@@ -18,7 +18,7 @@ import { UsersService } from './users.service';
 
 /**
  * Identity and access: users, projects and their members, sessions, API keys.
- * Other modules use `AuthGuard` (global) and `ProjectsService.assertAccess`.
+ * Other modules use `AuthGuard` (global), `ProjectsService.assertAccess` and `ApiKeysService.labels`.
  */
 @Module({
   imports: [
@@ -28,6 +28,6 @@ import { UsersService } from './users.service';
   ],
   controllers: [AuthController, BrowserSessionController, AdminUsersController, ProjectsController, ApiKeysController],
   providers: [UsersService, SessionsService, ProjectsService, ApiKeysService, AuthGuard],
-  exports: [AuthGuard, ProjectsService],
+  exports: [AuthGuard, ProjectsService, ApiKeysService],
 })
 export class AuthModule {}

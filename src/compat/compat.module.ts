@@ -4,12 +4,12 @@ import { HealthModule } from '../health/health.module';
 import { LlmModule } from '../llm/llm.module';
 import { ProvidersModule } from '../providers/providers.module';
 import { ImageAnalyzeController } from './image-analyze.controller';
-import { IMAGE_ANALYZE_ROUTE, ImageBodyMiddleware } from './image-body.middleware';
+import { IMAGE_ANALYZE_ROUTE, IMAGE_FORM_ROUTE, ImageBodyMiddleware } from './image-body.middleware';
 import { LegacyLlmController } from './legacy-llm.controller';
 import { ServiceHealthController } from './service-health.controller';
 
 /** Routes that parse their own bodies (the global JSON parser, with BODY_LIMIT_BYTES, leaves them alone). */
-export const COMPAT_OWN_BODY_PATHS: readonly string[] = [`/${IMAGE_ANALYZE_ROUTE}`];
+export const COMPAT_OWN_BODY_PATHS: readonly string[] = [`/${IMAGE_ANALYZE_ROUTE}`, `/${IMAGE_FORM_ROUTE}`];
 
 /**
  * The contracts of the five services Conflux replaces, kept field for field so that their clients,
@@ -20,8 +20,8 @@ export const COMPAT_OWN_BODY_PATHS: readonly string[] = [`/${IMAGE_ANALYZE_ROUTE
  * | seed service | routes | controller |
  * |---|---|---|
  * | OneFlow.AI | `POST /api/v1/estimate`, `POST /api/v1/request` | LegacyLlmController |
- * | Production API (Avibe) | `POST /api/v1/text/generate` | LegacyLlmController |
- * | Production API (Avision) | `POST /api/v1/image/analyze` | ImageAnalyzeController |
+ * | Production API (Avibe) | `POST /api/v1/text/generate`, `POST /avibe` (its form's target) | LegacyLlmController |
+ * | Production API (Avision) | `POST /api/v1/image/analyze`, `POST /avision` (its form's target) | ImageAnalyzeController |
  * | vLLM + Ollama service | `POST /chat`, `GET /models`, `GET /stats` | LegacyLlmController |
  * | vLLM + Ollama service | `GET /` (service information), `GET /v1/health` (= `GET /health`) | ServiceHealthController |
  * | OneFlow.AI | `GET /ready` (= `GET /health/ready`) | ServiceHealthController |
@@ -41,6 +41,11 @@ export const COMPAT_OWN_BODY_PATHS: readonly string[] = [`/${IMAGE_ANALYZE_ROUTE
 })
 export class CompatModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(ImageBodyMiddleware).forRoutes({ path: IMAGE_ANALYZE_ROUTE, method: RequestMethod.POST });
+    consumer
+      .apply(ImageBodyMiddleware)
+      .forRoutes(
+        { path: IMAGE_ANALYZE_ROUTE, method: RequestMethod.POST },
+        { path: IMAGE_FORM_ROUTE, method: RequestMethod.POST },
+      );
   }
 }

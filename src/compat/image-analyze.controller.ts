@@ -8,7 +8,7 @@ import { CallerGuard } from '../llm/caller.guard';
 import { IdempotencyGuard } from '../llm/idempotency.guard';
 import { ChatUseCase, replyChat, RequestContext } from '../llm/llm.api';
 import { DEFAULT_IMAGE_PROMPT, ImageAnalyzeDto } from './dto/legacy-llm.dto';
-import { IMAGE_ANALYZE_ROUTE } from './image-body.middleware';
+import { IMAGE_ANALYZE_ROUTE, IMAGE_FORM_ROUTE } from './image-body.middleware';
 import { acceptImage, decodeImageText } from './image-content';
 import { imageAnalyze } from './legacy-llm.format';
 
@@ -37,7 +37,7 @@ export class ImageAnalyzeController {
     private readonly config: AppConfig,
   ) {}
 
-  @Post(IMAGE_ANALYZE_ROUTE)
+  @Post([IMAGE_ANALYZE_ROUTE, IMAGE_FORM_ROUTE])
   @HttpCode(200)
   @UseGuards(CallerGuard)
   @ApiOperation({
@@ -48,7 +48,8 @@ export class ImageAnalyzeController {
       'their name or declared type), up to IMAGE_MAX_BYTES (16 MB): larger → 413 `payload_too_large` ' +
       '"File too large. Maximum size: 16 MB"; another type → 415 `unsupported_media_type`; no image → 400 ' +
       '`validation_error`; a prompt over the limit → 400 `validation_error` "Prompt too long. Maximum ' +
-      'length: 2000 characters". Answered as /api/v1/text/generate.',
+      'length: 2000 characters". Answered as /api/v1/text/generate. `POST /avision`, where the Production ' +
+      'API’s web form posted, is the same route.',
   })
   @ApiConsumes('multipart/form-data', 'application/json')
   @ApiBody({

@@ -9,12 +9,14 @@ import { promptTooLong } from './legacy-llm.format';
 
 /** The route whose body is parsed here, with its own limits (the global JSON parser leaves it alone). */
 export const IMAGE_ANALYZE_ROUTE = 'api/v1/image/analyze';
+/** Where the Production API's image form posted: the same route as IMAGE_ANALYZE_ROUTE, body parsed here too. */
+export const IMAGE_FORM_ROUTE = 'avision';
 
 /** The room a body needs besides the image: the other fields, the data URL's header, JSON syntax. */
 const FIELDS_ALLOWANCE = 64 * 1024;
 
 /**
- * The body of POST /api/v1/image/analyze, read before the guards (as every JSON body is), so that
+ * The body of POST /api/v1/image/analyze (and of POST /avision, the same route), read before the guards (as every JSON body is), so that
  * the Idempotency-Key covers the image too:
  * - multipart/form-data: the image part `file` is streamed into memory up to IMAGE_MAX_BYTES; past it the
  *   upload is cut (nothing more is kept, the rest of the request is read and dropped) and the answer is

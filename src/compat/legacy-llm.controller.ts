@@ -7,7 +7,7 @@ import { ProvidersService } from '../providers/providers.service';
 import { parseStrategy } from '../routing/routing.api';
 import { CallerGuard } from '../llm/caller.guard';
 import { IdempotencyGuard } from '../llm/idempotency.guard';
-import { ChatUseCase, EstimateUseCase, LlmStats, replyChat, RequestContext } from '../llm/llm.api';
+import { ChatUseCase, EstimateUseCase, LlmStats, replyChat, RequestContext, SERVED_HEADERS_DOC } from '../llm/llm.api';
 import { EstimateRequestDto, LegacyChatDto, RouteRequestDto, TextGenerateDto } from './dto/legacy-llm.dto';
 import { LegacyModelListDto } from './dto/legacy-models.dto';
 import {
@@ -56,15 +56,22 @@ export class LegacyLlmController {
   @Post('api/v1/request')
   @HttpCode(200)
   @UseGuards(CallerGuard)
-  @ApiOkResponse({ description: 'Routed completion: text, model, tokens, credits' })
+  @ApiOkResponse({ description: 'Routed completion: text, model, tokens, credits', headers: SERVED_HEADERS_DOC })
   request(@Body() body: RouteRequestDto, @RequestContext() ctx: RequestContext, @Res() res: Response): Promise<void> {
     return replyChat(this.chat, res, routedRequest(body, ctx));
   }
 
-  @Post('api/v1/text/generate')
+  /** `POST /avibe`: the Production API's text generation form posted here; the same route. */
+  @Post(['api/v1/text/generate', 'avibe'])
   @HttpCode(200)
   @UseGuards(CallerGuard)
-  @ApiOkResponse({ description: '{success, data:{text, generated_tokens, input_tokens}, metrics, request_id}' })
+  @ApiOperation({
+    summary: 'Generate text (Production API contract); `POST /avibe`, where its web form posted, is the same route',
+  })
+  @ApiOkResponse({
+    description: '{success, data:{text, generated_tokens, input_tokens}, metrics, request_id}',
+    headers: SERVED_HEADERS_DOC,
+  })
   generate(@Body() body: TextGenerateDto, @RequestContext() ctx: RequestContext, @Res() res: Response): Promise<void> {
     return replyChat(this.chat, res, textGenerate(body, ctx, this.config.LEGACY_PROMPT_MAX_CHARS));
   }
@@ -72,7 +79,10 @@ export class LegacyLlmController {
   @Post('chat')
   @HttpCode(200)
   @UseGuards(CallerGuard)
-  @ApiOkResponse({ description: '{status, response, model, prompt_tokens, response_tokens, total_tokens, timestamp}' })
+  @ApiOkResponse({
+    description: '{status, response, model, prompt_tokens, response_tokens, total_tokens, timestamp}',
+    headers: SERVED_HEADERS_DOC,
+  })
   legacyChat(@Body() body: LegacyChatDto, @RequestContext() ctx: RequestContext, @Res() res: Response): Promise<void> {
     return replyChat(this.chat, res, legacyChat(body, ctx));
   }

@@ -1,5 +1,5 @@
 import { Controller, Get, Req, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiFoundResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { HealthCheckResult } from '@nestjs/terminus';
 import type { Request, Response } from 'express';
 import { Public } from '../common/auth/decorators';
@@ -21,6 +21,9 @@ import {
 } from './dto/service-health.dto';
 import { gpuReadiness, productionMetrics, serviceInformation } from './service-health.format';
 
+/** Where a browser asking for `/` is sent: the web console. */
+const CONSOLE_PATH = '/console/';
+
 /**
  * The health, status and service-information routes of the replaced services, answered from the
  * health module's HealthService (one implementation of health) and the metrics module's host and GPU
@@ -38,12 +41,26 @@ export class ServiceHealthController {
     private readonly stats: LlmStats,
   ) {}
 
-  /** vLLM + Ollama service: `GET /`, the service's information, for programs. */
+  /**
+   * vLLM + Ollama service: `GET /`, the service's information, for programs. A browser (an Accept header
+   * that prefers HTML to JSON) is sent to the web console instead.
+   */
   @Get()
-  @ApiOperation({ summary: 'Service information: name, version, documentation and main endpoints' })
+  @ApiOperation({
+    summary: 'Service information: name, version, documentation and main endpoints',
+    description:
+      `JSON for programs (Accept JSON, \`*/*\` or none). When the Accept header prefers text/html to JSON (a ` +
+      `browser), 302 to the web console, \`${CONSOLE_PATH}\`.`,
+  })
   @ApiOkResponse({ type: ServiceInfoDto })
-  info(): ServiceInfoDto {
-    return serviceInformation(VERSION);
+  @ApiFoundResponse({ description: `A browser: to the web console (Location: ${CONSOLE_PATH})` })
+  info(@Req() req: Request, @Res() res: Response): void {
+    res.setHeader('Vary', 'Accept');
+    if (req.headers.accept !== undefined && req.accepts(['application/json', 'text/html']) === 'text/html') {
+      res.redirect(302, CONSOLE_PATH);
+      return;
+    }
+    res.status(200).json(serviceInformation(VERSION));
   }
 
   /**

@@ -82,9 +82,19 @@ export function serviceInformation(version: string): ServiceInfoDto {
       anthropic: ['/v1/messages'],
       ml: ['/predict', '/api/ml/predict', '/api/ml/predict/batch', '/api/ml/feedback', '/api/ml/models', '/v2/models'],
       forecasting: ['/forecast', '/forecast/batch', '/forecast/engines'],
-      legacy: ['/api/v1/estimate', '/api/v1/request', '/api/v1/text/generate', '/chat', '/models', '/stats'],
+      legacy: [
+        '/api/v1/estimate',
+        '/api/v1/request',
+        '/api/v1/text/generate',
+        '/api/v1/image/analyze',
+        '/avibe',
+        '/avision',
+        '/chat',
+        '/models',
+        '/stats',
+      ],
       health: ['/health', '/health/live', '/health/ready', '/ready', '/v1/health', '/api/health', '/api/ml/health'],
-      account: ['/auth/login', '/auth/refresh', '/auth/me', '/projects', '/admin/users'],
+      account: ['/auth/login', '/auth/refresh', '/auth/session', '/auth/me', '/projects', '/admin/users'],
     },
   };
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppError } from '../common/errors/app-error';
+import type { RemoteWorkerInfo } from '../common/upstream/remote-worker-client';
 import { UpstreamError } from '../common/upstream/upstream-error';
 import { validateBatchItem } from '../common/http/validation';
 import { AppConfig } from '../config/app-config';
@@ -76,6 +77,12 @@ export class ForecastingService {
     });
     await Promise.all([this.runLocal(local, results, signal), this.runRemote(remote, results, signal)]);
     return { results };
+  }
+
+  /** The remote forecasting worker (FORECAST_REMOTE_URL), for status pages: none, or one. */
+  remoteWorkers(): RemoteWorkerInfo[] {
+    const info = this.remote.info();
+    return info ? [info] : [];
   }
 
   /** Engines and the remote worker's state, for discovery. */

@@ -1,6 +1,6 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import type { BreakerState } from '../common/upstream/breaker';
-import { parseJsonObject, RemoteWorkerClient } from '../common/upstream/remote-worker-client';
+import { parseJsonObject, RemoteWorkerClient, type RemoteWorkerInfo } from '../common/upstream/remote-worker-client';
 import { UpstreamError } from '../common/upstream/upstream-error';
 import { AppConfig } from '../config/app-config';
 import { ForecastingMetrics } from './forecasting.metrics';
@@ -54,6 +54,11 @@ export class RemoteForecaster implements OnModuleDestroy {
 
   get state(): BreakerState | undefined {
     return this.client?.state;
+  }
+
+  /** The worker's breaker and last call; null when none is configured. */
+  info(): RemoteWorkerInfo | null {
+    return this.client?.info('forecast-remote') ?? null;
   }
 
   /** Throws UpstreamError when the worker is not usable for this request. */

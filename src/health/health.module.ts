@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { ForecastingModule } from '../forecasting/forecasting.module';
 import { MlModule } from '../ml/ml.module';
 import { ProvidersModule } from '../providers/providers.module';
 import { HealthController } from './health.controller';
@@ -7,7 +8,12 @@ import { HealthService } from './health.service';
 import { READINESS_METRIC_PROVIDERS, ReadinessService } from './readiness.service';
 
 @Module({
-  imports: [TerminusModule.forRoot({ errorLogStyle: 'json', logger: false }), ProvidersModule, MlModule],
+  imports: [
+    TerminusModule.forRoot({ errorLogStyle: 'json', logger: false }),
+    ProvidersModule,
+    MlModule,
+    ForecastingModule,
+  ],
   controllers: [HealthController],
   providers: [HealthService, ReadinessService, ...READINESS_METRIC_PROVIDERS],
   exports: [HealthService],

@@ -1,15 +1,16 @@
 import { Injectable, ServiceUnavailableException } from '@nestjs/common';
-import type { HealthCheckResult } from '@nestjs/terminus';
+import type { HealthCheckResult, HealthIndicatorResult } from '@nestjs/terminus';
 import { AppError } from '../common/errors/app-error';
 import { DatabaseHealthIndicator } from '../database/database.health';
 import { ShutdownService } from '../lifecycle/shutdown.service';
+import { ForecastingService } from '../forecasting/forecasting.service';
 import { MlService } from '../ml/ml.service';
 import { ProvidersService } from '../providers/providers.service';
 import { RedisHealthIndicator } from '../redis/redis.health';
 import { VERSION } from '../version';
 import type { HealthSummaryDto } from './dto/health-summary.dto';
 import { ReadinessService } from './readiness.service';
-import { servicesOf } from './service-status';
+import { servicesOf, workerStatus } from './service-status';
 
 /**
  * The one implementation of health: liveness, readiness (the terminus check) and the summary. The
@@ -26,6 +27,7 @@ export class HealthService {
     private readonly shutdown: ShutdownService,
     private readonly providers: ProvidersService,
     private readonly ml: MlService,
+    private readonly forecasting: ForecastingService,
   ) {}
 
   /** Whole seconds since the process started serving. */
@@ -59,7 +61,10 @@ export class HealthService {
    * is the dependencies' (Postgres, Redis) and the lifecycle's.
    */
   async summary(): Promise<HealthSummaryDto> {
-    const [database, redis] = await Promise.all([this.database.check(), this.redis.check()]);
+    const [database, redis] = await Promise.all([
+      this.database.check().then(checkedNow),
+      this.redis.check().then(checkedNow),
+    ]);
     const dependencies = { ...database, ...redis };
     const allUp = Object.values(dependencies).every((d) => d.status === 'up');
     const draining = this.shutdown.isDraining;
@@ -70,8 +75,18 @@ export class HealthService {
       uptime_seconds: this.uptimeSeconds(),
       models_loaded: this.ml.health().models_loaded,
       services: servicesOf(this.providers.instances()),
+      workers: {
+        ml: this.ml.remoteWorkers().map(workerStatus),
+        forecasting: this.forecasting.remoteWorkers().map(workerStatus),
+      },
       timestamp: new Date().toISOString(),
       dependencies,
     };
   }
+}
+
+/** A check's result with the time it ended (`checked_at`, ISO 8601) added to each indicator. */
+function checkedNow(result: HealthIndicatorResult): HealthIndicatorResult {
+  const checkedAt = new Date().toISOString();
+  return Object.fromEntries(Object.entries(result).map(([key, state]) => [key, { ...state, checked_at: checkedAt }]));
 }

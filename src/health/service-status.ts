@@ -1,18 +1,11 @@
+import { originOf, type RemoteWorkerInfo } from '../common/upstream/remote-worker-client';
 import type { ProviderInstanceInfo } from '../providers/dto/provider-info';
-import type { InstanceHealthDto, ServiceHealthDto, ServiceStatus } from './dto/health-summary.dto';
+import type { InstanceHealthDto, ServiceHealthDto, ServiceStatus, WorkerHealthDto } from './dto/health-summary.dto';
 
 /** `ollama`, `vllm` for a self-hosted OpenAI-compatible server, else the kind. */
 function serviceName(instance: ProviderInstanceInfo): string {
   if (instance.kind === 'openai' && instance.self_hosted) return 'vllm';
   return instance.kind;
-}
-
-function origin(url: string): string {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return '';
-  }
 }
 
 /**
@@ -41,13 +34,14 @@ export function servicesOf(instances: readonly ProviderInstanceInfo[]): Record<s
   for (const [name, members] of groups) {
     const shown = members.map((i): InstanceHealthDto => ({
       id: i.id,
-      url: origin(i.base_url),
+      url: originOf(i.base_url),
       status: instanceStatus(i),
       breaker: i.breaker,
       latency_ms: i.probe_latency_ms,
       last_checked: i.last_probe_at,
+      models: i.upstream_models ?? i.models,
     }));
-    const models = [...new Set(members.flatMap((i) => i.upstream_models ?? i.models))];
+    const models = [...new Set(shown.flatMap((i) => i.models))];
     const service: ServiceHealthDto = {
       status: serviceStatus(shown),
       url: shown[0].url,
@@ -63,4 +57,22 @@ export function servicesOf(instances: readonly ProviderInstanceInfo[]): Record<s
     services[name] = service;
   }
   return services;
+}
+
+/** Open breaker: unhealthy; half-open breaker or a failed last call: degraded; else healthy. */
+export function workerStatus(worker: RemoteWorkerInfo): WorkerHealthDto {
+  const status: ServiceStatus =
+    worker.breaker === 'open'
+      ? 'unhealthy'
+      : worker.breaker === 'half_open' || worker.last_call?.ok === false
+        ? 'degraded'
+        : 'healthy';
+  return {
+    id: worker.id,
+    url: worker.url,
+    status,
+    breaker: worker.breaker,
+    latency_ms: worker.last_call?.latency_ms ?? null,
+    last_checked: worker.last_call?.at ?? null,
+  };
 }

@@ -11,6 +11,7 @@ import { MemoryLedgerBuffer } from './memory-ledger.buffer';
 import { RedisLedgerBuffer } from './redis-ledger.buffer';
 import { UsageController } from './usage.controller';
 import { UsageRepository } from './usage.repository';
+import { UsageService } from './usage.service';
 
 const ledgerBufferProvider = {
   provide: LedgerBuffer,
@@ -45,6 +46,7 @@ const ledgerBufferProvider = {
     LedgerWriter,
     LedgerService,
     UsageRepository,
+    UsageService,
   ],
   exports: [LedgerService],
 })

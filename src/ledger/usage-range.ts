@@ -1,7 +1,10 @@
 import { AppError } from '../common/errors/app-error';
 
-export const USAGE_GROUPINGS = ['day', 'model', 'provider'] as const;
+export const USAGE_GROUPINGS = ['day', 'model', 'provider', 'api_key', 'day_model'] as const;
 export type UsageGrouping = (typeof USAGE_GROUPINGS)[number];
+
+export const USAGE_FORMATS = ['json', 'csv'] as const;
+export type UsageFormat = (typeof USAGE_FORMATS)[number];
 
 /** Longest range a report may cover, both ends included. */
 export const MAX_RANGE_DAYS = 366;

@@ -4,11 +4,23 @@ import { DataSource } from 'typeorm';
 import type { UsageGroupDto, UsageTotalsDto } from './dto/usage.dto';
 import type { UsageGrouping, UsageRange } from './usage-range';
 
-/** The SQL key of each grouping: a fixed list, never built from input. */
-const GROUP_KEYS: Record<UsageGrouping, { key: string; order: string }> = {
-  day: { key: `to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')`, order: 'key ASC' },
-  model: { key: 'model', order: 'sum(micro_credits) DESC, key ASC NULLS LAST' },
-  provider: { key: 'provider', order: 'sum(micro_credits) DESC, key ASC NULLS LAST' },
+const DAY = `to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')`;
+const BY_CREDITS = 'sum(micro_credits) DESC, key ASC NULLS LAST';
+
+/**
+ * The SQL of each grouping: what it selects (`key`, and `model` for day_model), how many leading
+ * columns it groups by, its order. A fixed list, never built from input.
+ */
+const GROUPINGS: Record<UsageGrouping, { select: string; columns: number; order: string }> = {
+  day: { select: `${DAY} AS key`, columns: 1, order: 'key ASC' },
+  model: { select: 'model AS key', columns: 1, order: BY_CREDITS },
+  provider: { select: 'provider AS key', columns: 1, order: BY_CREDITS },
+  api_key: { select: 'api_key_id::text AS key', columns: 1, order: BY_CREDITS },
+  day_model: {
+    select: `${DAY} AS key, model`,
+    columns: 2,
+    order: 'key ASC, sum(micro_credits) DESC, model ASC NULLS LAST',
+  },
 };
 
 /** Sums come back as text (bigint, numeric) and are turned into numbers here. */
@@ -39,6 +51,7 @@ interface SumsRow {
 
 interface GroupRow extends SumsRow {
   key: string | null;
+  model?: string | null;
 }
 
 function toTotals(row: SumsRow | undefined): UsageTotalsDto {
@@ -66,12 +79,23 @@ export class UsageRepository {
     groupBy: UsageGrouping,
   ): Promise<{ totals: UsageTotalsDto; groups: UsageGroupDto[] }> {
     const params = [projectId, range.start.toISOString(), range.end.toISOString()];
-    const { key, order } = GROUP_KEYS[groupBy];
+    const { select, columns, order } = GROUPINGS[groupBy];
+    const groupColumns = columns === 2 ? '1, 2' : '1';
     const [totals, groups] = await Promise.all([
       this.dataSource.query<SumsRow[]>(`SELECT ${SUMS} ${SCOPE}`, params),
-      this.dataSource.query<GroupRow[]>(`SELECT ${key} AS key, ${SUMS} ${SCOPE} GROUP BY 1 ORDER BY ${order}`, params),
+      this.dataSource.query<GroupRow[]>(
+        `SELECT ${select}, ${SUMS} ${SCOPE} GROUP BY ${groupColumns} ORDER BY ${order}`,
+        params,
+      ),
     ]);
-    return { totals: toTotals(totals[0]), groups: groups.map((row) => ({ key: row.key, ...toTotals(row) })) };
+    return {
+      totals: toTotals(totals[0]),
+      groups: groups.map((row) =>
+        row.model === undefined
+          ? { key: row.key, ...toTotals(row) }
+          : { key: row.key, model: row.model, ...toTotals(row) },
+      ),
+    };
   }
 
   /** Micro-credits of the project's rows created since `dayStart`, and since `monthStart`. */

@@ -9,6 +9,7 @@ import { ChatUseCase } from './chat.usecase';
 import { MessagesRequestDto } from './dto/messages.dto';
 import { anthropicChat } from './formats/anthropic.format';
 import { IdempotencyGuard } from './idempotency.guard';
+import { SERVED_HEADERS_DOC } from './reply';
 import { RequestContext } from './request-context';
 
 /** Anthropic-compatible Messages API, routed to any provider kind. */
@@ -24,7 +25,10 @@ export class AnthropicController {
   @Post('messages')
   @HttpCode(200)
   @UseGuards(CallerGuard)
-  @ApiOkResponse({ description: 'An Anthropic message, or its SSE event stream' })
+  @ApiOkResponse({
+    description: 'An Anthropic message, or its SSE event stream (its message_delta usage carries `credits`)',
+    headers: SERVED_HEADERS_DOC,
+  })
   messages(
     @Body() body: MessagesRequestDto,
     @RequestContext() ctx: RequestContext,

@@ -5,6 +5,7 @@ import { LedgerService } from '../ledger/ledger.service';
 import { UpstreamError } from '../common/upstream/upstream-error';
 import { ProvidersService } from '../providers/providers.service';
 import { QuotaService } from '../quota/quota.service';
+import type { Cost } from '../metering/metering.api';
 import { MeteringService } from '../metering/metering.service';
 import type { Candidate } from '../routing/routing.api';
 import { RoutingService } from '../routing/routing.service';
@@ -27,6 +28,7 @@ export interface EmbeddingsOutcome {
   inputTokens: number;
   candidate: Candidate;
   attempts: number;
+  cost: Cost;
 }
 
 /** Embeddings: route → reserve → call with fallbacks → settle → ledger, like chat without output. */
@@ -80,7 +82,7 @@ export class EmbeddingsUseCase {
         await this.quota.settle(reservation, cost.micro_credits, used);
         this.record(cmd, candidate, index + 1, used, cost.micro_credits, performance.now() - started, null);
         servedBy(cmd.caller, candidate, index + 1, cost);
-        return { vectors: result.vectors, inputTokens: used, candidate, attempts: index + 1 };
+        return { vectors: result.vectors, inputTokens: used, candidate, attempts: index + 1, cost };
       } catch (err) {
         const errorClass = err instanceof UpstreamError ? err.errorClass : 'internal';
         failures.push({ provider: candidate.instanceId, model: candidate.model.name, error_class: errorClass });

@@ -5,6 +5,7 @@
 export { ChatUseCase, chatCommand } from './chat.usecase';
 export type { ChatCommand, ChatOutcome } from './chat.usecase';
 export { replyChat } from './chat-reply';
+export { SERVED_HEADERS_DOC } from './reply';
 export type { ChatExchange } from './chat-reply';
 export { EstimateUseCase } from './estimate.usecase';
 export type { EstimateQuery, Quote, QuotedCandidate } from './estimate.usecase';

@@ -13,7 +13,7 @@ import { EmbeddingsUseCase } from './embeddings.usecase';
 import { embeddingList, modelList, openAiChat } from './formats/openai.format';
 import { IdempotencyGuard } from './idempotency.guard';
 import { RequestContext } from './request-context';
-import { sendJson } from './reply';
+import { sendJson, SERVED_HEADERS_DOC } from './reply';
 
 /** OpenAI-compatible API: chat completions (JSON and SSE), embeddings, models. */
 @ApiTags('llm')
@@ -34,7 +34,12 @@ export class OpenAiController {
   @HttpCode(200)
   @UseGuards(CallerGuard)
   @ApiHeader({ name: 'X-Conflux-Strategy', required: false, enum: [...STRATEGIES] })
-  @ApiOkResponse({ description: 'A chat.completion, or an SSE stream of chat.completion.chunk ending with [DONE]' })
+  @ApiOkResponse({
+    description:
+      'A chat.completion, or an SSE stream of chat.completion.chunk ending with [DONE]; with ' +
+      '`stream_options.include_usage`, the usage chunk carries `usage.credits`',
+    headers: SERVED_HEADERS_DOC,
+  })
   completions(
     @Body() body: ChatCompletionRequestDto,
     @RequestContext() ctx: RequestContext,
@@ -46,7 +51,7 @@ export class OpenAiController {
   @Post('embeddings')
   @HttpCode(200)
   @UseGuards(CallerGuard)
-  @ApiOkResponse({ description: 'OpenAI-compatible embedding list' })
+  @ApiOkResponse({ description: 'OpenAI-compatible embedding list', headers: SERVED_HEADERS_DOC })
   async embed(
     @Body() body: EmbeddingsRequestDto,
     @RequestContext() ctx: RequestContext,

@@ -1,11 +1,30 @@
 import type { Response } from 'express';
+import type { Cost } from '../metering/metering.api';
 import type { Candidate } from '../routing/routing.api';
 
 /** What served a request: named in its response headers. */
 export interface Served {
   candidate: Candidate;
   attempts: number;
+  /** What the answer was billed, when known before the headers go out (JSON answers). */
+  cost?: Pick<Cost, 'credits'>;
 }
+
+/** The header of a JSON answer that names the credits it was billed (the ledger row's credits). */
+export const CREDITS_HEADER = 'X-Conflux-Credits';
+
+/** The route headers of an answer, for the OpenAPI document (`@ApiOkResponse({ headers })`). */
+export const SERVED_HEADERS_DOC = {
+  'X-Conflux-Provider': { description: 'The provider instance that answered', schema: { type: 'string' } },
+  'X-Conflux-Model': { description: 'The model that answered', schema: { type: 'string' } },
+  'X-Conflux-Attempts': { description: 'Attempts made (fallbacks included)', schema: { type: 'integer' } },
+  [CREDITS_HEADER]: {
+    description:
+      'JSON answers only: the credits billed for the answer, as in the usage ledger. A stream carries them in ' +
+      'its last usage event instead (`usage.credits`).',
+    schema: { type: 'number', example: 0.0125 },
+  },
+};
 
 /** One server-sent event: its data (JSON unless a string) and, for dialects that name events, its name. */
 export interface SseFrame {
@@ -17,6 +36,7 @@ function setRouteHeaders(res: Response, served: Served): void {
   res.setHeader('X-Conflux-Provider', served.candidate.instanceId);
   res.setHeader('X-Conflux-Model', served.candidate.model.name);
   res.setHeader('X-Conflux-Attempts', String(served.attempts));
+  if (served.cost) res.setHeader(CREDITS_HEADER, String(served.cost.credits));
 }
 
 /**

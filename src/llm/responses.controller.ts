@@ -10,6 +10,7 @@ import { ChatUseCase } from './chat.usecase';
 import { ResponsesRequestDto } from './dto/responses.dto';
 import { responsesChat } from './formats/responses.format';
 import { IdempotencyGuard } from './idempotency.guard';
+import { SERVED_HEADERS_DOC } from './reply';
 import { RequestContext } from './request-context';
 
 /** OpenAI-compatible Responses API, stateless, routed to any provider kind. */
@@ -27,7 +28,12 @@ export class ResponsesController {
   @HttpCode(200)
   @UseGuards(CallerGuard)
   @ApiHeader({ name: 'X-Conflux-Strategy', required: false, enum: [...STRATEGIES] })
-  @ApiOkResponse({ description: 'A Response object, or its SSE event stream ending with response.completed' })
+  @ApiOkResponse({
+    description:
+      'A Response object, or its SSE event stream ending with response.completed (its `response.usage` ' +
+      'carries `credits`)',
+    headers: SERVED_HEADERS_DOC,
+  })
   create(
     @Body() body: ResponsesRequestDto,
     @RequestContext() ctx: RequestContext,

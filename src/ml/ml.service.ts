@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Principal } from '../common/auth/principal';
 import { AppError } from '../common/errors/app-error';
+import type { RemoteWorkerInfo } from '../common/upstream/remote-worker-client';
 import { validateBatchItem } from '../common/http/validation';
 import { AppConfig } from '../config/app-config';
 import {
@@ -147,6 +148,11 @@ export class MlService {
       models_loaded: this.runtime.all().length,
       uptime_seconds: Math.round((Date.now() - this.startedAt) / 1000),
     };
+  }
+
+  /** The remote model workers (ML_REMOTE_WORKERS), for status pages. */
+  remoteWorkers(): RemoteWorkerInfo[] {
+    return this.catalog.remoteWorkers();
   }
 
   /** Records (or replaces) the outcome of a prediction made by the caller (or any, for an administrator). */

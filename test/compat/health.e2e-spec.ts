@@ -213,6 +213,7 @@ describe('health, status and service information of the replaced services', () =
           breaker: 'closed',
           latency_ms: expect.any(Number),
           last_checked: expect.any(String),
+          models: ['bge-m3:latest', 'gpt-oss:20b'],
         },
       ]);
     });

@@ -1,39 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { crc32, deflateSync } from 'node:zlib';
 import { FakeUpstream, startFakeUpstream } from '../support/fake-upstreams';
+import { png } from '../support/images';
+import { expectGenerated } from './production-api';
 import { ApiResponse, expectEnvelope } from '../support/http';
 import { Gateway, NO_RETRY, startGateway, waitForLedger } from '../gateway/gateway-support';
 
 const MiB = 1024 * 1024;
+/** What the fake upstream answers. */
+const ANSWER = 'a small red square';
 const ROUTE = '/api/v1/image/analyze';
-
-function chunk(type: string, data: Buffer): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(data.length, 0);
-  head.write(type, 4, 'latin1');
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
-  return Buffer.concat([head, data, crc]);
-}
-
-/** A real RGB PNG of random pixels (stored, not compressed) of about `size` bytes. */
-function png(size: number): Buffer {
-  const width = 1024;
-  const row = 1 + 3 * width;
-  const height = Math.max(1, Math.floor(size / row));
-  const raw = randomBytes(row * height);
-  for (let y = 0; y < height; y++) raw[y * row] = 0; // filter type: none
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8); // 8 bits, RGB, deflate, adaptive filtering, no interlace
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(raw, { level: 0 })),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
 
 /** A JPEG's start (SOI and a JFIF APP0 segment), padded: enough to be told by its content. */
 function jpeg(size: number): Buffer {
@@ -113,20 +88,6 @@ describe('POST /api/v1/image/analyze (Production API, Avision)', () => {
     };
   }
 
-  function expectGenerated(res: ApiResponse): void {
-    expect(res.status).toBe(200);
-    expect(res.body).toEqual({
-      success: true,
-      data: { text: 'a small red square', generated_tokens: expect.any(Number), input_tokens: expect.any(Number) },
-      metrics: {
-        generation_time: expect.any(Number),
-        total_time: expect.any(Number),
-        tokens_per_second: expect.any(Number),
-      },
-      request_id: res.headers.get('x-request-id'),
-    });
-  }
-
   const promptTooLong = (res: ApiResponse): void =>
     expect({ status: res.status, body: res.body }).toEqual({
       status: 400,
@@ -141,7 +102,7 @@ describe('POST /api/v1/image/analyze (Production API, Avision)', () => {
     // gpt-3.5-turbo cannot see images (catalog modalities), gpt-4o can: only gpt-4o may be chosen.
     upstream = await startFakeUpstream('openai', {
       models: ['gpt-3.5-turbo', 'gpt-4o'],
-      reply: { text: 'a small red square' },
+      reply: { text: ANSWER },
     });
     gw = await startGateway({
       providers: [
@@ -169,7 +130,7 @@ describe('POST /api/v1/image/analyze (Production API, Avision)', () => {
       file: { bytes: image, name: 'photo.png', type: 'image/png' },
       fields: { prompt: 'What is in the picture?', max_tokens: '50', temperature: '0.2' },
     });
-    expectGenerated(res);
+    expectGenerated(res, ANSWER);
     expect(receivedImage()).toEqual({
       type: 'image/png',
       sha256: sha256(image),
@@ -196,7 +157,7 @@ describe('POST /api/v1/image/analyze (Production API, Avision)', () => {
     });
     expect(upstream.requests.filter((r) => r.method === 'POST')).toHaveLength(0);
     expect((await gw.api.get('/health/live')).status).toBe(200);
-    expectGenerated(await upload({ file: { bytes: png(1024), name: 'small.png', type: 'image/png' } }));
+    expectGenerated(await upload({ file: { bytes: png(1024), name: 'small.png', type: 'image/png' } }), ANSWER);
   });
 
   it('tells the type by content: a PDF named .png and declared image/png is 415', async () => {
@@ -209,7 +170,7 @@ describe('POST /api/v1/image/analyze (Production API, Avision)', () => {
 
   it('takes a JPEG (whatever its declared type) and sends it as image/jpeg, with the default prompt', async () => {
     const image = jpeg(200 * 1024);
-    expectGenerated(await upload({ file: { bytes: image, name: 'photo', type: 'application/octet-stream' } }));
+    expectGenerated(await upload({ file: { bytes: image, name: 'photo', type: 'application/octet-stream' } }), ANSWER);
     expect(receivedImage()).toMatchObject({
       type: 'image/jpeg',
       sha256: sha256(image),
@@ -233,13 +194,13 @@ describe('POST /api/v1/image/analyze (Production API, Avision)', () => {
     const text = await gw.api.post('/api/v1/text/generate', { prompt: 'x'.repeat(2001) }, { apiKey: gw.apiKey });
     promptTooLong(text);
     expect(upstream.requests.filter((r) => r.method === 'POST')).toHaveLength(0);
-    expectGenerated(await upload({ file, fields: { prompt: 'x'.repeat(2000) } }));
+    expectGenerated(await upload({ file, fields: { prompt: 'x'.repeat(2000) } }), ANSWER);
   });
 
   it('takes a 12 MB image as a JSON data URL (past the global body limit, which other routes keep)', async () => {
     const image = png(12 * MiB);
     const res = await postJson({ image: `data:image/png;base64,${image.toString('base64')}`, prompt: 'Describe it.' });
-    expectGenerated(res);
+    expectGenerated(res, ANSWER);
     expect(receivedImage()).toMatchObject({ type: 'image/png', sha256: sha256(image), prompt: 'Describe it.' });
     upstream.reset();
     const other = await gw.api.post(
@@ -254,7 +215,7 @@ describe('POST /api/v1/image/analyze (Production API, Avision)', () => {
     const headers = { 'x-api-key': gw.apiKey, 'idempotency-key': `image-${Date.now()}` };
     const fields = { prompt: 'Same prompt' };
     const first = await upload({ file: { bytes: png(2048), name: 'a.png', type: 'image/png' }, fields }, headers);
-    expectGenerated(first);
+    expectGenerated(first, ANSWER);
     const other = await upload({ file: { bytes: png(2048), name: 'a.png', type: 'image/png' }, fields }, headers);
     expectEnvelope(other, 422, 'unprocessable_entity');
     expect(upstream.requestsTo('/chat/completions')).toHaveLength(1);

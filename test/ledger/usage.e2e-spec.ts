@@ -51,6 +51,14 @@ function numbers(
   };
 }
 
+/** 2026-01-10 to 2026-01-12 by day and model (see the seed). */
+const DAY_MODEL_GROUPS = [
+  { key: '2026-01-10', model: 'claude', ...numbers(1, 1, 100, 50, 2.5, 0.025, [60, 20, 0]) },
+  { key: '2026-01-10', model: 'gpt-4o', ...numbers(2, 2, 300, 30, 1.5, 0.015, [150, 0, 8]) },
+  { key: '2026-01-11', model: 'gpt-4o', ...numbers(1, 1, 10, 1, 0.25, 0.0025) },
+  { key: '2026-01-12', model: null, ...numbers(1, 1, 0, 0, 0, 0) },
+];
+
 describe('GET /projects/:id/usage', () => {
   let t: TestApp;
   let api: Api;
@@ -62,6 +70,8 @@ describe('GET /projects/:id/usage', () => {
   let projectB: string;
   let keyA: string;
   let keyB: string;
+  let keyAId: string;
+  let nightly: { id: string; prefix: string };
 
   beforeAll(async () => {
     t = await startLedgerApp({ env: { LEDGER_FLUSH_INTERVAL_MS: '50' } });
@@ -76,9 +86,14 @@ describe('GET /projects/:id/usage', () => {
     projectB = (await createProject(api, owner.token, 'usage-b')).id;
     const added = await api.post(`/projects/${projectA}/members`, { email: member.email }, { token: owner.token });
     if (added.status !== 201) throw new Error(`add member: ${added.status} ${added.text}`);
-    keyA = (await createApiKey(api, owner.token, projectA)).key;
+    const issuedA = await createApiKey(api, owner.token, projectA, 'ci-pipeline');
+    [keyA, keyAId] = [issuedA.key, issuedA.id];
     keyB = (await createApiKey(api, owner.token, projectB)).key;
+    // A name a spreadsheet would take for a formula, with a comma and quotes; revoked once its usage is in.
+    nightly = await createApiKey(api, owner.token, projectA, '=ops, "nightly"');
     await seed();
+    const revoked = await api.delete(`/projects/${projectA}/api-keys/${nightly.id}`, { token: owner.token });
+    if (revoked.status !== 204) throw new Error(`revoke: ${revoked.status} ${revoked.text}`);
   });
 
   afterAll(async () => {
@@ -93,6 +108,7 @@ describe('GET /projects/:id/usage', () => {
       // r1: a failed attempt on gpt-4o, then a fallback to claude (reading and writing its prompt cache), 2026-01-10.
       a({
         request_id: r1,
+        api_key_id: keyAId,
         attempt: 1,
         model: 'gpt-4o',
         provider: 'openai-a',
@@ -106,6 +122,7 @@ describe('GET /projects/:id/usage', () => {
       }),
       a({
         request_id: r1,
+        api_key_id: keyAId,
         attempt: 2,
         model: 'claude',
         provider: 'anthropic-a',
@@ -119,6 +136,7 @@ describe('GET /projects/:id/usage', () => {
       }),
       // r2: the last millisecond of 2026-01-10 (UTC), mostly from the prompt cache, with reasoning.
       a({
+        api_key_id: nightly.id,
         model: 'gpt-4o',
         provider: 'openai-a',
         input_tokens: 200,
@@ -141,6 +159,7 @@ describe('GET /projects/:id/usage', () => {
       }),
       // r4: refused before any upstream: no model, no provider, nothing spent.
       a({
+        api_key_id: keyAId,
         model: null,
         provider: null,
         input_tokens: 0,
@@ -221,6 +240,48 @@ describe('GET /projects/:id/usage', () => {
       ]);
     });
 
+    it('groups by API key, highest credits first, with each key’s name and prefix (revoked keys too)', async () => {
+      const report = await ok('?from=2026-01-10&to=2026-01-12&group_by=api_key');
+      expect(report.group_by).toBe('api_key');
+      const keys = await api.get<{ id: string; prefix: string }[]>(`/projects/${projectA}/api-keys`, {
+        token: owner.token,
+      });
+      const keyAPrefix = keys.body.find((k) => k.id === keyAId)?.prefix;
+      expect(keyAPrefix).toMatch(/^cfx_/);
+      expect(report.groups).toEqual([
+        {
+          key: keyAId,
+          api_key_id: keyAId,
+          api_key_name: 'ci-pipeline',
+          api_key_prefix: keyAPrefix,
+          ...numbers(2, 3, 200, 60, 3.5, 0.035, [60, 20, 0]),
+        },
+        {
+          key: nightly.id,
+          api_key_id: nightly.id,
+          api_key_name: '=ops, "nightly"',
+          api_key_prefix: nightly.prefix,
+          ...numbers(1, 1, 200, 20, 0.5, 0.005, [150, 0, 8]),
+        },
+        // Requests of signed-in users carry no key.
+        {
+          key: null,
+          api_key_id: null,
+          api_key_name: null,
+          api_key_prefix: null,
+          ...numbers(1, 1, 10, 1, 0.25, 0.0025),
+        },
+      ]);
+      expect(report.totals).toEqual(numbers(4, 5, 410, 81, 4.25, 0.0425, [210, 20, 8]));
+    });
+
+    it('groups by day and model: days in order, each day’s models by credits', async () => {
+      const report = await ok('?from=2026-01-10&to=2026-01-12&group_by=day_model');
+      expect(report.group_by).toBe('day_model');
+      expect(report.groups).toEqual(DAY_MODEL_GROUPS);
+      expect(report.totals).toEqual(numbers(4, 5, 410, 81, 4.25, 0.0425, [210, 20, 8]));
+    });
+
     it('defaults to the last 30 days (today included), grouped by day', async () => {
       const report = await ok('');
       expect({ from: report.from, to: report.to, group_by: report.group_by }).toEqual({
@@ -250,6 +311,77 @@ describe('GET /projects/:id/usage', () => {
     });
   });
 
+  describe('CSV export', () => {
+    const HEADER =
+      'requests,attempts,input_tokens,output_tokens,cached_input_tokens,cache_write_input_tokens,reasoning_tokens,credits,usd';
+
+    async function csv(query: string, headers: Record<string, string> = {}): Promise<ApiResponse> {
+      const res = await usage(query, { token: owner.token, headers });
+      if (res.status !== 200) throw new Error(`usage${query}: ${res.status} ${res.text}`);
+      return res;
+    }
+
+    it('answers format=csv as an attachment: a header row and one row per group', async () => {
+      const res = await csv('?from=2026-01-10&to=2026-01-12&group_by=day_model&format=csv');
+      expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+      expect(res.headers.get('content-disposition')).toBe(
+        `attachment; filename="usage-${projectA}-2026-01-10-2026-01-12.csv"`,
+      );
+      expect(res.text).toBe(
+        [
+          `day,model,${HEADER}`,
+          '2026-01-10,claude,1,1,100,50,60,20,0,2.5,0.025',
+          '2026-01-10,gpt-4o,2,2,300,30,150,0,8,1.5,0.015',
+          '2026-01-11,gpt-4o,1,1,10,1,0,0,0,0.25,0.0025',
+          '2026-01-12,,1,1,0,0,0,0,0,0,0',
+          '',
+        ].join('\r\n'),
+      );
+    });
+
+    it('has the same numbers as the JSON, for every grouping', async () => {
+      for (const groupBy of ['day', 'model', 'provider', 'api_key', 'day_model']) {
+        const query = `?from=2026-01-10&to=2026-01-12&group_by=${groupBy}`;
+        const json = await ok(query);
+        const lines = (await csv(`${query}&format=csv`)).text.trimEnd().split('\r\n');
+        const header = lines[0].split(',');
+        const figures = header.slice(header.indexOf('requests'));
+        expect(figures.join(',')).toBe(HEADER);
+        expect(lines).toHaveLength(json.groups.length + 1);
+        const fromCsv = lines.slice(1).map((line) => line.split(',').slice(-figures.length).map(Number));
+        const fromJson = json.groups.map((g) => figures.map((name) => g[name as keyof UsageNumbers]));
+        expect({ groupBy, rows: fromCsv }).toEqual({ groupBy, rows: fromJson });
+      }
+    });
+
+    it('names API keys in CSV safely: quoted, and never as a spreadsheet formula', async () => {
+      const res = await csv('?from=2026-01-10&to=2026-01-12&group_by=api_key&format=csv');
+      const lines = res.text.split('\r\n');
+      expect(lines[0]).toBe(`api_key_id,api_key_name,api_key_prefix,${HEADER}`);
+      expect(lines[1]).toMatch(new RegExp(`^${keyAId},ci-pipeline,cfx_\\w+,2,3,`));
+      expect(lines[2]).toBe(`${nightly.id},"'=ops, ""nightly""",${nightly.prefix},1,1,200,20,150,0,8,0.5,0.005`);
+      expect(lines[3]).toBe(',,,1,1,10,1,0,0,0,0.25,0.0025');
+    });
+
+    it('answers CSV to Accept: text/csv, and JSON to */*, to a browser and when format=json', async () => {
+      const query = '?from=2026-01-10&to=2026-01-10';
+      expect((await csv(query, { accept: 'text/csv' })).headers.get('content-type')).toBe('text/csv; charset=utf-8');
+      for (const accept of ['*/*', 'application/json', 'text/html,application/xhtml+xml,*/*;q=0.8']) {
+        const res = await csv(query, { accept });
+        expect({ accept, type: res.headers.get('content-type') }).toEqual({
+          accept,
+          type: 'application/json; charset=utf-8',
+        });
+      }
+      const json = await csv(`${query}&format=json`, { accept: 'text/csv' });
+      expect(json.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    });
+
+    it('answers only a header row for a range without usage', async () => {
+      expect((await csv('?from=2020-01-01&to=2020-01-31&group_by=model&format=csv')).text).toBe(`model,${HEADER}\r\n`);
+    });
+  });
+
   describe('validation', () => {
     it.each([
       ['a range of 367 days', '?from=2025-01-09&to=2026-01-10', 'to'],
@@ -258,6 +390,7 @@ describe('GET /projects/:id/usage', () => {
       ['a day without leading zeros', '?to=2026-1-5', 'to'],
       ['a time instead of a day', '?from=2026-01-10T00:00:00Z', 'from'],
       ['an unknown grouping', '?group_by=week', 'group_by'],
+      ['an unknown format', '?format=xml', 'format'],
       ['an unknown parameter', '?colour=red', 'colour'],
       ['a repeated parameter', '?from=2026-01-01&from=2026-01-02', 'from'],
     ])('refuses %s with the 400 envelope naming the field', async (_case, query, field) => {
@@ -310,10 +443,12 @@ describe('GET /projects/:id/usage', () => {
     const operation = doc.paths['/projects/{id}/usage']?.get;
     expect(operation?.parameters?.map((p) => `${p.in}:${p.name}`).sort()).toEqual([
       'path:id',
+      'query:format',
       'query:from',
       'query:group_by',
       'query:to',
     ]);
+    expect(JSON.stringify(operation?.responses['200'])).toContain('text/csv');
     expect(JSON.stringify(operation?.responses['200'])).toContain('UsageReportDto');
     expect(Object.keys(doc.components.schemas.UsageReportDto?.properties ?? {}).sort()).toEqual([
       'from',

@@ -19,6 +19,36 @@ export interface RemoteWorkerClientOptions {
 
 const BODY_LIMIT = 16 * 1024 * 1024;
 
+/** The last call that reached a worker: whether it answered (a refusal of the request counts), how fast, when. */
+export interface WorkerCall {
+  ok: boolean;
+  latency_ms: number;
+  /** ISO 8601. */
+  at: string;
+}
+
+/** What a module tells of one of its remote workers (status pages): plain values, the URL as an origin only. */
+export interface RemoteWorkerInfo {
+  id: string;
+  /** scheme://host:port of the worker: never credentials, path or query. */
+  url: string;
+  breaker: BreakerState;
+  /** Null until a call has reached the worker. */
+  last_call: WorkerCall | null;
+}
+
+/** Failures where the worker was not reached or not at fault: not the worker's last call. */
+const NOT_A_CALL: ReadonlySet<string> = new Set(['breaker_open', 'aborted', 'deadline_exceeded']);
+
+/** scheme://host:port of a URL ('' when it cannot be parsed). */
+export function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return '';
+  }
+}
+
 /**
  * A remote HTTP worker (a GPU box running a model) spoken to in JSON, through its own UpstreamEndpoint:
  * each call has a deadline and follows the caller's signal (the request is really aborted when either
@@ -29,9 +59,12 @@ const BODY_LIMIT = 16 * 1024 * 1024;
 export class RemoteWorkerClient {
   private readonly endpoint: UpstreamEndpoint;
   private readonly name: string;
+  private readonly origin: string;
+  private last: WorkerCall | null = null;
 
   constructor(options: RemoteWorkerClientOptions) {
     this.name = options.name;
+    this.origin = originOf(options.url);
     this.endpoint = new UpstreamEndpoint({
       name: options.name,
       subject: 'the remote worker',
@@ -48,6 +81,11 @@ export class RemoteWorkerClient {
     return this.endpoint.state;
   }
 
+  /** The worker's breaker and last call, as `id`. */
+  info(id: string): RemoteWorkerInfo {
+    return { id, url: this.origin, breaker: this.state, last_call: this.last };
+  }
+
   /**
    * POSTs `body` as JSON to `path` (below the base URL) and returns `parse` of the answer's text.
    * With tracing on, the call has its CLIENT span `{name} {path}`, parent of the HTTP span.
@@ -57,9 +95,26 @@ export class RemoteWorkerClient {
     const span = tracingOn()
       ? { name: `${this.name} ${path}`, attributes: { 'conflux.instance': this.name } }
       : undefined;
-    return this.endpoint.call({ signal, span }, async (control) =>
-      parse(await this.endpoint.client.text({ method: 'POST', path, body }, control, BODY_LIMIT)),
-    );
+    const started = performance.now();
+    return this.endpoint
+      .call({ signal, span }, async (control) =>
+        parse(await this.endpoint.client.text({ method: 'POST', path, body }, control, BODY_LIMIT)),
+      )
+      .then(
+        (answer) => {
+          this.noteCall(true, started);
+          return answer;
+        },
+        (err: unknown) => {
+          const errorClass = err instanceof UpstreamError ? err.errorClass : 'internal';
+          if (!NOT_A_CALL.has(errorClass)) this.noteCall(errorClass === 'http_4xx', started);
+          throw err;
+        },
+      );
+  }
+
+  private noteCall(ok: boolean, started: number): void {
+    this.last = { ok, latency_ms: Math.round(performance.now() - started), at: new Date().toISOString() };
   }
 
   close(): Promise<void> {

@@ -25,6 +25,47 @@ export class InstanceHealthDto {
 
   @ApiProperty({ type: String, nullable: true, description: 'When it was last probed (ISO 8601)' })
   last_checked!: string | null;
+
+  @ApiProperty({
+    type: [String],
+    description: 'Models this instance serves (as it listed them at its last probe, else as declared)',
+  })
+  models!: string[];
+}
+
+/** A remote worker (an ML model worker, the remote forecaster): from its breaker and its last call. */
+export class WorkerHealthDto {
+  @ApiProperty({ description: 'ML: `<model>@<version>`; forecasting: `forecast-remote`', example: 'trading-signal@3' })
+  id!: string;
+
+  @ApiProperty({ description: 'Origin only (scheme://host:port)', example: 'http://gpu-box:8080' })
+  url!: string;
+
+  @ApiProperty({
+    enum: SERVICE_STATUSES,
+    description:
+      'unhealthy: breaker open; degraded: breaker half-open, or the last call failed; healthy otherwise (a worker ' +
+      'not called yet included: workers are not probed)',
+  })
+  status!: ServiceStatus;
+
+  @ApiProperty({ enum: ['closed', 'half_open', 'open'] })
+  breaker!: 'closed' | 'half_open' | 'open';
+
+  @ApiProperty({ type: Number, nullable: true, description: 'Duration of the last call (ms); null before any' })
+  latency_ms!: number | null;
+
+  @ApiProperty({ type: String, nullable: true, description: 'When the last call ended (ISO 8601); null before any' })
+  last_checked!: string | null;
+}
+
+/** The remote workers of the ML and forecasting modules. */
+export class WorkersHealthDto {
+  @ApiProperty({ type: [WorkerHealthDto], description: 'ML_REMOTE_WORKERS' })
+  ml!: WorkerHealthDto[];
+
+  @ApiProperty({ type: [WorkerHealthDto], description: 'FORECAST_REMOTE_URL (none or one)' })
+  forecasting!: WorkerHealthDto[];
 }
 
 /** The upstream instances of one service. */
@@ -81,13 +122,18 @@ export class HealthSummaryDto {
   })
   services!: Record<string, ServiceHealthDto>;
 
+  @ApiProperty({ type: WorkersHealthDto, description: 'Remote workers, from their breakers and last calls' })
+  workers!: WorkersHealthDto;
+
   @ApiProperty({ example: '2025-08-31T10:00:00.000Z' })
   timestamp!: string;
 
   @ApiProperty({
     type: 'object',
     additionalProperties: true,
-    description: 'Postgres and Redis: `{status: up|down, mode, latency_ms?, reason?}`',
+    description:
+      'Postgres and Redis: `{status: up|down, mode, latency_ms?, reason?, checked_at}`, checked for this answer ' +
+      '(`checked_at`: ISO 8601)',
   })
   dependencies!: Record<string, Record<string, unknown>>;
 }

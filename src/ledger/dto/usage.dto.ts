@@ -1,6 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, ValidateBy, ValidationOptions } from 'class-validator';
-import { MAX_RANGE_DAYS, parseDay, USAGE_GROUPINGS, type UsageGrouping } from '../usage-range';
+import {
+  MAX_RANGE_DAYS,
+  parseDay,
+  USAGE_FORMATS,
+  USAGE_GROUPINGS,
+  type UsageFormat,
+  type UsageGrouping,
+} from '../usage-range';
 
 /** A real calendar day written `YYYY-MM-DD` (2026-02-30 is refused). */
 function IsCalendarDay(options?: ValidationOptions): PropertyDecorator {
@@ -35,10 +42,27 @@ export class UsageQueryDto {
   @IsCalendarDay()
   to?: string;
 
-  @ApiPropertyOptional({ enum: USAGE_GROUPINGS, default: 'day' })
+  @ApiPropertyOptional({
+    enum: USAGE_GROUPINGS,
+    default: 'day',
+    description:
+      '`day`, `model`, `provider`; `api_key`: by the API key that made the requests (key = its id, with its ' +
+      'name and prefix; null for signed-in users); `day_model`: one group per day and model (key = the day, ' +
+      'with `model`), for a chart of each day stacked by model.',
+  })
   @IsOptional()
   @IsIn(USAGE_GROUPINGS)
   group_by?: UsageGrouping;
+
+  @ApiPropertyOptional({
+    enum: USAGE_FORMATS,
+    description:
+      '`csv`: the groups as a CSV download (`text/csv; charset=utf-8`, a header row then one row per group, the ' +
+      'same numbers as the JSON). Without it, `Accept: text/csv` asks for the CSV too; JSON otherwise.',
+  })
+  @IsOptional()
+  @IsIn(USAGE_FORMATS)
+  format?: UsageFormat;
 }
 
 export class UsageTotalsDto {
@@ -57,9 +81,27 @@ export class UsageGroupDto extends UsageTotalsDto {
   @ApiProperty({
     type: String,
     nullable: true,
-    description: 'The day (YYYY-MM-DD, UTC), model or provider instance; null when no model or provider was involved',
+    description:
+      'The day (YYYY-MM-DD, UTC; also for day_model), model, provider instance or API key id; null when no ' +
+      'model or provider was involved, or (api_key) for the requests of signed-in users',
   })
   key!: string | null;
+
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'day_model only: the model of the group' })
+  model?: string | null;
+
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'api_key only: the key id (as `key`)' })
+  api_key_id?: string | null;
+
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'api_key only: the key name (revoked keys too)' })
+  api_key_name?: string | null;
+
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    description: 'api_key only: the visible prefix of the key’s current secret',
+  })
+  api_key_prefix?: string | null;
 }
 
 export class UsageReportDto {
@@ -72,8 +114,9 @@ export class UsageReportDto {
   @ApiProperty({
     type: [UsageGroupDto],
     description:
-      'Days in ascending order, or models/providers by credits (highest first). A request whose attempts ' +
-      'span several models or providers counts once in each of their groups, and once in the totals.',
+      'Days in ascending order (day_model: each day’s models by credits), or models/providers/API keys by ' +
+      'credits (highest first). A request whose attempts span several models or providers counts once in ' +
+      'each of their groups, and once in the totals.',
   })
   groups!: UsageGroupDto[];
 }

@@ -306,7 +306,7 @@ async function* messageFrames(id: string, stream: OpenStream): AsyncGenerator<Ss
         if (event.arguments) yield blockDelta(index, { type: 'input_json_delta', partial_json: event.arguments });
       } else if (event.type === 'finish') finish = event.finish_reason;
     }
-    const { usage } = await stream.settled;
+    const { usage, cost } = await stream.settled;
     // An empty answer still has its (empty) text block, as Anthropic sends it.
     if (!blocks.started) yield* blocks.enter('text', { type: 'text', text: '' }).frames;
     yield* blocks.close();
@@ -315,7 +315,8 @@ async function* messageFrames(id: string, stream: OpenStream): AsyncGenerator<Ss
       data: {
         type: 'message_delta',
         delta: { stop_reason: stopReason(finish), stop_sequence: null },
-        usage: anthropicUsage(usage),
+        // With the credits billed (`usage.credits`, a Conflux field).
+        usage: { ...anthropicUsage(usage), credits: cost.credits },
       },
     };
     yield { event: 'message_stop', data: { type: 'message_stop' } };

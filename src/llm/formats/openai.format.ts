@@ -81,8 +81,8 @@ async function* completionFrames(
       if (delta) yield { data: completionChunk(meta, delta, null) };
       else if (event.type === 'finish') yield { data: completionChunk(meta, {}, event.finish_reason) };
     }
-    const { usage } = await stream.settled;
-    if (includeUsage) yield { data: usageChunk(meta, usage) };
+    const { usage, cost } = await stream.settled;
+    if (includeUsage) yield { data: usageChunk(meta, usage, cost.credits) };
     yield { data: '[DONE]' };
   } catch (err) {
     // A cut after the first token (or its deadline): an error event, never a clean [DONE].
@@ -236,14 +236,15 @@ function completionChunk(meta: CompletionMeta, delta: object, finish: FinishReas
   };
 }
 
-function usageChunk(meta: CompletionMeta, usage: TokenUsage): object {
+/** The last chunk when the client asked for usage: with the credits billed (`usage.credits`, a Conflux field). */
+function usageChunk(meta: CompletionMeta, usage: TokenUsage, credits: number): object {
   return {
     id: meta.id,
     object: 'chat.completion.chunk',
     created: meta.created,
     model: meta.model,
     choices: [],
-    usage: openAiUsage(usage),
+    usage: { ...openAiUsage(usage), credits },
   };
 }
 

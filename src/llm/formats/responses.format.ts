@@ -225,14 +225,18 @@ function outputItems(ids: ResponseIds, outcome: Pick<ChatOutcome, 'text' | 'tool
   return items;
 }
 
-/** Responses usage: input tokens include the cached ones, output tokens the reasoning ones. */
-function responsesUsage(usage: TokenUsage): Json {
+/**
+ * Responses usage: input tokens include the cached ones, output tokens the reasoning ones; a streamed
+ * response's last event adds the credits billed (`credits`, a Conflux field).
+ */
+function responsesUsage(usage: TokenUsage, credits?: number): Json {
   return {
     input_tokens: usage.input_tokens,
     input_tokens_details: { cached_tokens: usage.cached_input_tokens ?? 0 },
     output_tokens: usage.output_tokens,
     output_tokens_details: { reasoning_tokens: usage.reasoning_tokens ?? 0 },
     total_tokens: usage.input_tokens + usage.output_tokens,
+    ...(credits === undefined ? {} : { credits }),
   };
 }
 
@@ -241,6 +245,8 @@ interface Ending {
   /** Absent while in progress; null when the stream failed. */
   finish?: FinishReason | null;
   usage?: TokenUsage;
+  /** Credits billed, shown in the usage of a streamed response's last event. */
+  credits?: number;
   /** Why a failed stream failed (default: the upstream cut it). */
   failure?: StreamFailure;
 }
@@ -261,7 +267,7 @@ function response(ids: ResponseIds, echo: Json, model: string, end: Ending): Jso
     incomplete_details: incomplete ? { reason: incomplete } : null,
     model,
     output: end.output,
-    usage: end.usage ? responsesUsage(end.usage) : null,
+    usage: end.usage ? responsesUsage(end.usage, end.credits) : null,
     ...echo,
   };
 }
@@ -392,11 +398,11 @@ async function* responseFrames(
         yield* sequence.toolCall(event.index, event.id, event.name, event.arguments);
       } else if (event.type === 'finish') finish = event.finish_reason;
     }
-    const { usage } = await stream.settled;
+    const { usage, cost } = await stream.settled;
     // An empty answer still has its (empty) message, as a completed one does.
     if (!sequence.started) yield* sequence.text('');
     yield* sequence.close(itemStatus(finish));
-    const final = response(ids, echo, model, { output: sequence.done, finish, usage });
+    const final = response(ids, echo, model, { output: sequence.done, finish, usage, credits: cost.credits });
     const type = final.status === 'incomplete' ? 'response.incomplete' : 'response.completed';
     yield sequence.event(type, { response: final });
   } catch (err) {

@@ -1,5 +1,5 @@
 import type { BreakerState } from '../../common/upstream/breaker';
-import { parseJsonObject, RemoteWorkerClient } from '../../common/upstream/remote-worker-client';
+import { parseJsonObject, RemoteWorkerClient, type RemoteWorkerInfo } from '../../common/upstream/remote-worker-client';
 import { UpstreamError } from '../../common/upstream/upstream-error';
 import type { MlRemoteWorkerSetting } from '../../config/ml-workers';
 import { DIRECTIONS, type InputSignature, type OutputMapping } from '../registry/registry.types';
@@ -45,6 +45,11 @@ export class RemoteWorker {
 
   get state(): BreakerState {
     return this.client.state;
+  }
+
+  /** Its breaker and last call, for status pages. */
+  info(): RemoteWorkerInfo {
+    return this.client.info(this.id);
   }
 
   /** One row through the worker, answered as a /predict prediction. */

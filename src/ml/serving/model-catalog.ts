@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { AppError } from '../../common/errors/app-error';
+import type { RemoteWorkerInfo } from '../../common/upstream/remote-worker-client';
 import { AppConfig } from '../../config/app-config';
 import { ModelLoadError } from '../inference';
 import { MlMetrics } from '../ml.metrics';
@@ -141,6 +142,11 @@ export class ModelCatalog implements OnModuleInit, OnModuleDestroy {
 
   loadError(versionId: string): string | undefined {
     return this.loadErrors.get(versionId);
+  }
+
+  /** The remote workers, as declared in ML_REMOTE_WORKERS. */
+  remoteWorkers(): RemoteWorkerInfo[] {
+    return [...this.remotes.values()].map((w) => w.info());
   }
 
   get isBootstrapped(): boolean {
