@@ -66,7 +66,7 @@ function Models(props: { models: string[] }) {
 function Table(props: { label: string; head: string[]; children: ComponentChildren }) {
   return (
     <div class="table-wrap">
-      <table aria-label={props.label}>
+      <table class="status-table" aria-label={props.label}>
         <thead>
           <tr>
             {props.head.map((h) => (
