@@ -387,6 +387,13 @@ export class AppConfig {
   @Max(600_000)
   QUOTA_LEASE_TTL_MS = 30_000;
 
+  /** Requests a second a project needs on an instance before that instance takes a lease of its budget. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  QUOTA_LEASE_MIN_RATE = 10;
+
   /** How long an Idempotency-Key and its stored response are kept. */
   @Transform(toInt)
   @IsInt()

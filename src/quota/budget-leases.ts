@@ -13,6 +13,8 @@ export interface LeaseSettings {
   lowWater: number;
   /** How long Redis keeps a lease that is not renewed (an instance that died gives its leases back so). */
   ttlMs: number;
+  /** Requests a second a project needs on this instance before it gets a lease (quieter ones hold per request). */
+  minRate: number;
 }
 
 /** One write of a lease to Redis (LEASE_SCRIPT). */
@@ -46,6 +48,8 @@ export interface LeaseReply {
   /** Micro-credits left of each budget (-1: no limit; null: not told). */
   dayLeft: number | null;
   monthLeft: number | null;
+  /** The project's counters are ready (false: Redis lost them and they are being rebuilt). */
+  ready: boolean;
 }
 
 export type LeaseWriter = (write: LeaseWrite) => Promise<LeaseReply>;
@@ -85,6 +89,10 @@ interface Lease {
   seq: number;
   mean: number;
   lastUsed: number;
+  /** Requests seen since `recentSince` (a one-second count), and whether the project is busy enough for a lease. */
+  recent: number;
+  recentSince: number;
+  wanted: boolean;
   /** Carving only before this (the lease is renewed well before it would expire in Redis). */
   usableUntil: number;
   /** A grant was refused: no new one is asked for before this, and the free part goes back. */
@@ -152,9 +160,15 @@ export class BudgetLeases {
     lease.monthly = limits.monthly;
     lease.lastUsed = now;
     if (amount > 0) lease.mean = lease.mean === 0 ? amount : lease.mean + MEAN_WEIGHT * (amount - lease.mean);
+    if (now - lease.recentSince >= 1000) {
+      lease.recentSince = now;
+      lease.recent = 0;
+    }
+    lease.recent += 1;
+    if (lease.recent >= this.settings.minRate) lease.wanted = true;
     if (this.limited(lease) && amount > 0) {
       if (now >= lease.usableUntil || lease.free < amount) {
-        this.kick(lease);
+        if (lease.wanted) this.kick(lease);
         return null;
       }
       lease.free -= amount;
@@ -281,6 +295,9 @@ export class BudgetLeases {
         seq: 0,
         mean: 0,
         lastUsed: now,
+        recent: 0,
+        recentSince: now,
+        wanted: false,
         usableUntil: 0,
         refusedUntil: 0,
         unacknowledged: null,
@@ -313,7 +330,7 @@ export class BudgetLeases {
   /** The free part runs low (or the lease is new) while requests come: worth a write now. */
   private wantsWrite(lease: Lease, now: number): boolean {
     if (!this.limited(lease)) return lease.unbacked > 0;
-    return now >= lease.refusedUntil && lease.free < this.settings.lowWater * this.target(lease);
+    return lease.wanted && now >= lease.refusedUntil && lease.free < this.settings.lowWater * this.target(lease);
   }
 
   private settleClosed(id: string, actual: number): CloseOutcome | null {
@@ -394,7 +411,8 @@ export class BudgetLeases {
     } else if (this.closing || this.idle(lease, now) || now < lease.refusedUntil || !this.current(lease, now)) {
       change = -lease.free;
       lease.free = 0;
-    } else if (lease.free < this.settings.lowWater * this.target(lease)) {
+      if (this.idle(lease, now)) lease.wanted = false;
+    } else if (lease.wanted && lease.free < this.settings.lowWater * this.target(lease)) {
       change = this.target(lease) - lease.free;
     }
     const renew = lease.backed > 0 && lease.usableUntil - now < (this.settings.ttlMs * SAFE_SHARE_OF_TTL) / 2;
@@ -432,7 +450,7 @@ export class BudgetLeases {
     }
     if (write.change > 0 && this.limited(lease)) {
       lease.free += reply.granted;
-      if (reply.granted === 0) {
+      if (reply.granted === 0 && reply.ready) {
         lease.refusedUntil = write.now + this.settings.ttlMs / 3;
         lease.again = true; // give the free part back at once
       }

@@ -47,6 +47,7 @@ const quotaStoreProvider = {
             share: config.QUOTA_LEASE_SHARE_PERCENT / 100,
             lowWater: config.QUOTA_LEASE_LOW_WATER_PERCENT / 100,
             ttlMs: config.QUOTA_LEASE_TTL_MS,
+            minRate: config.QUOTA_LEASE_MIN_RATE,
           },
         })
       : new MemoryQuotaStore(),

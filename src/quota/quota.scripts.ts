@@ -10,6 +10,9 @@
  *   quota:{p}:m:<YYYY-MM>:spent|reserved|holds  the same per month
  *   quota:{p}:k:<key>:rpm|tpm:<minute>        requests and tokens of an API key in a minute
  *   quota:{p}:r:<id>                          the reservation: state, amount, tokens, tpm_key
+ *   quota:{p}:l:<lease id>                    an instance's budget lease: amount, last write (seq, granted,
+ *                                             state); the lease itself is held as member "<amount>:<lease id>"
+ *                                             of the day's and month's holds, like a reservation
  *   quota:{p}:ready                           the spent counters hold the project's spend (rebuilt
  *                                             from the ledger after Redis lost its data); value: when
  *   quota:{p}:d:<day>:late, m:<month>:late    spend settled while `ready` is absent (added to the

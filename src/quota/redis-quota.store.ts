@@ -109,7 +109,7 @@ const SCRIPTS = {
 
 /** How often leases are refilled, renewed, given back and their holds swept, at most. */
 const LEASE_ROUND_MS = 1000;
-const NO_LEASES: LeaseSettings = { requests: 0, share: 0, lowWater: 0, ttlMs: 30_000 };
+const NO_LEASES: LeaseSettings = { requests: 0, share: 0, lowWater: 0, ttlMs: 30_000, minRate: 0 };
 
 /** A reply of the reserve script that asks for the project's counters to be rebuilt first. */
 const UNREADY = 'unready';
@@ -469,8 +469,9 @@ export class RedisQuotaStore extends QuotaStore implements OnModuleDestroy {
     }
     const [state, granted, amount, dayLeft, monthLeft, ready] = integers(reply, 6);
     if (ready === 0 && (write.daily !== null || write.monthly !== null)) this.rebuild.start(write.projectId);
-    if (state === 2) return { held: dayLeft === 1, granted, amount, dayLeft: null, monthLeft: null };
-    return { held: state === 1, granted, amount, dayLeft, monthLeft };
+    if (state === 2)
+      return { held: dayLeft === 1, granted, amount, dayLeft: null, monthLeft: null, ready: ready === 1 };
+    return { held: state === 1, granted, amount, dayLeft, monthLeft, ready: ready === 1 };
   }
 
   private async reserveInRedis(command: ReserveCommand): Promise<ReserveOutcome | typeof UNREADY> {

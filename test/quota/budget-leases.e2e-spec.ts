@@ -10,7 +10,7 @@ import { testRedisUrl, uniqueRedisPrefix } from '../support/services';
 import { testClock } from './store-contract';
 
 /** Small leases that expire fast, so that a few dozen steps see them granted, spent, refused and expired. */
-const SETTINGS: LeaseSettings = { requests: 4, share: 0.25, lowWater: 0.5, ttlMs: 5_000 };
+const SETTINGS: LeaseSettings = { requests: 4, share: 0.25, lowWater: 0.5, ttlMs: 5_000, minRate: 0 };
 const INSTANCES = 3;
 const UNIT = 1_000;
 /** The background round of a live instance, as the store runs it (a sixth of the TTL at most). */
