@@ -109,6 +109,8 @@ const SCRIPTS = {
 
 /** How often leases are refilled, renewed, given back and their holds swept, at most. */
 const LEASE_ROUND_MS = 1000;
+/** Bound of one lease write (in the background: requests never wait for it). */
+const LEASE_WRITE_TIMEOUT_MS = 1000;
 const NO_LEASES: LeaseSettings = { requests: 0, share: 0, lowWater: 0, ttlMs: 30_000, minRate: 0 };
 
 /** A reply of the reserve script that asks for the project's counters to be rebuilt first. */
@@ -434,7 +436,10 @@ export class RedisQuotaStore extends QuotaStore implements OnModuleDestroy {
     }
   }
 
-  /** One write of a lease (LEASE_SCRIPT), bounded; a failure counts for the circuit and is thrown. */
+  /**
+   * One write of a lease (LEASE_SCRIPT), bounded (no request waits for it: a slow write is not
+   * evidence of an outage, so only replies count for the circuit); a failure is thrown.
+   */
   private async writeLease(write: LeaseWrite): Promise<LeaseReply> {
     if (this.circuit.open) throw new Error('Redis is skipped for now');
     const windows = budgetWindowsOf(write.day, write.month);
@@ -460,13 +465,13 @@ export class RedisQuotaStore extends QuotaStore implements OnModuleDestroy {
             ...[windows.dayEndsAt + WINDOW_GRACE_MS, windows.monthEndsAt + WINDOW_GRACE_MS, write.share, write.least],
           ],
         ),
-        this.options.timeoutMs,
+        Math.max(LEASE_WRITE_TIMEOUT_MS, this.options.timeoutMs),
       );
-      this.circuit.succeeded();
     } catch (err) {
-      this.circuit.failed(err);
+      this.logger.debug(`Lease write of project ${write.projectId} not acknowledged: ${String(err)}`);
       throw err;
     }
+    this.circuit.succeeded();
     const [state, granted, amount, dayLeft, monthLeft, ready] = integers(reply, 6);
     if (ready === 0 && (write.daily !== null || write.monthly !== null)) this.rebuild.start(write.projectId);
     if (state === 2)
