@@ -4,6 +4,7 @@ import { api } from '../../api';
 import { SubmitButton, TextField } from '../../fields';
 import { formatDateTime } from '../../format-date';
 import { Bar, Card, ErrorNote, formatNumber, Spinner, useLoad } from '../../ui';
+import { fetchQuota } from '../../usage-data';
 import type { QuotaLimits, QuotaStatus, QuotaWindow } from './types';
 
 type LimitName = keyof QuotaLimits;
@@ -90,7 +91,7 @@ function QuotaForm(props: { projectId: string; limits: QuotaLimits; onSaved: (st
 
 /** The project's quota: each window's use against its limit; administrators change the limits. */
 export function QuotaCard(props: { projectId: string; editable: boolean }) {
-  const quota = useLoad(() => api<QuotaStatus>(`/projects/${props.projectId}/quota`), [props.projectId]);
+  const quota = useLoad(() => fetchQuota(props.projectId), [props.projectId]);
   const [latest, setLatest] = useState<QuotaStatus | null>(null);
   const status = latest ?? quota.data;
   return (

@@ -1,3 +1,5 @@
+import type { QuotaStatus } from '../../usage-data';
+
 /** The API's answers used by the projects page (see the Swagger document). */
 export interface Project {
   id: string;
@@ -37,27 +39,9 @@ export interface IssuedKey extends ApiKey {
   key: string;
 }
 
-export interface QuotaLimits {
-  daily_credits: number | null;
-  monthly_credits: number | null;
-  rpm: number | null;
-  tpm: number | null;
-}
-
-export interface QuotaWindow {
-  limit: number | null;
-  spent: number;
-  reserved: number;
-  remaining: number | null;
-  resets_at: string;
-}
-
-export interface QuotaStatus {
-  project_id: string;
-  limits: QuotaLimits;
-  daily: QuotaWindow;
-  monthly: QuotaWindow;
-}
+/** The quota's answer, as the usage page reads it. */
+export type { QuotaStatus, QuotaWindow } from '../../usage-data';
+export type QuotaLimits = QuotaStatus['limits'];
 
 /** What the signed-in user may do in one project (the API decides; the page only hides what it would refuse). */
 export interface ProjectRights {
