@@ -47,7 +47,13 @@ describe('API keys', () => {
     const list = await api.get<Record<string, unknown>[]>(`/projects/${projectId}/api-keys`, { token });
     expect(list.status).toBe(200);
     const listed = list.body.find((k) => k.id === issued.id);
-    expect(listed).toMatchObject({ name: 'ci', prefix: issued.prefix, last_used_at: null, expires_at: null });
+    expect(listed).toMatchObject({
+      name: 'ci',
+      prefix: issued.prefix,
+      last_used_at: null,
+      expires_at: null,
+      previous_key_expires_at: null,
+    });
     expect(listed).not.toHaveProperty('key');
     expect(list.text).not.toContain(issued.key);
   });
@@ -102,13 +108,21 @@ describe('API keys', () => {
 
     expect((await api.get('/auth/me', { apiKey: rotated.body.key })).status).toBe(200);
     expect((await api.get('/auth/me', { apiKey: issued.key })).status).toBe(200);
+    const during = await api.get<Record<string, unknown>[]>(`/projects/${projectId}/api-keys`, { token });
+    expect(during.body.find((k) => k.id === issued.id)).toMatchObject({
+      prefix: rotated.body.prefix,
+      previous_key_expires_at: rotated.body.previous_key_expires_at,
+    });
 
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, graceEnds - Date.now()) + 300));
     expectEnvelope(await api.get('/auth/me', { apiKey: issued.key }), 401, 'invalid_token');
     expect((await api.get('/auth/me', { apiKey: rotated.body.key })).status).toBe(200);
 
     const list = await api.get<Record<string, unknown>[]>(`/projects/${projectId}/api-keys`, { token });
-    expect(list.body.find((k) => k.id === issued.id)?.prefix).toBe(rotated.body.prefix);
+    expect(list.body.find((k) => k.id === issued.id)).toMatchObject({
+      prefix: rotated.body.prefix,
+      previous_key_expires_at: null,
+    });
   });
 
   it('revokes at once, including secrets still in their grace period', async () => {

@@ -19,6 +19,8 @@ export interface ApiKeyView {
   created_at: Date;
   last_used_at: Date | null;
   expires_at: Date | null;
+  /** Until when a secret replaced by a rotation keeps working; null when none does. */
+  previous_key_expires_at: Date | null;
 }
 
 /** What names a key in a report: its name and the visible prefix of its current secret. */
@@ -105,16 +107,19 @@ export class ApiKeysService implements OnApplicationBootstrap, OnApplicationShut
 
   async list(projectId: string): Promise<ApiKeyView[]> {
     const keys = await this.keys.find({ where: { projectId, revokedAt: IsNull() }, order: { createdAt: 'ASC' } });
-    const current = await this.currentPrefixes(keys.map((k) => k.id));
-    return keys.map((k) => this.view(k, current.get(k.id) ?? ''));
+    const secrets = await this.liveSecrets(keys.map((k) => k.id));
+    return keys.map((k) => {
+      const live = secrets.get(k.id);
+      return this.view(k, live?.prefix ?? '', live?.previousExpiresAt ?? null);
+    });
   }
 
   /** The labels of the project's keys among `keyIds`, revoked keys included (their usage stays reported). */
   async labels(projectId: string, keyIds: readonly string[]): Promise<Map<string, ApiKeyLabel>> {
     if (keyIds.length === 0) return new Map();
     const keys = await this.keys.find({ where: { projectId, id: In([...keyIds]) } });
-    const current = await this.currentPrefixes(keys.map((k) => k.id));
-    return new Map(keys.map((k) => [k.id, { name: k.name, prefix: current.get(k.id) ?? '' }]));
+    const secrets = await this.liveSecrets(keys.map((k) => k.id));
+    return new Map(keys.map((k) => [k.id, { name: k.name, prefix: secrets.get(k.id)?.prefix ?? '' }]));
   }
 
   async rotate(projectId: string, keyId: string): Promise<IssuedApiKey & { previous_key_expires_at: Date }> {
@@ -137,7 +142,7 @@ export class ApiKeysService implements OnApplicationBootstrap, OnApplicationShut
       });
     });
     await this.cache.invalidate(key.id);
-    return { ...this.view(key, generated.prefix), key: generated.key, previous_key_expires_at: graceEnds };
+    return { ...this.view(key, generated.prefix, graceEnds), key: generated.key, previous_key_expires_at: graceEnds };
   }
 
   async revoke(projectId: string, keyId: string): Promise<void> {
@@ -248,16 +253,25 @@ export class ApiKeysService implements OnApplicationBootstrap, OnApplicationShut
     return key;
   }
 
-  private async currentPrefixes(keyIds: string[]): Promise<Map<string, string>> {
-    if (keyIds.length === 0) return new Map();
+  /** Per key: the prefix of its current secret, and the latest end of a replaced secret still working. */
+  private async liveSecrets(keyIds: string[]): Promise<Map<string, { prefix?: string; previousExpiresAt?: Date }>> {
+    const live = new Map<string, { prefix?: string; previousExpiresAt?: Date }>();
+    if (keyIds.length === 0) return live;
     const rows = await this.secrets
       .createQueryBuilder('s')
-      .where('s.api_key_id IN (:...keyIds) AND s.expires_at IS NULL', { keyIds })
+      .where('s.api_key_id IN (:...keyIds) AND (s.expires_at IS NULL OR s.expires_at > now())', { keyIds })
       .getMany();
-    return new Map(rows.map((r) => [r.apiKeyId, r.prefix]));
+    for (const row of rows) {
+      const entry = live.get(row.apiKeyId) ?? {};
+      if (row.expiresAt === null) entry.prefix = row.prefix;
+      else if (!entry.previousExpiresAt || row.expiresAt > entry.previousExpiresAt)
+        entry.previousExpiresAt = row.expiresAt;
+      live.set(row.apiKeyId, entry);
+    }
+    return live;
   }
 
-  private view(key: ApiKeyEntity, prefix: string): ApiKeyView {
+  private view(key: ApiKeyEntity, prefix: string, previousExpiresAt: Date | null = null): ApiKeyView {
     return {
       id: key.id,
       project_id: key.projectId,
@@ -266,6 +280,7 @@ export class ApiKeysService implements OnApplicationBootstrap, OnApplicationShut
       created_at: key.createdAt,
       last_used_at: key.lastUsedAt,
       expires_at: key.expiresAt,
+      previous_key_expires_at: previousExpiresAt,
     };
   }
 }

@@ -355,6 +355,45 @@ export class AppConfig {
   @Max(100)
   QUOTA_REDIS_TIMEOUTS_TO_OPEN = 3;
 
+  /**
+   * Budget leases (see *Budget leases* in the README): an instance takes a slice of a project's budget
+   * from Redis covering about this many requests of the project's recent size, and reserves requests
+   * from it without a round trip to Redis (0 = off: every paid request holds in Redis).
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(100_000)
+  QUOTA_LEASE_REQUESTS = 50;
+
+  /** Most of what a budget has left that one lease grant may take, in percent. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  QUOTA_LEASE_SHARE_PERCENT = 2;
+
+  /** A lease is refilled in the background once its free part falls below this share of its size, in percent. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(100)
+  QUOTA_LEASE_LOW_WATER_PERCENT = 50;
+
+  /** How long Redis keeps a lease its instance stopped renewing (it died) before giving it back, in ms. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1_000)
+  @Max(600_000)
+  QUOTA_LEASE_TTL_MS = 30_000;
+
+  /** Requests a second a project needs on an instance before that instance takes a lease of its budget. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  QUOTA_LEASE_MIN_RATE = 10;
+
   /** How long an Idempotency-Key and its stored response are kept. */
   @Transform(toInt)
   @IsInt()

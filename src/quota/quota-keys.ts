@@ -30,6 +30,11 @@ export class QuotaKeys {
     return { requests: `${base}:rpm:${minute}`, tokens: `${base}:tpm:${minute}` };
   }
 
+  /** An instance's lease of the project's budgets: its amount and last write (see LEASE_SCRIPT). */
+  lease(projectId: string, leaseId: string): string {
+    return `${this.project(projectId)}:l:${leaseId}`;
+  }
+
   reservation(projectId: string, id: string): string {
     return `${this.project(projectId)}:r:${id}`;
   }

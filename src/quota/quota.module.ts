@@ -42,6 +42,13 @@ const quotaStoreProvider = {
           rebuildGatherMs: rebuildGatherMs(config),
           rebuildDrainWaitMs: REBUILD_DRAIN_WAIT_MS,
           rebuildWaitMs: Math.max(REBUILD_REQUEST_WAIT_MS, rebuildGatherMs(config) + 2000),
+          leases: {
+            requests: config.QUOTA_LEASE_REQUESTS,
+            share: config.QUOTA_LEASE_SHARE_PERCENT / 100,
+            lowWater: config.QUOTA_LEASE_LOW_WATER_PERCENT / 100,
+            ttlMs: config.QUOTA_LEASE_TTL_MS,
+            minRate: config.QUOTA_LEASE_MIN_RATE,
+          },
         })
       : new MemoryQuotaStore(),
 };

@@ -10,6 +10,9 @@
  *   quota:{p}:m:<YYYY-MM>:spent|reserved|holds  the same per month
  *   quota:{p}:k:<key>:rpm|tpm:<minute>        requests and tokens of an API key in a minute
  *   quota:{p}:r:<id>                          the reservation: state, amount, tokens, tpm_key
+ *   quota:{p}:l:<lease id>                    an instance's budget lease: amount, last write (seq, granted,
+ *                                             state); the lease itself is held as member "<amount>:<lease id>"
+ *                                             of the day's and month's holds, like a reservation
  *   quota:{p}:ready                           the spent counters hold the project's spend (rebuilt
  *                                             from the ledger after Redis lost its data); value: when
  *   quota:{p}:d:<day>:late, m:<month>:late    spend settled while `ready` is absent (added to the
@@ -239,4 +242,99 @@ rebuilt(KEYS[2], KEYS[3], int(ARGV[1]) + get(KEYS[3]), ARGV[3])
 rebuilt(KEYS[4], KEYS[5], int(ARGV[2]) + get(KEYS[5]), ARGV[4])
 redis.call('SET', KEYS[1], ARGV[5])
 return 1
+`;
+
+/**
+ * One write of an instance's budget lease (see budget-leases.ts): books spend settled from the
+ * lease, lowers the lease by what that spend consumed, gives part of it back or grows it, and
+ * renews its expiry. A lease is a hold like a reservation's (member "<amount>:<lease id>" in the
+ * day's and month's holds, its amount in their reserved counters), so every rule of holds (expiry
+ * sweep, balances) applies to it; the lease key keeps its amount and the number of its last write,
+ * so that a write retried after a lost reply is not applied twice.
+ * KEYS: day spent, reserved, holds; month spent, reserved, holds; ready; lease; day late, month late.
+ * ARGV: lease id, write number, spend, consumed, change (> 0 grow, < 0 give back), day limit,
+ *       month limit (-1 = none), now, expires at, day keep-until, month keep-until, share (most of
+ *       what a budget has left that a grant may take, 0..1), least grant.
+ * Returns {state, granted, amount, day left, month left, ready}: state 1 the lease was held, 0 it
+ * was not (expired, lost, or new); or {2, granted, amount, state, -1, ready} for a write already
+ * applied (as it was then).
+ */
+export const LEASE_SCRIPT = `${HELPERS}
+local id, seq = ARGV[1], int(ARGV[2])
+local spend, consumed, change = int(ARGV[3]), int(ARGV[4]), int(ARGV[5])
+local dayLimit, monthLimit, now = int(ARGV[6]), int(ARGV[7]), ARGV[8]
+local ready = redis.call('EXISTS', KEYS[7])
+
+if redis.call('EXISTS', KEYS[8]) == 1 and seq <= int(redis.call('HGET', KEYS[8], 'seq')) then
+  local last = redis.call('HMGET', KEYS[8], 'state', 'granted', 'amount')
+  return {2, int(last[2]), int(last[3]), int(last[1]), -1, ready}
+end
+
+sweep(KEYS[3], KEYS[2], now)
+sweep(KEYS[6], KEYS[5], now)
+
+-- The lease is held only while both windows still hold its member (the sweep gives back expired ones).
+local held = int(redis.call('HGET', KEYS[8], 'amount'))
+local member = fmt(held) .. ':' .. id
+local alive = held > 0 and redis.call('ZSCORE', KEYS[3], member) ~= false and redis.call('ZSCORE', KEYS[6], member) ~= false
+if not alive then
+  unhold(KEYS[3], KEYS[2], member, held)
+  unhold(KEYS[6], KEYS[5], member, held)
+  held = 0
+end
+
+if spend > 0 then
+  raise(KEYS[1], spend, ARGV[10])
+  raise(KEYS[4], spend, ARGV[11])
+  if ready == 0 then
+    raise(KEYS[9], spend, ARGV[10])
+    raise(KEYS[10], spend, ARGV[11])
+  end
+end
+
+local amount = held - consumed
+if change < 0 then amount = amount + change end
+if amount < 0 then amount = 0 end
+lower(KEYS[2], held - amount)
+lower(KEYS[5], held - amount)
+
+local granted = 0
+if change > 0 then
+  if dayLimit < 0 and monthLimit < 0 then
+    granted = change
+  elseif ready == 1 then
+    granted = change
+    local share = tonumber(ARGV[12]) or 0
+    for _, w in ipairs({{KEYS[1], KEYS[2], dayLimit}, {KEYS[4], KEYS[5], monthLimit}}) do
+      local l = left(w[1], w[2], w[3])
+      if l >= 0 then
+        local cap = math.floor(l * share)
+        if cap < granted then granted = cap end
+      end
+    end
+    if granted < int(ARGV[13]) then granted = 0 end
+  end
+end
+if granted > 0 then
+  raise(KEYS[2], granted, ARGV[10])
+  raise(KEYS[5], granted, ARGV[11])
+  amount = amount + granted
+end
+
+if alive then
+  redis.call('ZREM', KEYS[3], member)
+  redis.call('ZREM', KEYS[6], member)
+end
+if amount > 0 then
+  member = fmt(amount) .. ':' .. id
+  redis.call('ZADD', KEYS[3], ARGV[9], member)
+  redis.call('PEXPIREAT', KEYS[3], ARGV[10])
+  redis.call('ZADD', KEYS[6], ARGV[9], member)
+  redis.call('PEXPIREAT', KEYS[6], ARGV[11])
+end
+local state = 0
+if alive then state = 1 end
+redis.call('HSET', KEYS[8], 'amount', fmt(amount), 'seq', fmt(seq), 'granted', fmt(granted), 'state', state)
+redis.call('PEXPIREAT', KEYS[8], ARGV[10])
+return {state, granted, amount, left(KEYS[1], KEYS[2], dayLimit), left(KEYS[4], KEYS[5], monthLimit), ready}
 `;

@@ -13,10 +13,12 @@ import {
   ReserveOutcome,
   TOMBSTONE_TTL_MS,
 } from './quota.store';
+import { BudgetLeases, LeaseReply, LeaseSettings, LeaseWrite } from './budget-leases';
 import { QuotaKeys } from './quota-keys';
 import { BudgetLeft, OutageFallback } from './quota-outage';
 import {
   BALANCES_SCRIPT,
+  LEASE_SCRIPT,
   REBUILD_SCRIPT,
   REHOLD_SCRIPT,
   RELEASE_SCRIPT,
@@ -50,6 +52,12 @@ export interface RedisQuotaStoreOptions {
   rebuildDrainWaitMs: number;
   /** How long a paid request waits for a rebuild before its 503. */
   rebuildWaitMs: number;
+  /** Budget leases (see BudgetLeases); absent or `requests: 0`: every paid request holds in Redis. */
+  leases?: LeaseSettings;
+  /** The clock of the leases (tests move it). */
+  clock?: () => number;
+  /** How often the leases' background round runs (default: a sixth of their TTL, at most 1 s; 0: never). */
+  leaseRoundMs?: number;
 }
 
 /** A reservation Redis granted and this instance has not closed yet: held again if Redis loses it. */
@@ -96,7 +104,14 @@ const SCRIPTS = {
   balances: new LuaScript(BALANCES_SCRIPT),
   rehold: new LuaScript(REHOLD_SCRIPT),
   rebuild: new LuaScript(REBUILD_SCRIPT),
+  lease: new LuaScript(LEASE_SCRIPT),
 };
+
+/** How often leases are refilled, renewed, given back and their holds swept, at most. */
+const LEASE_ROUND_MS = 1000;
+/** Bound of one lease write (in the background: requests never wait for it). */
+const LEASE_WRITE_TIMEOUT_MS = 1000;
+const NO_LEASES: LeaseSettings = { requests: 0, share: 0, lowWater: 0, ttlMs: 30_000, minRate: 0 };
 
 /** A reply of the reserve script that asks for the project's counters to be rebuilt first. */
 const UNREADY = 'unready';
@@ -120,6 +135,9 @@ export class RedisQuotaStore extends QuotaStore implements OnModuleDestroy {
   private reholding = false;
   private readonly flusher = setInterval(() => void this.flush(), FLUSH_INTERVAL_MS).unref();
   private readonly reholder = setInterval(() => void this.reholdIfLost(), REHOLD_INTERVAL_MS).unref();
+  /** This instance's slices of budgets, spent here without a round trip per request. */
+  readonly leases: BudgetLeases;
+  private readonly leaseRounds: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly redis: Redis,
@@ -143,6 +161,15 @@ export class RedisQuotaStore extends QuotaStore implements OnModuleDestroy {
       { gatherMs: options.rebuildGatherMs, drainWaitMs: options.rebuildDrainWaitMs, timeoutMs: options.timeoutMs },
       (keys, args) => SCRIPTS.rebuild.run(redis, keys, args),
     );
+    const leases = options.leases ?? NO_LEASES;
+    this.leases = new BudgetLeases(
+      leases,
+      (write) => this.writeLease(write),
+      (projectId, now, day, month) => this.fallback.observe(projectId, now, { day, month }),
+      options.clock,
+    );
+    const round = options.leaseRoundMs ?? Math.max(10, Math.min(LEASE_ROUND_MS, Math.floor(leases.ttlMs / 6)));
+    this.leaseRounds = round > 0 ? setInterval(() => this.leases.tick(), round).unref() : undefined;
   }
 
   override get onOutageAllowance(): boolean {
@@ -156,6 +183,8 @@ export class RedisQuotaStore extends QuotaStore implements OnModuleDestroy {
 
   async reserve(command: ReserveCommand): Promise<ReserveOutcome> {
     if (this.circuit.open) return this.fallback.reserve(command);
+    const leased = this.leases.reserve(command);
+    if (leased) return leased;
     let outcome: ReserveOutcome | typeof UNREADY;
     try {
       outcome = await bounded(this.reserveInRedis(command), this.options.timeoutMs);
@@ -191,6 +220,8 @@ export class RedisQuotaStore extends QuotaStore implements OnModuleDestroy {
     actualTokens: number | null,
     now: number,
   ): Promise<CloseOutcome> {
+    const leased = this.leases.settle(reservation, actualMicroCredits);
+    if (leased) return leased;
     if (this.fallback.owns(reservation, now)) {
       const outcome = this.fallback.settle(reservation, actualMicroCredits, actualTokens, now);
       if (outcome === 'closed') {
@@ -208,6 +239,8 @@ export class RedisQuotaStore extends QuotaStore implements OnModuleDestroy {
   }
 
   async release(reservation: Reservation, now: number): Promise<CloseOutcome> {
+    const leased = this.leases.release(reservation);
+    if (leased) return leased;
     if (this.fallback.owns(reservation, now)) {
       const outcome = this.fallback.release(reservation, now);
       if (outcome === 'closed') this.enqueue({ kind: 'release', reservation });
@@ -225,6 +258,8 @@ export class RedisQuotaStore extends QuotaStore implements OnModuleDestroy {
       },
     );
     if (this.circuit.open) throw unavailable;
+    // This instance's spend is written first; other instances' not yet written is still held in their leases.
+    await this.leases.flushProject(projectId);
     let read = await this.readBalances(projectId, now, unavailable);
     if (!read.ready) {
       // Redis lost the counters: rebuilt from the ledger first, never shown from zero.
@@ -286,8 +321,10 @@ export class RedisQuotaStore extends QuotaStore implements OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.flusher);
     clearInterval(this.reholder);
+    clearInterval(this.leaseRounds);
     this.fallback.close();
     const deadline = Date.now() + SHUTDOWN_FLUSH_MS;
+    if (!this.circuit.open) await this.leases.close(deadline);
     while (this.pending.length > 0 && Date.now() < deadline && !this.circuit.open) await this.flush();
     if (this.pending.length > 0) {
       this.logger.error(`${this.pending.length} quota settles/releases could not be written to Redis before shutdown`);
@@ -397,6 +434,49 @@ export class RedisQuotaStore extends QuotaStore implements OnModuleDestroy {
     if (done === 1) {
       this.logger.warn(`Reservation ${reservation.id} held again: Redis had lost it (its data was reset)`);
     }
+  }
+
+  /**
+   * One write of a lease (LEASE_SCRIPT), bounded (no request waits for it: a slow write is not
+   * evidence of an outage, so only replies count for the circuit); a failure is thrown.
+   */
+  private async writeLease(write: LeaseWrite): Promise<LeaseReply> {
+    if (this.circuit.open) throw new Error('Redis is skipped for now');
+    const windows = budgetWindowsOf(write.day, write.month);
+    const day = this.keys.budget(write.projectId, 'd', windows.day);
+    const month = this.keys.budget(write.projectId, 'm', windows.month);
+    let reply: unknown;
+    try {
+      reply = await bounded(
+        SCRIPTS.lease.run(
+          this.redis,
+          [
+            ...[day.spent, day.reserved, day.holds, month.spent, month.reserved, month.holds],
+            ...[
+              this.keys.ready(write.projectId),
+              this.keys.lease(write.projectId, write.leaseId),
+              day.late,
+              month.late,
+            ],
+          ],
+          [
+            ...[write.leaseId, write.seq, write.spend, write.consumed, write.change],
+            ...[write.daily ?? -1, write.monthly ?? -1, write.now, write.expiresAt],
+            ...[windows.dayEndsAt + WINDOW_GRACE_MS, windows.monthEndsAt + WINDOW_GRACE_MS, write.share, write.least],
+          ],
+        ),
+        Math.max(LEASE_WRITE_TIMEOUT_MS, this.options.timeoutMs),
+      );
+    } catch (err) {
+      this.logger.debug(`Lease write of project ${write.projectId} not acknowledged: ${String(err)}`);
+      throw err;
+    }
+    this.circuit.succeeded();
+    const [state, granted, amount, dayLeft, monthLeft, ready] = integers(reply, 6);
+    if (ready === 0 && (write.daily !== null || write.monthly !== null)) this.rebuild.start(write.projectId);
+    if (state === 2)
+      return { held: dayLeft === 1, granted, amount, dayLeft: null, monthLeft: null, ready: ready === 1 };
+    return { held: state === 1, granted, amount, dayLeft, monthLeft, ready: ready === 1 };
   }
 
   private async reserveInRedis(command: ReserveCommand): Promise<ReserveOutcome | typeof UNREADY> {

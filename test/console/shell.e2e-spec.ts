@@ -130,6 +130,37 @@ describe('the web console: serving, policy and session', () => {
   );
 
   browserIt(
+    'an expired session asks for the password again over the page, keeps what was typed and finishes the action',
+    async () => {
+      const { page, trouble } = await openConsole(browser!, t.url, '/console/projects', {
+        // The call made after the session ended is refused once (then resumed), as is the refresh.
+        expectedConsoleErrors: [/status of 401/],
+      });
+      await signInThroughUi(page, TEST_ADMIN.email, TEST_ADMIN.password);
+      await page.getByLabel('Project name').fill('typed before expiry');
+      // The session ends behind the page's back (another tab signed out, or the session expired).
+      const ended: number = await page.evaluate(
+        `fetch('/auth/session', { method: 'DELETE', headers: { 'Content-Type': 'application/json' } }).then((r) => r.status)`,
+      );
+      expect(ended).toBe(204);
+      await page.getByRole('button', { name: 'Create project' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Your session expired' });
+      await dialog.waitFor();
+      await expect(dialog.getByLabel('Email').inputValue()).resolves.toBe(TEST_ADMIN.email);
+      await dialog.getByLabel('Password').fill(TEST_ADMIN.password);
+      await dialog.getByRole('button', { name: 'Sign in and continue' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      // The waiting call ran once more with the new session: the project exists, once.
+      await page.getByRole('table', { name: 'Projects' }).getByText('typed before expiry').waitFor();
+      const token = (await api.login(TEST_ADMIN.email, TEST_ADMIN.password)).access_token;
+      const projects = await api.get<Array<{ name: string }>>('/projects', { token });
+      expect(projects.body.filter((p) => p.name === 'typed before expiry')).toHaveLength(1);
+      expectNoTrouble(trouble);
+    },
+    60_000,
+  );
+
+  browserIt(
     'works at phone width: the navigation opens from the menu button and nothing overflows',
     async () => {
       const { page, trouble } = await openConsole(browser!, t.url, '/console/', { viewport: PHONE });

@@ -1,5 +1,7 @@
 import { AppError } from '../../src/common/errors/app-error';
 import { QuotaService } from '../../src/quota/quota.service';
+import { QuotaStore } from '../../src/quota/quota.store';
+import type { RedisQuotaStore } from '../../src/quota/redis-quota.store';
 import { startApp, TestApp } from '../support/app';
 import { createProject, signInAdmin } from '../support/fixtures';
 import { Api } from '../support/http';
@@ -14,11 +16,21 @@ const BUDGET_CREDITS = BUDGET_MICRO / 1_000_000;
 
 type CycleResult = 'settled' | 'refused';
 
+/** A budget of LEASED_REQUESTS requests of COST: large enough for leases (2 % of what is left covers 2 requests or more). */
+const LEASED_REQUESTS = 600;
+const LEASED_BUDGET_MICRO = LEASED_REQUESTS * COST + 123_456;
+const LEASED_CYCLES = 720;
+/** Cycles in flight at once in the leased run. */
+const LEASED_CONCURRENCY = 40;
+/** Most requests the budget may still cover when the last one is refused: the free parts of both instances' leases. */
+const LEASE_SLACK_REQUESTS = 6;
+
 describe('credit budgets shared by two instances over one Redis', () => {
   let first: TestApp | undefined;
   let second: TestApp | undefined;
   let apis: [Api, Api];
   let services: [QuotaService, QuotaService];
+  let stores: [RedisQuotaStore, RedisQuotaStore];
   let admin: string;
 
   beforeAll(async () => {
@@ -27,6 +39,9 @@ describe('credit budgets shared by two instances over one Redis', () => {
     second = await startApp({ env, db: first.db });
     apis = [new Api(first.url), new Api(second.url)];
     services = [first.app.get(QuotaService), second.app.get(QuotaService)];
+    stores = [first.app.get(QuotaStore, { strict: false }), second.app.get(QuotaStore, { strict: false })].map(
+      (store) => store as RedisQuotaStore,
+    ) as [RedisQuotaStore, RedisQuotaStore];
     admin = await signInAdmin(apis[0]);
   });
 
@@ -36,7 +51,7 @@ describe('credit budgets shared by two instances over one Redis', () => {
   });
 
   /** One reserve → (upstream call) → settle of exactly the reserved amount. */
-  async function cycle(i: number, projectId: string): Promise<CycleResult> {
+  async function cycle(i: number, projectId: string, leased?: { count: number }): Promise<CycleResult> {
     const quota = services[i % 2];
     try {
       const reservation = await quota.reserve({
@@ -46,6 +61,7 @@ describe('credit budgets shared by two instances over one Redis', () => {
         micro_credits: COST,
         tokens: 100,
       });
+      if (leased && stores[i % 2].leases.owns(reservation.id)) leased.count += 1;
       await delay(Math.floor(Math.random() * 20));
       await quota.settle(reservation, COST, 80);
       return 'settled';
@@ -80,6 +96,44 @@ describe('credit budgets shared by two instances over one Redis', () => {
       expect(status.monthly).toMatchObject({ spent: (settled * COST) / 1_000_000, reserved: 0 });
     }
     // Every decision was Redis's: no instance fell back to its local allowance.
+    for (const t of [first, second]) expect(t?.logs.text).not.toContain('quotas fall back to this instance');
+  });
+
+  it(`drains a budget of ${LEASED_REQUESTS} requests through leases on both instances: never more than the budget`, async () => {
+    const project = (await createProject(apis[0], admin, 'leased')).id;
+    const budgetCredits = LEASED_BUDGET_MICRO / 1_000_000;
+    expect((await putQuota(apis[0], project, { daily_credits: budgetCredits }, { token: admin })).status).toBe(200);
+    await awayFromMidnight(60_000);
+
+    const leased = { count: 0 };
+    const results: CycleResult[] = [];
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < LEASED_CYCLES) results.push(await cycle(next++, project, leased));
+    };
+    await Promise.all(Array.from({ length: LEASED_CONCURRENCY }, () => worker()));
+
+    const settled = results.filter((r) => r === 'settled').length;
+    expect(results.filter((r) => r === 'refused')).toHaveLength(LEASED_CYCLES - settled);
+    // Most requests were reserved from a lease, without a round trip to Redis.
+    expect(leased.count).toBeGreaterThan(LEASED_REQUESTS / 2);
+    // Never beyond the budget; refusals only once what is left fits in the free parts of the leases.
+    expect(settled * COST).toBeLessThanOrEqual(LEASED_BUDGET_MICRO);
+    expect(settled).toBeGreaterThanOrEqual(LEASED_REQUESTS - LEASE_SLACK_REQUESTS);
+
+    // Every settle is booked exactly; once the leases are given back nothing is left reserved.
+    const balanced = async (): Promise<boolean> => {
+      const status = await services[0].status(project);
+      await services[1].status(project);
+      return status.daily.reserved === 0;
+    };
+    expect(await waitUntil(balanced, 20_000)).toBe(true);
+    for (const quota of services) {
+      const status = await quota.status(project);
+      expect(status.daily).toMatchObject({ spent: (settled * COST) / 1_000_000, reserved: 0 });
+      expect(status.daily.remaining).toBeCloseTo((LEASED_BUDGET_MICRO - settled * COST) / 1_000_000, 6);
+      expect(status.monthly).toMatchObject({ spent: (settled * COST) / 1_000_000, reserved: 0 });
+    }
     for (const t of [first, second]) expect(t?.logs.text).not.toContain('quotas fall back to this instance');
   });
 

@@ -102,6 +102,12 @@ export class ApiKeyDto {
   @ApiProperty() created_at!: Date;
   @ApiProperty({ nullable: true, type: Date }) last_used_at!: Date | null;
   @ApiProperty({ nullable: true, type: Date }) expires_at!: Date | null;
+  @ApiProperty({
+    nullable: true,
+    type: Date,
+    description: 'Until when the secret replaced by the last rotation keeps working (null when none does)',
+  })
+  previous_key_expires_at!: Date | null;
 }
 
 export class IssuedApiKeyDto extends ApiKeyDto {
@@ -109,7 +115,8 @@ export class IssuedApiKeyDto extends ApiKeyDto {
 }
 
 export class RotatedApiKeyDto extends IssuedApiKeyDto {
-  @ApiProperty({ description: 'Until when the previous secret keeps working' }) previous_key_expires_at!: Date;
+  @ApiProperty({ type: Date, nullable: false, description: 'Until when the previous secret keeps working' })
+  declare previous_key_expires_at: Date;
 }
 
 export class ProjectDto {
