@@ -10,13 +10,21 @@ function chunk(type: string, data: Buffer): Buffer {
   return Buffer.concat([head, data, crc]);
 }
 
-/** A real RGB PNG of random pixels (stored, not compressed) of about `size` bytes. */
-export function png(size: number): Buffer {
+/**
+ * A real RGB PNG (stored, not compressed) of about `size` bytes: random pixels, or a colour gradient
+ * (for a picture that previews as something).
+ */
+export function png(size: number, pixels: 'noise' | 'gradient' = 'noise'): Buffer {
   const width = 1024;
   const row = 1 + 3 * width;
   const height = Math.max(1, Math.floor(size / row));
-  const raw = randomBytes(row * height);
-  for (let y = 0; y < height; y++) raw[y * row] = 0; // filter type: none
+  const raw = pixels === 'noise' ? randomBytes(row * height) : Buffer.alloc(row * height);
+  for (let y = 0; y < height; y++) {
+    raw[y * row] = 0; // filter type: none
+    if (pixels === 'gradient') {
+      for (let x = 0; x < width; x++) raw.set([x >> 2, (y * 255) / height, 160], y * row + 1 + 3 * x);
+    }
+  }
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);

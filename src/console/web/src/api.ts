@@ -19,6 +19,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly requestId?: string,
+    /** Seconds to wait before trying again (the answer's Retry-After), when it said. */
+    readonly retryAfter?: number,
   ) {
     super(message);
   }
@@ -51,16 +53,32 @@ export function hasAccessToken(): boolean {
   return accessToken !== null;
 }
 
-/** An ApiError from a failed answer: its uniform body when it has one. */
+/** The OpenAI-compatible routes answer errors as `{error: {message, code}, request_id}`. */
+interface DialectErrorBody {
+  error?: { message?: unknown; code?: unknown };
+  request_id?: string;
+}
+
+/** An ApiError from a failed answer: its uniform body (or its OpenAI-dialect body) when it has one. */
 export async function errorOf(res: Response): Promise<ApiError> {
-  let body: Partial<ErrorBody> = {};
+  let body: Partial<ErrorBody> | DialectErrorBody = {};
   try {
-    body = (await res.json()) as Partial<ErrorBody>;
+    body = (await res.json()) as Partial<ErrorBody> | DialectErrorBody;
   } catch {
     // not JSON: the status says enough
   }
-  const message = typeof body.message === 'string' ? body.message : `${res.status} ${res.statusText}`;
-  return new ApiError(res.status, body.error ?? 'http_error', message, body.request_id);
+  const inner = typeof body.error === 'object' && body.error !== null ? body.error : undefined;
+  const text = inner ? inner.message : (body as Partial<ErrorBody>).message;
+  const code = inner ? inner.code : body.error;
+  const message = typeof text === 'string' ? text : `${res.status} ${res.statusText}`;
+  const retry = Number(res.headers.get('Retry-After') ?? NaN);
+  return new ApiError(
+    res.status,
+    typeof code === 'string' ? code : 'http_error',
+    message,
+    body.request_id,
+    Number.isFinite(retry) && retry >= 0 ? retry : undefined,
+  );
 }
 
 /** Rotates the refresh cookie into a new access token; false when there is no valid session. */
