@@ -31,7 +31,7 @@ const shown = (n: number): string => n.toLocaleString('en-US', { maximumFraction
 async function paintedPixels(page: Page): Promise<number> {
   // Source text: the tests are typed for Node, not the DOM.
   return page.evaluate(`(() => {
-    const canvas = document.querySelector('.line-band-chart canvas');
+    const canvas = document.querySelector('.chart-canvas canvas');
     if (!canvas || canvas.width === 0) return 0;
     const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
     let painted = 0;

@@ -14,7 +14,7 @@ export interface ChartSeries {
   values: ReadonlyArray<number | null>;
   /** `line` (default) or `bars`. */
   kind?: 'line' | 'bars';
-  /** A CSS color; by default the next color of the palette. */
+  /** A CSS color, or a custom property of the stylesheet (`--accent`); by default the next color of the palette. */
   color?: string;
   /** false: no line of its own (e.g. the edges of a band); still in the table. */
   line?: boolean;
@@ -93,7 +93,10 @@ function options(props: ChartProps, width: number): { opts: uPlot.Options; data:
   const format = props.format ?? ((v: number) => formatNumber(v, 2));
   const text = cssVar('--muted', '#57606a');
   const grid = cssVar('--border', '#d0d7de');
-  const colors = props.series.map((s, i) => s.color ?? CHART_PALETTE[i % CHART_PALETTE.length]);
+  const colors = props.series.map((s, i) => {
+    const color = s.color ?? CHART_PALETTE[i % CHART_PALETTE.length];
+    return color.startsWith('--') ? cssVar(color, 'currentColor') : color;
+  });
   const sums = props.stacked ? stack(props.series) : props.series.map((s) => [...s.values]);
   // A bar of nothing is not drawn (not even its outline).
   const values = sums.map((vs, i) =>

@@ -5,7 +5,7 @@ import { RequestError, Stats, useRevealed } from '../playground-ui';
 import { ROUTES } from '../routes';
 import { useSession } from '../session';
 import { Card, ErrorNote, Field, formatNumber, Page, Spinner, useLoad } from '../ui';
-import { LineBandChart, type LineBandChartProps } from './forecast-chart';
+import { Chart, type ChartProps, type ChartSeries } from '../chart';
 
 /** GET /forecast/engines. */
 interface Engines {
@@ -60,35 +60,38 @@ function quantileLabel(level: string): string {
 }
 
 /** History, forecast and the widest quantile band, on one x axis (times when known, else steps). */
-function chartOf(result: Result): LineBandChartProps {
+function chartOf(result: Result): ChartProps {
   const { forecast, series, levels, future } = result;
   const n = series.values.length;
   const h = forecast.predictions.length;
   const times = series.times && future ? [...series.times, ...future] : null;
-  const x = times ?? Array.from({ length: n + h }, (_, i) => i + 1);
   const blank = (count: number): null[] => Array<null>(count).fill(null);
   // The forecast line starts at the last observation, so that it continues the history.
   const ahead = (values: number[]): (number | null)[] => [...blank(n - 1), forecast.lastValue, ...values];
-  const props: LineBandChartProps = {
-    title: `History of ${n} points and a forecast of ${h} steps`,
-    x,
-    time: times !== null,
-    lines: [
-      { label: 'History', values: [...series.values, ...blank(h)], color: '--text' },
-      { label: 'Forecast', values: ahead(forecast.predictions), color: '--accent', dash: [6, 4] },
-    ],
-  };
+  const lines: ChartSeries[] = [
+    { label: 'History', values: [...series.values, ...blank(h)], color: '--text' },
+    { label: 'Forecast', values: ahead(forecast.predictions), color: '--accent', dash: [6, 4] },
+  ];
   const low = levels[0];
   const high = levels[levels.length - 1];
-  if (levels.length >= 2 && forecast.quantiles?.[low] && forecast.quantiles[high]) {
-    props.band = {
-      label: `${quantileLabel(low)}–${quantileLabel(high)}`,
-      lower: ahead(forecast.quantiles[low]),
-      upper: ahead(forecast.quantiles[high]),
-      color: '--accent',
-    };
-  }
-  return props;
+  const banded = levels.length >= 2 && forecast.quantiles?.[low] && forecast.quantiles[high];
+  const edges: ChartSeries[] = banded
+    ? [
+        { label: quantileLabel(high), values: ahead(forecast.quantiles![high]), color: '--accent', line: false },
+        { label: quantileLabel(low), values: ahead(forecast.quantiles![low]), color: '--accent', line: false },
+      ]
+    : [];
+  return {
+    title: `History of ${n} points and a forecast of ${h} steps`,
+    description: banded ? `The shaded band runs from ${quantileLabel(low)} to ${quantileLabel(high)}.` : undefined,
+    xKind: times ? 'time' : 'number',
+    xLabel: times ? 'Time' : 'Step',
+    // Times are ms since the epoch; the chart takes seconds.
+    x: times ? times.map((t) => t / 1000) : Array.from({ length: n + h }, (_, i) => i + 1),
+    series: [...edges, ...lines],
+    bands: banded ? [{ upper: 0, lower: 1 }] : undefined,
+    height: 300,
+  };
 }
 
 function ForecastTable(props: { result: Result }) {
@@ -343,10 +346,7 @@ export function ForecastPage() {
           <RequestError error={error} />
           {result && chart && (
             <>
-              <figure class="chart-figure">
-                <LineBandChart {...chart} />
-                <figcaption class="muted">{chart.title}; the numbers are in the table below.</figcaption>
-              </figure>
+              <Chart {...chart} />
               {result.forecast.skipped && result.forecast.skipped.length > 0 && (
                 <p class="hint">
                   Not used: {result.forecast.skipped.map((s) => `${s.engine} (${s.reason})`).join(', ')}
