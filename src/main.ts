@@ -22,7 +22,9 @@ async function bootstrap(config: AppConfig): Promise<void> {
   const server = app.getHttpServer();
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
-  logger.log(`Listening on http://${config.HOST}:${port} — console at http://localhost:${port}/console/, Swagger UI at http://localhost:${port}/docs`);
+  logger.log(
+    `Listening on http://${config.HOST}:${port} — console at http://localhost:${port}/console/, Swagger UI at http://localhost:${port}/docs`,
+  );
 
   let stopping = false;
   const stop = (signal: string): void => {
