@@ -132,7 +132,24 @@ export class ForecastBatchRequestDto {
   items!: unknown[];
 }
 
-export class ForecastResponseDto {
+/** How a forecast was made: what every answer of a forecast says besides the numbers. */
+export class ForecastNotesDto {
+  @ApiProperty({ description: 'Seasonal period used, and where it came from' })
+  season_length!: number;
+
+  @ApiPropertyOptional({ description: 'Missing values that were imputed' })
+  imputed?: number;
+
+  @ApiPropertyOptional({ description: 'True when the remote worker could not answer and a local engine did' })
+  fallback?: boolean;
+
+  @ApiPropertyOptional({
+    description: 'Engines that could not serve this series (too short, ...) before the one that did',
+  })
+  skipped?: { engine: string; reason: string }[];
+}
+
+export class ForecastResponseDto extends ForecastNotesDto {
   @ApiProperty({ description: 'The engine that produced the predictions', example: 'ensemble' })
   engine!: string;
 
@@ -153,20 +170,6 @@ export class ForecastResponseDto {
     example: { '0.1': [0.86, 0.84, 0.83], '0.9': [1.2, 1.22, 1.25] },
   })
   quantiles?: Record<string, number[]>;
-
-  @ApiProperty({ description: 'Seasonal period used, and where it came from' })
-  season_length!: number;
-
-  @ApiPropertyOptional({ description: 'Missing values that were imputed' })
-  imputed?: number;
-
-  @ApiPropertyOptional({ description: 'True when the remote worker could not answer and a local engine did' })
-  fallback?: boolean;
-
-  @ApiPropertyOptional({
-    description: 'Engines that could not serve this series (too short, ...) before the one that did',
-  })
-  skipped?: { engine: string; reason: string }[];
 
   @ApiPropertyOptional({ description: 'Echoed from the request' })
   metric?: string;
