@@ -74,7 +74,8 @@ export class ForecastRequestDto {
   @ApiPropertyOptional({
     enum: ENGINE_NAMES,
     default: 'auto',
-    description: '`auto` is the best measured choice; `remote` asks the configured model worker.',
+    description:
+      "`auto` (`cross_validated`) weights the automatic families by their errors on the series' own past; `remote` asks the configured model worker.",
   })
   @IsOptional()
   @IsIn(ENGINE_NAMES)
@@ -150,7 +151,7 @@ export class ForecastNotesDto {
 }
 
 export class ForecastResponseDto extends ForecastNotesDto {
-  @ApiProperty({ description: 'The engine that produced the predictions', example: 'ensemble' })
+  @ApiProperty({ description: 'The engine that produced the predictions', example: 'cross_validated' })
   engine!: string;
 
   @ApiProperty({ example: 3 })

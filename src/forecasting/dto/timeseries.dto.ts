@@ -203,7 +203,7 @@ export class TimeSeriesForecastDto extends ForecastNotesDto {
   @ApiPropertyOptional({ description: 'Quantile level ("0.1") → forecasts' })
   quantiles?: Record<string, number[]>;
 
-  @ApiProperty({ description: 'The engine that served', example: 'ensemble' })
+  @ApiProperty({ description: 'The engine that served', example: 'cross_validated' })
   engine!: string;
 
   @ApiProperty({ description: 'The fitted model', example: 'ETS(A,Ad,N)' })
