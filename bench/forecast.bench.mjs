@@ -1,23 +1,34 @@
 // Forecast accuracy and speed on the M3 / M4 competition data (dev split), scored exactly as the
-// competitions did (sMAPE, MASE, OWA vs Naive2), next to the forecasts the original competitors
-// submitted on the same series. Then the whole split through the worker pool, and /forecast over
-// HTTP. Prints figures; asserts nothing.
+// competitions did (sMAPE, MASE, OWA vs Naive2; MSIS of the 95 % interval), with the calibration of
+// the 0.1 and 0.9 quantiles, next to the forecasts the original competitors submitted on the same
+// series; then the targets, the whole split through the worker pool, and /forecast over HTTP. Prints
+// figures; asserts nothing.
 //
 //   npm run bench:forecast
 //   BENCH_ENGINES=auto,ets BENCH_FILES=m3-monthly BENCH_HTTP=0 npm run bench:forecast
 //   BENCH_DATA_DIR=/path/to/forecast npm run bench:forecast
+//
+// Besides the API's engines, BENCH_ENGINES takes two comparisons: `previous_auto`, the rule `auto`
+// followed before it was cross-validated (MSTL for seasons of 24 and more with over two cycles, the
+// equal-weight ensemble otherwise, a rule chosen on this split's test part), and `cv_select`, the
+// candidate with the smallest rolling-origin error alone (the same cross-validation as `auto`, which
+// weights the candidates instead).
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
-const { runForecast } = await import('../dist/src/forecasting/engines/run.js');
-const { smape, mase, naive2 } = await import('../dist/src/forecasting/engines/accuracy.js');
+const { runForecast, quantileKey } = await import('../dist/src/forecasting/engines/run.js');
+const { smape, mase, naive2, msis, belowShare } = await import('../dist/src/forecasting/engines/accuracy.js');
 const { FREQUENCY_SEASON } = await import('../dist/src/forecasting/engines/prepare.js');
+const { crossValidationPool, CROSS_VALIDATION_ORIGINS } = await import('../dist/src/forecasting/engines/registry.js');
+const { validate, weightsOf, weightedForecast } = await import('../dist/src/forecasting/engines/cross-validation.js');
+const { qnorm } = await import('../dist/src/forecasting/engines/math.js');
 
 const DATA_DIR = resolve(process.env.BENCH_DATA_DIR ?? '../shared/data/forecast');
 const FILES = (process.env.BENCH_FILES ?? 'm3-yearly,m3-quarterly,m3-monthly,m3-other,m4-hourly,m4-weekly').split(',');
 const ENGINE_LIST = (
-  process.env.BENCH_ENGINES ?? 'auto,ensemble,ets,arima,theta,optimized_theta,mstl,damped,ses,seasonal_naive,naive'
+  process.env.BENCH_ENGINES ??
+  'auto,previous_auto,cv_select,ensemble,ets,arima,theta,optimized_theta,mstl,damped,ses,seasonal_naive,naive'
 ).split(',');
 const REFERENCES = {
   m3: [
@@ -37,6 +48,12 @@ const REFERENCES = {
     'r-forecast/THETAF',
   ],
 };
+/** The 95 % interval (MSIS, as M4) and the 0.1 / 0.9 quantiles (calibration). */
+const LEVELS = [0.025, 0.1, 0.9, 0.975];
+/** Best entries of M4 on the full Hourly and Weekly sets (MASE), the bar for those groups. */
+const M4_TARGETS = { 'm4-hourly': 0.8, 'm4-weekly': 2.11 };
+/** On M3, beat the competition's winner on each group by this relative margin, on sMAPE and MASE. */
+const M3_MARGIN = 0.02;
 
 if (!existsSync(DATA_DIR)) {
   console.error(`no benchmark data in ${DATA_DIR} (set BENCH_DATA_DIR)`);
@@ -48,54 +65,95 @@ function seasonOf(file) {
   return file.frequency in FREQUENCY_SEASON ? FREQUENCY_SEASON[file.frequency] : file.seasonality;
 }
 
+/** The engine `auto` stood for before: MSTL for long seasons with more than two cycles, else the ensemble. */
+function previousAuto(values, m) {
+  return m >= 24 && values.length > 2 * m ? 'mstl' : 'ensemble';
+}
+
+/** The best candidate of auto's cross-validation alone, with its quantiles; auto's fallback when none fits. */
+function cvSelect(x, m) {
+  const validation = validate(
+    crossValidationPool(m),
+    x.train,
+    x.horizon,
+    { seasonLength: m },
+    CROSS_VALIDATION_ORIGINS,
+  );
+  if (validation.forecasts.length === 0) return forecast('auto', x, m);
+  const f = weightedForecast(validation, weightsOf(validation, 'select'), x.horizon, 'CV');
+  const quantiles = Object.fromEntries(
+    LEVELS.map((q) => [quantileKey(q), f.mean.map((v, i) => v + qnorm(q) * f.sd[i])]),
+  );
+  return { predictions: f.mean, quantiles };
+}
+
+/** One series' point forecast and quantiles, through runForecast as the API runs it. */
+function forecast(engine, x, m) {
+  if (engine === 'cv_select') return cvSelect(x, m);
+  const name = engine === 'previous_auto' ? previousAuto(x.train, m) : engine;
+  return runForecast({ values: x.train, horizon: x.horizon, engine: name, seasonLength: m, quantiles: LEVELS });
+}
+
 function score(series, forecasts) {
-  let s = 0;
-  let m = 0;
-  let s2 = 0;
-  let m2 = 0;
+  const sum = { smape: 0, mase: 0, smape2: 0, mase2: 0, msis: 0, low: 0, high: 0, inside: 0 };
   let n = 0;
+  let intervals = 0;
   for (const x of series) {
     const f = forecasts[x.id];
     if (!f) continue;
+    const point = Array.isArray(f) ? f : f.predictions;
     const n2 = naive2(x.train, x.horizon, x.seasonality);
-    s += smape(x.test, f);
-    m += mase(x.train, x.test, f, x.seasonality);
-    s2 += smape(x.test, n2);
-    m2 += mase(x.train, x.test, n2, x.seasonality);
+    sum.smape += smape(x.test, point);
+    sum.mase += mase(x.train, x.test, point, x.seasonality);
+    sum.smape2 += smape(x.test, n2);
+    sum.mase2 += mase(x.train, x.test, n2, x.seasonality);
     n++;
+    if (!Array.isArray(f)) {
+      const q = (level) => f.quantiles[quantileKey(level)];
+      sum.msis += msis(x.train, x.test, q(0.025), q(0.975), x.seasonality, 0.05);
+      sum.low += belowShare(x.test, q(0.1));
+      sum.high += belowShare(x.test, q(0.9));
+      sum.inside += belowShare(x.test, q(0.975)) - belowShare(x.test, q(0.025));
+      intervals++;
+    }
   }
-  return { n, smape: s / n, mase: m / n, owa: 0.5 * (s / s2 + m / m2) };
+  const r = { n, smape: sum.smape / n, mase: sum.mase / n, owa: 0.5 * (sum.smape / sum.smape2 + sum.mase / sum.mase2) };
+  if (intervals > 0) {
+    Object.assign(r, {
+      msis: sum.msis / intervals,
+      below10: sum.low / intervals,
+      below90: sum.high / intervals,
+      coverage95: sum.inside / intervals,
+    });
+  }
+  return r;
 }
 
+const fmt = (v, digits = 3, width = 9) => (v === undefined ? '—' : v.toFixed(digits)).padStart(width);
+
 function row(name, r, extra = '') {
-  return `  ${name.padEnd(34)}${String(r.n).padStart(5)}${r.smape.toFixed(3).padStart(9)}${r.mase.toFixed(3).padStart(9)}${r.owa.toFixed(3).padStart(8)}${extra}`;
+  return (
+    `  ${name.padEnd(34)}${String(r.n).padStart(5)}${fmt(r.smape)}${fmt(r.mase)}${fmt(r.owa, 3, 8)}` +
+    `${fmt(r.msis, 2, 9)}${fmt(r.coverage95, 3, 8)}${fmt(r.below10, 3, 8)}${fmt(r.below90, 3, 8)}${extra}`
+  );
 }
 
 const summary = [];
-let totalSeries = 0;
 for (const name of FILES) {
   const file = JSON.parse(readFileSync(join(DATA_DIR, `${name}.json`), 'utf8'));
   const m = seasonOf(file);
-  totalSeries += file.series.length;
   console.log(
     `\n${name}: ${file.series.length} series, horizon ${file.horizon}, scoring period ${file.seasonality}, engine season ${m}`,
   );
   console.log(
-    `  ${'method'.padEnd(34)}${'n'.padStart(5)}${'sMAPE'.padStart(9)}${'MASE'.padStart(9)}${'OWA'.padStart(8)}   series/s`,
+    `  ${'method'.padEnd(34)}${'n'.padStart(5)}${'sMAPE'.padStart(9)}${'MASE'.padStart(9)}${'OWA'.padStart(8)}` +
+      `${'MSIS95'.padStart(9)}${'in95'.padStart(8)}${'≤q.1'.padStart(8)}${'≤q.9'.padStart(8)}   series/s`,
   );
   for (const engine of ENGINE_LIST) {
     const forecasts = {};
     const started = performance.now();
     // Through runForecast, as the API runs it: an engine the series is too short for falls back.
-    for (const x of file.series) {
-      forecasts[x.id] = runForecast({
-        values: x.train,
-        horizon: x.horizon,
-        engine,
-        seasonLength: m,
-        quantiles: [],
-      }).predictions;
-    }
+    for (const x of file.series) forecasts[x.id] = forecast(engine, x, m);
     const seconds = (performance.now() - started) / 1000;
     const r = score(file.series, forecasts);
     summary.push({ file: name, method: engine, ...r });
@@ -111,37 +169,81 @@ for (const name of FILES) {
   }
 }
 
-// The whole split forecast by `auto` on the worker pool, as a large /forecast/batch runs.
+// The targets: on each M3 group, sMAPE and MASE at least 2 % below the M3 winner's (THETA, its submitted
+// forecasts on the same series); on M4 Hourly and Weekly, the MASE of the best entries on the full sets.
+const scoreOf = (file, method) => summary.find((s) => s.file === file && s.method === method);
+const pair = (r) => (r ? `${r.smape.toFixed(3)} / ${r.mase.toFixed(3)}` : '—').padStart(17);
+console.log('\nTargets on this split (sMAPE / MASE; "auto" is the cross-validated weighting, lower is better)');
+console.log(
+  `  ${'group'.padEnd(14)}${'THETA'.padStart(17)}${'previous auto'.padStart(17)}${'auto'.padStart(17)}` +
+    `${'cv_select'.padStart(17)}   ${'target'.padEnd(30)}auto    cv_select`,
+);
+for (const name of FILES) {
+  const theta = scoreOf(name, 'm3-original/THETA');
+  let target;
+  let met;
+  if (name.startsWith('m3') && theta) {
+    const s = theta.smape * (1 - M3_MARGIN);
+    const a = theta.mase * (1 - M3_MARGIN);
+    target = `sMAPE ≤ ${s.toFixed(3)}, MASE ≤ ${a.toFixed(3)}`;
+    met = (r) => r && r.smape <= s && r.mase <= a;
+  } else if (name in M4_TARGETS) {
+    target = `MASE ≤ ${M4_TARGETS[name]}`;
+    met = (r) => r && r.mase <= M4_TARGETS[name];
+  } else {
+    continue;
+  }
+  const [auto, select] = [scoreOf(name, 'auto'), scoreOf(name, 'cv_select')];
+  const says = (r) => (r ? (met(r) ? 'met' : 'NOT met') : '—').padEnd(8);
+  console.log(
+    `  ${name.padEnd(14)}${pair(theta)}${pair(scoreOf(name, 'previous_auto'))}${pair(auto)}${pair(select)}` +
+      `   ${target.padEnd(30)}${says(auto)}${says(select)}`,
+  );
+}
+console.log('\nPrediction intervals of auto (ideal: in95 0.95, ≤q.1 0.10, ≤q.9 0.90; MSIS lower is better)');
+for (const name of FILES) {
+  const r = scoreOf(name, 'auto');
+  if (!r || r.msis === undefined) continue;
+  console.log(
+    `  ${name.padEnd(14)}MSIS ${r.msis.toFixed(2).padStart(7)}   in95 ${r.coverage95.toFixed(3)}   ≤q.1 ${r.below10.toFixed(3)}   ≤q.9 ${r.below90.toFixed(3)}`,
+  );
+}
+
+// The whole split forecast on the worker pool, as a large /forecast/batch runs: by auto, and by the
+// previous rule for comparison (both timed here, in the same conditions).
 if (process.env.BENCH_POOL !== '0') {
   const { Piscina } = await import('piscina');
   const { chunkByPoints } = await import('../dist/src/forecasting/forecast-pool.js');
   const threads = Number(process.env.BENCH_THREADS ?? 2);
-  const tasks = [];
-  for (const name of FILES) {
-    const file = JSON.parse(readFileSync(join(DATA_DIR, `${name}.json`), 'utf8'));
-    for (const x of file.series) {
-      tasks.push({
-        values: x.train,
-        horizon: x.horizon,
-        engine: 'auto',
-        seasonLength: seasonOf(file),
-        quantiles: [0.1, 0.9],
-      });
-    }
-  }
   const pool = new Piscina({
     filename: resolve('dist/src/forecasting/forecast.worker.js'),
     minThreads: threads,
     maxThreads: threads,
   });
-  const started = performance.now();
-  const chunks = chunkByPoints(tasks, threads * 8);
-  await Promise.all(chunks.map((chunk) => pool.run(chunk.map((i) => tasks[i]))));
-  const seconds = (performance.now() - started) / 1000;
+  for (const label of ['auto', 'previous_auto']) {
+    const tasks = [];
+    for (const name of FILES) {
+      const file = JSON.parse(readFileSync(join(DATA_DIR, `${name}.json`), 'utf8'));
+      const m = seasonOf(file);
+      for (const x of file.series) {
+        tasks.push({
+          values: x.train,
+          horizon: x.horizon,
+          engine: label === 'auto' ? 'auto' : previousAuto(x.train, m),
+          seasonLength: m,
+          quantiles: [0.1, 0.9],
+        });
+      }
+    }
+    const started = performance.now();
+    const chunks = chunkByPoints(tasks, threads * 8);
+    await Promise.all(chunks.map((chunk) => pool.run(chunk.map((i) => tasks[i]))));
+    const seconds = (performance.now() - started) / 1000;
+    console.log(
+      `\nwhole split (${tasks.length} series) by ${label} on ${threads} worker threads: ${seconds.toFixed(1)} s (${(tasks.length / seconds).toFixed(0)} series/s)`,
+    );
+  }
   await pool.destroy();
-  console.log(
-    `\nwhole split (${tasks.length} series) by auto on ${threads} worker threads: ${seconds.toFixed(1)} s (${(tasks.length / seconds).toFixed(0)} series/s)`,
-  );
 }
 
 if (process.env.BENCH_HTTP !== '0') {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { startApp, TestApp } from './support/app';
 import { signInAdmin } from './support/fixtures';
-import { Api, ApiResponse, expectEnvelope, expectOpenAiError } from './support/http';
+import { Api, ApiResponse, expectEnvelope, expectKserveError, expectOpenAiError } from './support/http';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 type Method = (typeof METHODS)[number];
@@ -47,9 +47,10 @@ const PUBLIC_OPERATIONS = new Set([
 /** Public operations whose credential is the session cookie: without it they answer 401. */
 const COOKIE_OPERATIONS = new Set(['POST /auth/session/refresh']);
 
-/** The compatible LLM routes answer errors in their API's own shape, every other route in the envelope. */
+/** The compatible routes answer errors in their API's own shape, every other route in the envelope. */
 const OPENAI_PATHS = new Set(['/v1/chat/completions', '/v1/embeddings', '/v1/models', '/v1/responses']);
 const ANTHROPIC_PATHS = new Set(['/v1/messages']);
+const KSERVE_PATHS = new Set(['/v1/timeseries/forecast']);
 
 function expectUnauthorized(path: string, res: ApiResponse): void {
   if (OPENAI_PATHS.has(path)) expectOpenAiError(res, 401, 'unauthorized');
@@ -59,7 +60,8 @@ function expectUnauthorized(path: string, res: ApiResponse): void {
       type: 'error',
       error: { type: 'authentication_error', message: expect.any(String) },
     });
-  } else expectEnvelope(res, 401, 'unauthorized');
+  } else if (KSERVE_PATHS.has(path)) expectKserveError(res, 401, 'unauthorized');
+  else expectEnvelope(res, 401, 'unauthorized');
 }
 
 const DOCUMENTED_PATHS = [
@@ -87,6 +89,7 @@ const DOCUMENTED_PATHS = [
   '/api/health/ready',
   '/api/metrics',
   '/api/ml/health',
+  '/v1/timeseries/forecast',
 ];
 
 const UUID_ANYWHERE = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;

@@ -81,7 +81,7 @@ export function serviceInformation(version: string): ServiceInfoDto {
       openai: ['/v1/chat/completions', '/v1/responses', '/v1/embeddings', '/v1/models'],
       anthropic: ['/v1/messages'],
       ml: ['/predict', '/api/ml/predict', '/api/ml/predict/batch', '/api/ml/feedback', '/api/ml/models', '/v2/models'],
-      forecasting: ['/forecast', '/forecast/batch', '/forecast/engines'],
+      forecasting: ['/forecast', '/forecast/batch', '/forecast/engines', '/v1/timeseries/forecast'],
       legacy: [
         '/api/v1/estimate',
         '/api/v1/request',

@@ -447,12 +447,13 @@ export class AppConfig {
 
   /**
    * Work (total points) above which forecasts run on worker threads instead of the event loop;
-   * smaller requests are answered inline, which is faster for them.
+   * smaller requests are answered inline, which is faster for them. `auto` cross-validates five model
+   * families: a few ms for a 100-point series, tens to hundreds of ms for an hourly one of a thousand.
    */
   @Transform(toInt)
   @IsInt()
   @Min(0)
-  FORECAST_INLINE_MAX_POINTS = 2000;
+  FORECAST_INLINE_MAX_POINTS = 200;
 
   /** Worker threads for large forecasts (0 = one less than the CPUs, at least 1). */
   @Transform(toInt)
@@ -461,11 +462,25 @@ export class AppConfig {
   @Max(64)
   FORECAST_WORKER_THREADS = 0;
 
-  /** Remote forecasting worker speaking the /forecast contract (e.g. a Toto or Chronos GPU server). */
+  /** Remote forecasting worker (e.g. a Toto or Chronos GPU server), speaking FORECAST_REMOTE_KIND. */
   @Transform(emptyToUndefined)
   @IsOptional()
   @Matches(/^https?:\/\/[^\s]+$/, { message: 'must be an http:// or https:// URL' })
   FORECAST_REMOTE_URL?: string = undefined;
+
+  /**
+   * The remote worker's protocol: `forecast` (the /forecast contract) or `kserve` (KServe's
+   * time-series protocol, POST /v1/timeseries/forecast, asking for FORECAST_REMOTE_MODEL).
+   */
+  @IsIn(['forecast', 'kserve'])
+  FORECAST_REMOTE_KIND: 'forecast' | 'kserve' = 'forecast';
+
+  /** The model a `kserve` worker is asked for (the request's `model`). */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  FORECAST_REMOTE_MODEL?: string = undefined;
 
   /** Bearer token sent to the remote worker. */
   @Transform(emptyToUndefined)
@@ -704,6 +719,9 @@ function crossFieldProblems(config: AppConfig): string[] {
     config.GATEWAY_STREAM_DEADLINE_MS < config.GATEWAY_DEADLINE_MS
   ) {
     problems.push('GATEWAY_STREAM_DEADLINE_MS: must not be less than GATEWAY_DEADLINE_MS');
+  }
+  if (config.FORECAST_REMOTE_KIND === 'kserve' && config.FORECAST_REMOTE_URL && !config.FORECAST_REMOTE_MODEL) {
+    problems.push('FORECAST_REMOTE_MODEL: is required when FORECAST_REMOTE_KIND=kserve');
   }
   if (config.isProduction && config.embeddedDatabase) {
     problems.push('DATABASE_URL: is required in production (the embedded database is for development)');

@@ -57,25 +57,21 @@ export class ForecastingService {
   }
 
   async forecastBatch(items: unknown[], signal?: AbortSignal): Promise<{ results: BatchResult[] }> {
-    const limit = this.config.FORECAST_BATCH_MAX_ITEMS;
-    if (items.length > limit) {
-      throw new AppError(
-        'validation_failed',
-        `Request is invalid: items must contain at most ${limit} entries (got ${items.length})`,
-      );
-    }
+    this.checkBatchSize('items', items.length);
     const results = new Array<BatchResult>(items.length);
-    const local: { index: number; prepared: Prepared }[] = [];
-    const remote: { index: number; prepared: Prepared }[] = [];
+    const valid: { index: number; request: ForecastBatchItemDto }[] = [];
     items.forEach((item, index) => {
       try {
-        const prepared = this.prepare(validateBatchItem(ForecastBatchItemDto, item, index));
-        (prepared.remote ? remote : local).push({ index, prepared });
+        valid.push({ index, request: validateBatchItem(ForecastBatchItemDto, item, index) });
       } catch (error) {
         results[index] = itemError(item, error);
       }
     });
-    await Promise.all([this.runLocal(local, results, signal), this.runRemote(remote, results, signal)]);
+    const answers = await this.forecastEach(
+      valid.map((v) => v.request),
+      signal,
+    );
+    valid.forEach(({ index }, k) => (results[index] = answers[k]));
     return { results };
   }
 
@@ -85,17 +81,51 @@ export class ForecastingService {
     return info ? [info] : [];
   }
 
+  /**
+   * Forecasts validated requests, in order, as a batch does: each one's series is checked on its own
+   * (a series the service refuses gets its error, the others are served), the local ones run together
+   * (inline or on the worker pool), the remote ones go to the worker.
+   */
+  async forecastEach(requests: readonly ForecastRequestDto[], signal?: AbortSignal): Promise<BatchResult[]> {
+    const results = new Array<BatchResult>(requests.length);
+    const local: { index: number; prepared: Prepared }[] = [];
+    const remote: { index: number; prepared: Prepared }[] = [];
+    requests.forEach((request, index) => {
+      try {
+        const prepared = this.prepare(request);
+        (prepared.remote ? remote : local).push({ index, prepared });
+      } catch (error) {
+        results[index] = itemError(request, error);
+      }
+    });
+    await Promise.all([this.runLocal(local, results, signal), this.runRemote(remote, results, signal)]);
+    return results;
+  }
+
+  /** Refuses a request with more series than FORECAST_BATCH_MAX_ITEMS (`field` names them). */
+  checkBatchSize(field: string, count: number): void {
+    const limit = this.config.FORECAST_BATCH_MAX_ITEMS;
+    if (count > limit) {
+      throw new AppError(
+        'validation_failed',
+        `Request is invalid: ${field} must contain at most ${limit} entries (got ${count})`,
+        { details: [{ field, messages: [`at most ${limit} entries`] }] },
+      );
+    }
+  }
+
   /** Engines and the remote worker's state, for discovery. */
   describe(): {
     engines: readonly string[];
     default: string;
-    remote: { configured: boolean; state?: string; for_auto: boolean };
+    remote: { configured: boolean; kind: string; state?: string; for_auto: boolean };
   } {
     return {
       engines: [...LOCAL_ENGINE_NAMES, ...(this.remote.configured ? ['remote'] : [])],
       default: 'auto',
       remote: {
         configured: this.remote.configured,
+        kind: this.config.FORECAST_REMOTE_KIND,
         state: this.remote.state,
         for_auto: this.config.FORECAST_REMOTE_FOR_AUTO,
       },

@@ -1,37 +1,30 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import type { BreakerState } from '../common/upstream/breaker';
-import { parseJsonObject, RemoteWorkerClient, type RemoteWorkerInfo } from '../common/upstream/remote-worker-client';
+import { RemoteWorkerClient, type RemoteWorkerInfo } from '../common/upstream/remote-worker-client';
 import { UpstreamError } from '../common/upstream/upstream-error';
 import { AppConfig } from '../config/app-config';
 import { ForecastingMetrics } from './forecasting.metrics';
+import { remoteCall, type RemoteForecastRequest, type RemoteForecastResult, type RemoteKind } from './remote-contracts';
 
-export interface RemoteForecastRequest {
-  series: number[];
-  horizon: number;
-  metric?: string;
-  season_length: number;
-  frequency?: string;
-  quantiles: number[];
-}
-
-export interface RemoteForecastResult {
-  engine: string;
-  model?: string;
-  predictions: number[];
-  quantiles?: Record<string, number[]>;
-}
+export type { RemoteForecastRequest, RemoteForecastResult } from './remote-contracts';
 
 /**
- * The remote forecasting worker (a GPU server speaking the same /forecast contract), behind its own
- * breaker (RemoteWorkerClient): each call has a deadline (the request is aborted when it passes),
- * failures and timeouts count against the worker, its refusals of a request (4xx) do not. While the
- * breaker is open calls fail fast and the caller serves locally.
+ * The remote forecasting worker (a GPU server running Toto, Chronos…), speaking the protocol of its
+ * kind (FORECAST_REMOTE_KIND: the /forecast contract, or KServe's /v1/timeseries/forecast), behind its
+ * own breaker (RemoteWorkerClient): each call has a deadline (the request is aborted when it passes),
+ * failures, timeouts and malformed answers count against the worker, its refusals of a request (4xx,
+ * or a KServe error answer) do not. While the breaker is open calls fail fast and the caller serves
+ * locally.
  */
 @Injectable()
 export class RemoteForecaster implements OnModuleDestroy {
   private readonly client?: RemoteWorkerClient;
+  private readonly kind: RemoteKind;
+  private readonly model?: string;
 
   constructor(config: AppConfig, metrics: ForecastingMetrics) {
+    this.kind = config.FORECAST_REMOTE_KIND;
+    this.model = config.FORECAST_REMOTE_MODEL;
     if (config.FORECAST_REMOTE_URL === undefined) return;
     this.client = new RemoteWorkerClient({
       name: 'forecast-remote',
@@ -64,37 +57,11 @@ export class RemoteForecaster implements OnModuleDestroy {
   /** Throws UpstreamError when the worker is not usable for this request. */
   async forecast(body: RemoteForecastRequest, signal?: AbortSignal): Promise<RemoteForecastResult> {
     if (!this.client) throw new UpstreamError('network', 'no remote forecasting worker is configured');
-    return this.client.post('/forecast', body, (text) => parseRemote(text, body), signal);
+    const call = remoteCall(this.kind, body, this.model);
+    return this.client.post(call.path, call.body, call.parse, signal);
   }
 
   async onModuleDestroy(): Promise<void> {
     await this.client?.close();
   }
-}
-
-function finiteArray(value: unknown, length: number): value is number[] {
-  return (
-    Array.isArray(value) && value.length === length && value.every((v) => typeof v === 'number' && Number.isFinite(v))
-  );
-}
-
-/** Accepts the worker's answer only when it is a well-formed forecast of the requested horizon. */
-function parseRemote(text: string, request: RemoteForecastRequest): RemoteForecastResult {
-  const answer = parseJsonObject(text);
-  if (!finiteArray(answer.predictions, request.horizon)) {
-    throw new UpstreamError('malformed', `the remote worker did not answer ${request.horizon} finite predictions`);
-  }
-  let quantiles: Record<string, number[]> | undefined;
-  if (typeof answer.quantiles === 'object' && answer.quantiles !== null) {
-    const entries = Object.entries(answer.quantiles as Record<string, unknown>).filter(([, v]) =>
-      finiteArray(v, request.horizon),
-    );
-    if (entries.length > 0) quantiles = Object.fromEntries(entries) as Record<string, number[]>;
-  }
-  return {
-    engine: typeof answer.engine === 'string' ? answer.engine.slice(0, 100) : 'remote',
-    model: typeof answer.model === 'string' ? answer.model.slice(0, 200) : undefined,
-    predictions: answer.predictions,
-    quantiles,
-  };
 }

@@ -3,6 +3,7 @@ import { startApp, TestApp } from '../support/app';
 import { FakeForecaster, startFakeForecaster } from '../support/fake-forecaster';
 import { signInAdmin } from '../support/fixtures';
 import { Api } from '../support/http';
+import { breakerGauge as readBreakerGauge, remoteWorkerEnv } from './remote-support';
 
 interface Forecast {
   engine: string;
@@ -25,22 +26,12 @@ describe('remote forecasting worker behind its breaker', () => {
 
   const forecast = (extra: Record<string, unknown> = {}): Promise<{ status: number; body: Forecast }> =>
     api.post<Forecast>('/forecast', { series, horizon: 4, ...extra }, { token });
-  const breakerGauge = async (): Promise<number> => {
-    const match = /conflux_forecast_remote_breaker_state (\d)/.exec((await api.get('/metrics')).text);
-    return Number(match?.[1]);
-  };
+  const breakerGauge = (): Promise<number> => readBreakerGauge(api);
 
   beforeAll(async () => {
     fake = await startFakeForecaster();
     app = await startApp({
-      env: {
-        FORECAST_REMOTE_URL: fake.baseUrl,
-        FORECAST_REMOTE_TOKEN: REMOTE_TOKEN,
-        FORECAST_REMOTE_TIMEOUT_MS: '300',
-        FORECAST_REMOTE_VOLUME_THRESHOLD: '3',
-        FORECAST_REMOTE_ERROR_THRESHOLD_PERCENTAGE: '50',
-        FORECAST_REMOTE_RESET_TIMEOUT_MS: '1000',
-      },
+      env: remoteWorkerEnv(fake.baseUrl, REMOTE_TOKEN),
     });
     api = new Api(app.url);
     token = await signInAdmin(api);

@@ -1,4 +1,4 @@
-import { ENGINES, LONG_SEASON, resolveAuto } from '../../src/forecasting/engines/registry';
+import { AUTO_ENGINE, crossValidationPool, ENGINES } from '../../src/forecasting/engines/registry';
 import { runForecast } from '../../src/forecasting/engines/run';
 
 /** A trending series with a cycle of period m and a little deterministic noise. */
@@ -9,34 +9,40 @@ function seasonal(n: number, m: number): number[] {
 }
 
 describe('the auto engine', () => {
-  it('sends long seasons with enough history to MSTL and everything else to the ensemble', () => {
-    expect(LONG_SEASON).toBe(24);
-    expect(resolveAuto(seasonal(24 * 10, 24), 24)).toBe('mstl');
-    expect(resolveAuto(seasonal(52 * 3, 52), 52)).toBe('mstl');
-    // Two cycles or less of a long season: not enough for a decomposition.
-    expect(resolveAuto(seasonal(48, 24), 24)).toBe('ensemble');
-    expect(resolveAuto(seasonal(120, 12), 12)).toBe('ensemble');
-    expect(resolveAuto(seasonal(30, 1), 1)).toBe('ensemble');
+  it('is the cross-validated weighting of every automatic family, for every series', () => {
+    expect(AUTO_ENGINE).toBe('cross_validated');
+    expect(crossValidationPool(12).map((c) => c.name)).toEqual(['ets', 'arima', 'theta', 'optimized_theta', 'mstl']);
+    // Without a season, MSTL would be Theta once more.
+    expect(crossValidationPool(1).map((c) => c.name)).toEqual(['ets', 'arima', 'theta', 'optimized_theta']);
   });
 
-  it('reports the engine and model that served', () => {
-    const hourly = runForecast({
-      values: seasonal(24 * 10, 24),
-      horizon: 48,
-      engine: 'auto',
-      seasonLength: 24,
-      quantiles: [],
-    });
-    expect(hourly.engine).toBe('mstl');
-    expect(hourly.predictions).toHaveLength(48);
-    const monthly = runForecast({
-      values: seasonal(96, 12),
-      horizon: 12,
-      engine: 'auto',
-      seasonLength: 12,
-      quantiles: [],
-    });
-    expect(monthly.engine).toBe('ensemble');
+  it('reports the engine and the weighted models that served', () => {
+    for (const [m, n, h] of [
+      [24, 24 * 10, 48],
+      [12, 96, 12],
+      [1, 30, 6],
+    ]) {
+      const outcome = runForecast({
+        values: seasonal(n, m),
+        horizon: h,
+        engine: 'auto',
+        seasonLength: m,
+        quantiles: [],
+      });
+      expect(outcome.engine).toBe('cross_validated');
+      expect(outcome.predictions).toHaveLength(h);
+      expect(outcome.model).toMatch(/^CV\(.*\d\.\d\d\)$/);
+      const weights = [...outcome.model.matchAll(/ (\d\.\d\d)(?=, [A-Z]|\)$)/g)].map((w) => Number(w[1]));
+      expect(weights.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 1);
+    }
+  });
+
+  it('forecasts series too short for any origin with the candidates that fit, equally weighted', () => {
+    const one = runForecast({ values: [5], horizon: 3, engine: 'auto', seasonLength: 1, quantiles: [] });
+    expect([one.engine, one.predictions]).toEqual(['cross_validated', [5, 5, 5]]);
+    const short = runForecast({ values: [5, 6, 7, 6, 8], horizon: 3, engine: 'auto', seasonLength: 1, quantiles: [] });
+    expect(short.engine).toBe('cross_validated');
+    expect(short.model).toMatch(/^CV\(ETS\(.* 0\.33, ARIMA\(.* 0\.33, Theta 0\.33\)$/);
   });
 });
 
@@ -45,10 +51,10 @@ describe('the season of a task', () => {
     const values = seasonal(24 * 10, 24);
     const detected = runForecast({ values, horizon: 24, engine: 'auto', quantiles: [] });
     expect(detected.seasonLength).toBe(24);
-    expect(detected.engine).toBe('mstl');
+    expect(detected.model).toMatch(/Decomposition|MSTL|Validated/);
     const given = runForecast({ values, horizon: 24, engine: 'auto', seasonLength: 1, quantiles: [] });
     expect(given.seasonLength).toBe(1);
-    expect(given.engine).not.toBe('mstl');
+    expect(given.model).not.toMatch(/Decomposition|MSTL|Validated/);
   });
 });
 

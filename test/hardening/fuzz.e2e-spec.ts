@@ -12,7 +12,8 @@ import { FuzzRequest, OpenApiDocument, requestArbitrary } from './openapi-arbitr
  * Requests generated from the app's own OpenAPI document (GET /docs-json), valid and broken in every way
  * openapi-arbitraries.ts knows, with and without credentials, against one app with fake upstreams. No
  * answer may be a 5xx, and every error must be in its envelope: `{error, message, request_id}`, OpenAI's
- * or Anthropic's shape on the compatible routes, the Open Inference Protocol's `{error}` on /v2.
+ * or Anthropic's shape on the compatible routes, KServe's time-series shape on /v1/timeseries/forecast, the
+ * Open Inference Protocol's `{error}` on /v2.
  *
  * Replay a failure with FUZZ_SEED=<seed printed below>; FUZZ_REQUESTS sets how many requests a run sends;
  * FUZZ_TRACE=<file> appends every request with its status there.
@@ -64,6 +65,16 @@ function problemWith(req: FuzzRequest, answer: Answer): string | undefined {
   if (dialect === 'anthropic') {
     const ok = body.type === 'error' && typeof error?.type === 'string' && typeof error.message === 'string';
     return ok ? undefined : 'not the Anthropic error shape';
+  }
+  if (dialect === 'kserve') {
+    const ok =
+      typeof error === 'object' &&
+      error?.code === String(answer.status) &&
+      typeof error.message === 'string' &&
+      typeof error.type === 'string' &&
+      error.type in ERROR_STATUS &&
+      'param' in error;
+    return ok ? undefined : "not KServe's time-series error shape";
   }
   if (/^\/v2(\/|$)/i.test(path) && typeof body.error === 'string' && body.message === undefined) return undefined;
   const ok = typeof body.error === 'string' && body.error in ERROR_STATUS && typeof body.message === 'string';

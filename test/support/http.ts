@@ -81,3 +81,12 @@ export function expectOpenAiError(res: ApiResponse, status: number, code: string
   });
   expect(res.body.request_id).toBe(res.headers.get('x-request-id'));
 }
+
+/** Asserts KServe's time-series error shape (`/v1/timeseries/forecast`): the status in `code`, our code in `type`. */
+export function expectKserveError(res: ApiResponse, status: number, type: string, param: string | null = null): void {
+  expect({ status: res.status, error: res.body?.error }).toEqual({
+    status,
+    error: { code: String(status), message: expect.any(String), param, type },
+  });
+  expect(res.body.request_id).toBe(res.headers.get('x-request-id'));
+}

@@ -73,6 +73,17 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('takes a remote forecaster of the forecast or kserve kind, a kserve one with its model', () => {
+    expect(loadConfig({}).FORECAST_REMOTE_KIND).toBe('forecast');
+    const url = 'http://chronos.internal:8080';
+    expect(problems({ FORECAST_REMOTE_URL: url, FORECAST_REMOTE_KIND: 'kserve' })).toEqual([
+      'FORECAST_REMOTE_MODEL: is required when FORECAST_REMOTE_KIND=kserve',
+    ]);
+    const config = loadConfig({ FORECAST_REMOTE_URL: url, FORECAST_REMOTE_KIND: 'kserve', FORECAST_REMOTE_MODEL: 'm' });
+    expect([config.FORECAST_REMOTE_KIND, config.FORECAST_REMOTE_MODEL]).toEqual(['kserve', 'm']);
+    expect(problems({ FORECAST_REMOTE_KIND: 'grpc' }).map((p) => p.split(':')[0])).toEqual(['FORECAST_REMOTE_KIND']);
+  });
+
   it('ignores unrelated environment variables', () => {
     expect(() => loadConfig({ HOSTNAME: 'x', SOMETHING_ELSE: '1' })).not.toThrow();
   });

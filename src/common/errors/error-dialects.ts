@@ -1,7 +1,7 @@
 import type { ErrorAnswer } from './app-error';
 
 /** The error bodies of the compatible APIs, which their official clients parse. */
-export type ErrorDialect = 'openai' | 'anthropic';
+export type ErrorDialect = 'openai' | 'anthropic' | 'kserve';
 
 /** OpenAI's error `type` for an answer: what its SDKs and docs show next to our code. */
 function openAiType({ status, body }: ErrorAnswer): string {
@@ -29,11 +29,16 @@ const ANTHROPIC_TYPES: Record<number, string> = {
   503: 'overloaded_error',
 };
 
-/** OpenAI's `param`: the field a validation failure names when it names exactly one, else null. */
-function paramOf(body: ErrorAnswer['body']): string | null {
-  if (body.error !== 'validation_failed' || !Array.isArray(body.details) || body.details.length !== 1) return null;
+/** The field an error's details name when they name exactly one, else null. */
+function fieldOf(body: ErrorAnswer['body']): string | null {
+  if (!Array.isArray(body.details) || body.details.length !== 1) return null;
   const field = (body.details[0] as { field?: unknown }).field;
   return typeof field === 'string' ? field : null;
+}
+
+/** OpenAI's `param`: the field a validation failure names when it names exactly one, else null. */
+function paramOf(body: ErrorAnswer['body']): string | null {
+  return body.error === 'validation_failed' ? fieldOf(body) : null;
 }
 
 /** `details` stays a top-level member, as `request_id` does: the SDKs ignore it, our clients may read it. */
@@ -43,7 +48,9 @@ function withDetails(shaped: Record<string, unknown>, body: ErrorAnswer['body'])
 
 /**
  * The body of an error in a dialect: OpenAI's `{error: {message, type, param, code}}` with our code in
- * `code`, or Anthropic's `{type: "error", error: {type, message}}`. Status and headers stay ours.
+ * `code`; Anthropic's `{type: "error", error: {type, message}}`; or KServe's time-series
+ * `{error: {code, message, param, type}}`, whose reference server puts the HTTP status in `code` (as a
+ * string) and the kind of error in `type`: there, our code. Status and headers stay ours.
  */
 export const DIALECT_SHAPES: Record<ErrorDialect, (answer: ErrorAnswer) => Record<string, unknown>> = {
   openai: (answer) =>
@@ -69,6 +76,18 @@ export const DIALECT_SHAPES: Record<ErrorDialect, (answer: ErrorAnswer) => Recor
       },
       answer.body,
     ),
+  kserve: (answer) =>
+    withDetails(
+      {
+        error: {
+          code: String(answer.status),
+          message: answer.body.message,
+          param: fieldOf(answer.body),
+          type: answer.body.error,
+        },
+      },
+      answer.body,
+    ),
 };
 
 /**
@@ -82,6 +101,7 @@ const DIALECT_OF_PATH = new Map<string, ErrorDialect>([
   ['/v1/models', 'openai'],
   ['/v1/responses', 'openai'],
   ['/v1/messages', 'anthropic'],
+  ['/v1/timeseries/forecast', 'kserve'],
 ]);
 
 /** The dialect of a request path, matched as Express matches routes (any case, optional trailing slash). */

@@ -74,7 +74,8 @@ export class ForecastRequestDto {
   @ApiPropertyOptional({
     enum: ENGINE_NAMES,
     default: 'auto',
-    description: '`auto` is the best measured choice; `remote` asks the configured model worker.',
+    description:
+      "`auto` (`cross_validated`) weights the automatic families by their errors on the series' own past; `remote` asks the configured model worker.",
   })
   @IsOptional()
   @IsIn(ENGINE_NAMES)
@@ -132,8 +133,25 @@ export class ForecastBatchRequestDto {
   items!: unknown[];
 }
 
-export class ForecastResponseDto {
-  @ApiProperty({ description: 'The engine that produced the predictions', example: 'ensemble' })
+/** How a forecast was made: what every answer of a forecast says besides the numbers. */
+export class ForecastNotesDto {
+  @ApiProperty({ description: 'Seasonal period used, and where it came from' })
+  season_length!: number;
+
+  @ApiPropertyOptional({ description: 'Missing values that were imputed' })
+  imputed?: number;
+
+  @ApiPropertyOptional({ description: 'True when the remote worker could not answer and a local engine did' })
+  fallback?: boolean;
+
+  @ApiPropertyOptional({
+    description: 'Engines that could not serve this series (too short, ...) before the one that did',
+  })
+  skipped?: { engine: string; reason: string }[];
+}
+
+export class ForecastResponseDto extends ForecastNotesDto {
+  @ApiProperty({ description: 'The engine that produced the predictions', example: 'cross_validated' })
   engine!: string;
 
   @ApiProperty({ example: 3 })
@@ -153,20 +171,6 @@ export class ForecastResponseDto {
     example: { '0.1': [0.86, 0.84, 0.83], '0.9': [1.2, 1.22, 1.25] },
   })
   quantiles?: Record<string, number[]>;
-
-  @ApiProperty({ description: 'Seasonal period used, and where it came from' })
-  season_length!: number;
-
-  @ApiPropertyOptional({ description: 'Missing values that were imputed' })
-  imputed?: number;
-
-  @ApiPropertyOptional({ description: 'True when the remote worker could not answer and a local engine did' })
-  fallback?: boolean;
-
-  @ApiPropertyOptional({
-    description: 'Engines that could not serve this series (too short, ...) before the one that did',
-  })
-  skipped?: { engine: string; reason: string }[];
 
   @ApiPropertyOptional({ description: 'Echoed from the request' })
   metric?: string;

@@ -1,6 +1,7 @@
 /**
  * Forecast accuracy exactly as the M4 competition scored it (see the benchmark data's README):
- * sMAPE, MASE with seasonal-naive in-sample scaling, and the Naive2 benchmark that OWA is relative to.
+ * sMAPE, MASE with seasonal-naive in-sample scaling, the Naive2 benchmark that OWA is relative to, and
+ * MSIS for prediction intervals; and the calibration of quantile forecasts.
  */
 import { classicalSeasonalIndices, isSeasonal, seasonalIndexAt } from './math';
 
@@ -14,6 +15,13 @@ export function smape(actual: readonly number[], forecast: readonly number[]): n
   return total / actual.length;
 }
 
+/** The in-sample mean absolute error of the seasonal naive forecast (period m): the scale of MASE and MSIS. */
+export function seasonalNaiveScale(train: readonly number[], m: number): number {
+  let scale = 0;
+  for (let t = m; t < train.length; t++) scale += Math.abs(train[t] - train[t - m]);
+  return scale / (train.length - m);
+}
+
 /** MASE scaled by the in-sample mean absolute error of the seasonal naive forecast (period m). */
 export function mase(
   train: readonly number[],
@@ -21,12 +29,39 @@ export function mase(
   forecast: readonly number[],
   m: number,
 ): number {
-  let scale = 0;
-  for (let t = m; t < train.length; t++) scale += Math.abs(train[t] - train[t - m]);
-  scale /= train.length - m;
   let total = 0;
   for (let t = 0; t < actual.length; t++) total += Math.abs(actual[t] - forecast[t]);
-  return total / actual.length / scale;
+  return total / actual.length / seasonalNaiveScale(train, m);
+}
+
+/**
+ * MSIS, the M4 competition's interval score: for the (1 − a) prediction interval [lower, upper],
+ * (1/h) Σ_t [(U_t − L_t) + (2/a)(L_t − Y_t)·1{Y_t < L_t} + (2/a)(Y_t − U_t)·1{Y_t > U_t}], scaled like MASE.
+ * M4 scored the 95 % interval: a = 0.05.
+ */
+export function msis(
+  train: readonly number[],
+  actual: readonly number[],
+  lower: readonly number[],
+  upper: readonly number[],
+  m: number,
+  a = 0.05,
+): number {
+  let total = 0;
+  for (let t = 0; t < actual.length; t++) {
+    const y = actual[t];
+    total += upper[t] - lower[t];
+    if (y < lower[t]) total += (2 / a) * (lower[t] - y);
+    if (y > upper[t]) total += (2 / a) * (y - upper[t]);
+  }
+  return total / actual.length / seasonalNaiveScale(train, m);
+}
+
+/** The share of the actual values at or below a quantile forecast (ideally the quantile's level). */
+export function belowShare(actual: readonly number[], quantile: readonly number[]): number {
+  let below = 0;
+  for (let t = 0; t < actual.length; t++) if (actual[t] <= quantile[t]) below++;
+  return below / actual.length;
 }
 
 /** Naive2: naive forecast of the seasonally adjusted series, re-seasonalised (M4 procedure). */

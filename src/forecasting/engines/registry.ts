@@ -1,9 +1,11 @@
 /**
  * The local engines by their public names, and what each falls back to when a series is too short
- * for it. `auto` is the best measured choice on the M3/M4 benchmark data (see the README's table).
+ * for it. `auto` is `cross_validated`: the automatic families weighted by each series' own
+ * rolling-origin errors (see the README's table for how it fares on the M3/M4 benchmark data).
  */
 import { autoArima } from './arima';
 import { drift, naive, seasonalNaive } from './baseline';
+import { arimaCandidate, type Candidate, crossValidated, engineCandidate, etsCandidate } from './cross-validation';
 import { combine } from './ensemble';
 import { autoEts, dampedTrend, holt, holtWintersAdditive, holtWintersMultiplicative, ses } from './ets';
 import { multiSeasonal } from './multiseasonal';
@@ -12,6 +14,7 @@ import type { Engine } from './types';
 
 export const LOCAL_ENGINE_NAMES = [
   'auto',
+  'cross_validated',
   'ensemble',
   'ets',
   'arima',
@@ -57,22 +60,35 @@ const seasonalEnsemble = combine(
 const ensemble: Engine = (y, horizon, options) =>
   (options.seasonLength >= 2 ? seasonalEnsemble : nonSeasonalEnsemble)(y, horizon, options);
 
-/** From this period on, a season counts as long (hourly and weekly data). */
-export const LONG_SEASON = 24;
+/** Rolling origins of the cross-validation (each as long as the horizon, at most a quarter of the series). */
+export const CROSS_VALIDATION_ORIGINS = 2;
+
+const THETA_CANDIDATE = engineCandidate('theta', theta);
+const OPTIMIZED_THETA_CANDIDATE = engineCandidate('optimized_theta', autoTheta);
+const MSTL_CANDIDATE = engineCandidate('mstl', multiSeasonal);
 
 /**
- * The engine `auto` stands for on a series: the best measured choice on the M3/M4 dev split for its
- * kind of data (README, *Forecasting*). Long seasonal periods (hourly data's 24, weekly data's 52)
- * go to MSTL, which beat every combination tried there; everything else goes to the ensemble.
+ * The candidates of `cross_validated`: every automatic family, ETS, ARIMA, Theta, optimised Theta, and
+ * MSTL when the series has a season (without one MSTL is Theta again).
  */
-export function resolveAuto(values: readonly number[], seasonLength: number): Exclude<LocalEngineName, 'auto'> {
-  return seasonLength >= LONG_SEASON && values.length > 2 * seasonLength ? 'mstl' : 'ensemble';
+export function crossValidationPool(seasonLength: number): Candidate[] {
+  const pool = [etsCandidate, arimaCandidate, THETA_CANDIDATE, OPTIMIZED_THETA_CANDIDATE];
+  return seasonLength >= 2 ? [...pool, MSTL_CANDIDATE] : pool;
 }
 
-const auto: Engine = (y, horizon, options) => ENGINES[resolveAuto(y, options.seasonLength)](y, horizon, options);
+const seasonalValidated = crossValidated(crossValidationPool(2), { origins: CROSS_VALIDATION_ORIGINS });
+const nonSeasonalValidated = crossValidated(crossValidationPool(1), { origins: CROSS_VALIDATION_ORIGINS });
+
+/** The candidates weighted by the inverse of their mean squared error at rolling origins of the series. */
+const validated: Engine = (y, horizon, options) =>
+  (options.seasonLength >= 2 ? seasonalValidated : nonSeasonalValidated)(y, horizon, options);
+
+/** The engine `auto` stands for, for every series: the cross-validated combination. */
+export const AUTO_ENGINE = 'cross_validated' satisfies LocalEngineName;
 
 export const ENGINES: Record<LocalEngineName, Engine> = {
-  auto,
+  auto: validated,
+  cross_validated: validated,
   ensemble,
   ets: autoEts,
   arima: autoArima,
@@ -107,6 +123,7 @@ export function fallbackChain(engine: LocalEngineName): LocalEngineName[] {
     case 'theta':
       return ['theta', 'ses', 'naive'];
     case 'auto':
+    case 'cross_validated':
     case 'ensemble':
     case 'ets':
     case 'arima':

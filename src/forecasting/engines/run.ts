@@ -5,7 +5,7 @@
  */
 import { qnorm } from './math';
 import { detectSeasonLength } from './prepare';
-import { ENGINES, LOCAL_ENGINE_NAMES, type LocalEngineName, fallbackChain, resolveAuto } from './registry';
+import { AUTO_ENGINE, ENGINES, LOCAL_ENGINE_NAMES, type LocalEngineName, fallbackChain } from './registry';
 import { InsufficientDataError, type EngineForecast } from './types';
 
 export interface ForecastTask {
@@ -41,7 +41,7 @@ export function quantileKey(level: number): string {
 export function runForecast(task: ForecastTask): ForecastOutcome {
   const skipped: { engine: LocalEngineName; reason: string }[] = [];
   const seasonLength = task.seasonLength ?? detectSeasonLength(task.values);
-  const requested = task.engine === 'auto' ? resolveAuto(task.values, seasonLength) : task.engine;
+  const requested = task.engine === 'auto' ? AUTO_ENGINE : task.engine;
   for (const name of fallbackChain(requested)) {
     let result: EngineForecast;
     try {
