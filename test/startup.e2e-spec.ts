@@ -84,7 +84,8 @@ describe('startup of node dist/src/main.js', () => {
     // ---- first start: empty DATA_DIR, nothing configured
     const first = await ServerProcess.start({ env: await envFor() });
     await first.waitForLive(START_TIMEOUT_MS);
-    expect(first.stdout).toMatch(/No DATABASE_URL: using the embedded database/);
+    // Logged once the application has taken over from the waiting server, which may answer first.
+    expect(await first.waitForOutput(/No DATABASE_URL: using the embedded database/, START_TIMEOUT_MS)).toBeDefined();
     const api = new Api(first.url);
 
     const docs = await api.get('/docs');
