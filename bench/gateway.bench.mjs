@@ -18,7 +18,7 @@
 // database conflux_gateway_bench_<pid> is created and dropped), BENCH_REDIS_URL (default
 // redis://127.0.0.1:6379; keys live under a unique prefix, deleted afterwards),
 // BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2), BENCH_CONNECTIONS (1,50), BENCH_ROUNDS (3), BENCH_PROFILE,
-// BENCH_BASELINE, BENCH_NODE_ARGS (extra node flags for Conflux, before those of `npm run start:prod`).
+// BENCH_BASELINE, BENCH_NODE_ARGS (extra node flags for Conflux, after those of `npm run start:prod`).
 //
 // The same file also runs the fake upstream in its own process (`--fake-upstream`), so it
 // never shares an event loop with the load generator, and summarises a .cpuprofile on its
@@ -147,8 +147,8 @@ async function main() {
     deleteRedisKeys,
     freePort,
     NODE_ARGS,
-    productionCommand,
     REDIS_URL,
+    serverArgs,
     writeProvidersFile,
   } = await import('./server.mjs');
 
@@ -246,8 +246,8 @@ async function main() {
   async function startConflux(env, root = ROOT) {
     const port = await freePort();
     const profiled = profileDir && root === ROOT;
-    const nodeArgs = [...NODE_ARGS, ...(profiled ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
-    const child = start(root === ROOT ? 'conflux' : 'baseline conflux', [...nodeArgs, ...productionCommand()], {
+    const profiling = profiled ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+    const child = start(root === ROOT ? 'conflux' : 'baseline conflux', serverArgs(profiling), {
       cwd: root,
       env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', ...env },
       stdio: ['ignore', 'pipe', 'inherit'],

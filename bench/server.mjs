@@ -11,7 +11,7 @@ export const ADMIN_URL = process.env.BENCH_ADMIN_URL ?? 'postgres://postgres@127
 export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 export const ADMIN = { email: 'bench@conflux.local', password: 'bench-password-123' };
-/** Extra node flags for the server, before those of start:prod (e.g. --cpu-prof for a profile). */
+/** Extra node flags for the server, after those of start:prod so that they override them (e.g. --cpu-prof). */
 export const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 /**
@@ -71,6 +71,12 @@ export function cpuSeconds(pid) {
   }
 }
 
+/** The server's node arguments: start:prod's flags, NODE_ARGS, then `extra`, then the entry point. */
+export function serverArgs(extra = []) {
+  const command = productionCommand();
+  return [...command.slice(0, -1), ...NODE_ARGS, ...extra, command.at(-1)];
+}
+
 export function freePort() {
   return new Promise((resolve) => {
     const srv = createServer().listen(0, '127.0.0.1', () => {
@@ -125,7 +131,7 @@ export function load(url, connections, options = {}) {
 /**
  * Starts the built server (as start:prod does) on a fresh database `<name>_<pid>` with rate limits out of the way,
  * signs in the admin and issues an API key. Returns { base, key, bearer, projectId, stop, pid }; stop() also drops
- * the database and deletes the server's Redis keys. `nodeArgs` go after NODE_ARGS.
+ * the database and deletes the server's Redis keys. NODE_ARGS, then `nodeArgs`, follow start:prod's node flags.
  */
 export async function startServer(name, env = {}, { nodeArgs = [] } = {}) {
   // This run's own database (pid): runs at the same time on one Postgres never drop each other's.
@@ -137,7 +143,7 @@ export async function startServer(name, env = {}, { nodeArgs = [] } = {}) {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const redisPrefix = `bench:${db}:${Date.now()}:`;
-  const child = spawn(process.execPath, [...NODE_ARGS, ...nodeArgs, ...productionCommand()], {
+  const child = spawn(process.execPath, serverArgs(nodeArgs), {
     env: {
       PATH: process.env.PATH,
       PORT: String(port),
