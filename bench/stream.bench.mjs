@@ -23,8 +23,8 @@
 // Conflux's memory, event-loop delay (prom-client's nodejs_eventloop_lag_p99_seconds, which resets at
 // every read, so each sample covers the time since the previous one) and active handles come from its
 // own /metrics; its CPU from /proc. Each process (this load generator, the fake upstream, the server)
-// needs a file descriptor per stream, the server two; when the soft limit is too low the script runs
-// itself again under `ulimit -n` (up to the hard limit) and says so when even that is too low.
+// needs a file descriptor per stream, the server two: node raises its open-files soft limit to the hard
+// one by itself, and the script says so when the hard limit is too low.
 //
 // The fake upstream runs in its own process (`--fake-upstream`) so that it never shares an event
 // loop with the load generator. It answers the OpenAI streaming wire format: a role chunk and the
@@ -244,36 +244,24 @@ function fileLimits() {
 }
 
 /**
- * Runs this script again under `ulimit -n` when the soft limit is below what `streams` need (Conflux
- * holds two sockets per stream). Returns true when it did (the caller then stops), false to go on.
+ * Warns when the open-files limit is below what `streams` need (the server holds two sockets per
+ * stream). Node raises its soft limit to the hard one as it starts, and so do the children; only the
+ * hard limit, which takes root to raise, can be too low.
  */
-async function raiseFileLimit(streams) {
+function checkFileLimit(streams) {
   const need = 2 * streams + 2048;
   let limits;
   try {
     limits = fileLimits();
   } catch {
-    return false; // no /proc: go on and let the errors speak
+    return; // no /proc: let the errors speak
   }
-  if (limits.soft >= need) return false;
-  if (limits.hard < need || process.env.BENCH_STREAM_RAISED === '1') {
-    console.log(
-      `!!! the open-files limit (soft ${limits.soft}, hard ${limits.hard}) is below the ${need} that ` +
-        `${streams} streams need: expect EMFILE errors; raise the hard limit (e.g. in /etc/security/limits.conf ` +
-        'or with `ulimit -Hn` as root) or lower BENCH_STREAMS',
-    );
-    return false;
-  }
-  const target = Number.isFinite(limits.hard) ? limits.hard : need;
-  console.log(`open-files limit ${limits.soft} < ${need}: running again under ulimit -n ${target}`);
-  const child = spawn('/bin/sh', ['-c', `ulimit -n ${target} && exec "$0" "$@"`, process.execPath, SELF], {
-    stdio: 'inherit',
-    env: { ...process.env, BENCH_STREAM_RAISED: '1' },
-  });
-  process.on('SIGINT', () => undefined); // the child gets it too (same process group) and cleans up
-  const code = await new Promise((resolve) => child.once('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
-  process.exitCode = code;
-  return true;
+  if (limits.soft >= need) return;
+  console.log(
+    `!!! the open-files limit (soft ${limits.soft}, hard ${limits.hard}) is below the ${need} that ` +
+      `${streams} streams need: expect EMFILE errors; raise the hard limit (\`ulimit -Hn\` as root, or ` +
+      '/etc/security/limits.conf) or lower BENCH_STREAMS',
+  );
 }
 
 async function main() {
@@ -291,7 +279,7 @@ async function main() {
   const STREAM_TOKENS = Math.max(2, Math.ceil(((2 * RAMP_SECONDS + HOLD_SECONDS + 2) * 1000) / INTERVAL_MS));
   const STREAM_SECONDS = Math.ceil((STREAM_TOKENS * INTERVAL_MS) / 1000);
 
-  if (await raiseFileLimit(STREAMS)) return;
+  checkFileLimit(STREAMS);
 
   const { cpuSeconds, startServer, writeProvidersFile } = await import('./server.mjs');
 
@@ -322,10 +310,12 @@ async function main() {
     }
     rmSync(work, { recursive: true, force: true });
   };
-  process.once('SIGINT', () => {
-    console.error('\ninterrupted: cleaning up');
-    void cleanup().finally(() => process.exit(130));
-  });
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.once(signal, () => {
+      console.error(`\n${signal}: cleaning up`);
+      void cleanup().finally(() => process.exit(128 + (signal === 'SIGINT' ? 2 : 15)));
+    });
+  }
   // The whole run has a bound: warm-ups and TTFT streams, each load's ramp, streams and drain.
   const loads = FLOOR ? 2 : 1;
   const budgetMs = 180_000 + 3 * (TTFT_STREAMS + TTFT_WARMUP) * 100 + loads * (RAMP_SECONDS + STREAM_SECONDS) * 2000;
