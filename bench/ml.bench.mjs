@@ -360,7 +360,8 @@ try {
     );
   }
   console.log(
-    `  the same for the shipped model (${raw.p50.toFixed(3)} ms a row raw): ${ratioLine('shipped', (r) => r[64].rps)}`,
+    `  ${HEAVY ? 'the same for' : 'micro-batching / no batching RPS at 64 conns,'} the shipped model ` +
+      `(${raw.p50.toFixed(3)} ms a row raw): ${ratioLine('shipped', (r) => r[64].rps)}`,
   );
   const overheadOff = off.seq.p50 - raw.p50;
   const overheadOn = on.seq.p50 - raw.p50;
