@@ -15,21 +15,21 @@
 //       # a paired before/after comparison that machine noise affects alike
 //
 // Environment: BENCH_ADMIN_URL (default postgres://postgres@127.0.0.1:5432/postgres; the
-// database conflux_gateway_bench is created and dropped), BENCH_REDIS_URL (default
+// database conflux_gateway_bench_<pid> is created and dropped), BENCH_REDIS_URL (default
 // redis://127.0.0.1:6379; keys live under a unique prefix, deleted afterwards),
 // BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2), BENCH_CONNECTIONS (1,50), BENCH_ROUNDS (3), BENCH_PROFILE,
-// BENCH_BASELINE, BENCH_NODE_ARGS (extra node flags for Conflux, before those of `npm run start:prod`).
+// BENCH_BASELINE, BENCH_NODE_ARGS (extra node flags for Conflux, after those of `npm run start:prod`).
 //
 // The same file also runs the fake upstream in its own process (`--fake-upstream`), so it
 // never shares an event loop with the load generator, and summarises a .cpuprofile on its
 // own (`node bench/gateway.bench.mjs --summarise-profile <file>`).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { SourceMap } from 'node:module';
 import { cpus, tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { summariseProfile } from './profile.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = join(dirname(SELF), '..');
@@ -140,8 +140,17 @@ async function runNestFloor(upstream) {
 async function main() {
   const { default: autocannon } = await import('autocannon');
   const { default: pg } = await import('pg');
-  const { default: Redis } = await import('ioredis');
-  const { ADMIN, ADMIN_URL, freePort, NODE_ARGS, productionCommand, REDIS_URL } = await import('./server.mjs');
+  const {
+    ADMIN,
+    ADMIN_URL,
+    cpuSeconds,
+    deleteRedisKeys,
+    freePort,
+    NODE_ARGS,
+    REDIS_URL,
+    serverArgs,
+    writeProvidersFile,
+  } = await import('./server.mjs');
 
   const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
   const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? Math.min(2, SECONDS));
@@ -150,7 +159,8 @@ async function main() {
   const PROFILE = process.env.BENCH_PROFILE === '1';
   /** Also measure the bare NestJS floor (see runNestFloor). */
   const FLOOR = process.env.BENCH_FLOOR !== '0';
-  const DB = 'conflux_gateway_bench';
+  /** Named after this run (pid), so that runs at the same time on one Postgres never drop each other's. */
+  const DB = `conflux_gateway_bench_${process.pid}`;
   /** Another checkout whose build runs as the 'baseline' target (see the header). */
   const BASELINE = process.env.BENCH_BASELINE || null;
   const REDIS_PREFIX = `bench-gw:${Date.now()}:`;
@@ -165,15 +175,6 @@ async function main() {
   // ------------------------------------------------------------------ helpers
 
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-  /** CPU seconds (user + system, all threads) a child has used so far; NaN where /proc is missing. */
-  const cpuSeconds = (pid) => {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ (100 on Linux)
-    } catch {
-      return NaN;
-    }
-  };
   const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
   async function withPg(fn, url = ADMIN_URL) {
@@ -245,8 +246,8 @@ async function main() {
   async function startConflux(env, root = ROOT) {
     const port = await freePort();
     const profiled = profileDir && root === ROOT;
-    const nodeArgs = [...NODE_ARGS, ...(profiled ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
-    const child = start(root === ROOT ? 'conflux' : 'baseline conflux', [...nodeArgs, ...productionCommand()], {
+    const profiling = profiled ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+    const child = start(root === ROOT ? 'conflux' : 'baseline conflux', serverArgs(profiling), {
       cwd: root,
       env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -349,20 +350,7 @@ async function main() {
         console.error(`could not drop ${name}: ${err.message}`),
       );
     }
-    const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-    try {
-      await redis.connect();
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${REDIS_PREFIX}*`, 'COUNT', 1000);
-        if (keys.length > 0) await redis.unlink(...keys);
-        cursor = next;
-      } while (cursor !== '0');
-    } catch (err) {
-      console.error(`could not delete Redis keys ${REDIS_PREFIX}*: ${err.message}`);
-    } finally {
-      redis.disconnect();
-    }
+    await deleteRedisKeys(REDIS_PREFIX);
     rmSync(work, { recursive: true, force: true });
   }
   process.once('SIGINT', () => {
@@ -376,24 +364,7 @@ async function main() {
     const databaseUrl = await recreateDatabase(DB);
     const { url: upstream, pid: upstreamPid } = await startFakeUpstream();
 
-    // One openai-kind instance for gpt-4o-mini at the fake; no retries, so that one
-    // request is one upstream call (the fake never fails anyway).
-    const providersFile = join(work, 'providers.json');
-    writeFileSync(
-      providersFile,
-      JSON.stringify({
-        providers: [
-          {
-            id: 'bench-openai',
-            kind: 'openai',
-            base_url: `${upstream}/v1`,
-            models: [MODEL],
-            timeout_ms: 10_000,
-            retry: { max_attempts: 1, base_delay_ms: 0, max_delay_ms: 0 },
-          },
-        ],
-      }),
-    );
+    const providersFile = writeProvidersFile(work, upstream, MODEL);
 
     /** A Conflux built in `root`, with a project, an API key and a daily budget of its own. */
     async function prepareConflux(root, url, redisPrefix) {
@@ -618,139 +589,10 @@ async function main() {
       else {
         const path = join(profileDir, file);
         console.log(`\nCPU profile of Conflux: ${path}`);
-        summariseProfile(path, profiled);
+        summariseProfile(path, { ...profiled, scope: 'profiled through-Conflux runs' });
       }
     }
   } finally {
     await cleanup();
   }
-}
-
-// ====================================================================== profile summary
-
-/**
- * Summarises a .cpuprofile: the top 25 functions by self time (url:line, with dist/ lines
- * mapped back to src/ through the source maps), self time by file, self time charged to
- * the nearest package on the stack (native code and node internals charged to whoever
- * called them: a socket write under ioredis is Redis-client cost), and the inclusive time
- * of Conflux's own functions.
- *
- * `windows` ([startUs, endUs] on the monotonic clock, which V8's profiler shares with
- * process.hrtime on Linux) keeps only the samples taken during those runs; without them
- * every sample counts. `requests` (answered during the windows) gives µs per request.
- * Idle samples never count.
- */
-function summariseProfile(path, { windows = [], requests = 0 } = {}) {
-  if (!path) {
-    console.error('usage: node bench/gateway.bench.mjs --summarise-profile <file.cpuprofile>');
-    process.exit(2);
-  }
-  const profile = JSON.parse(readFileSync(path, 'utf8'));
-  const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
-  const parentOf = new Map();
-  for (const n of profile.nodes) for (const child of n.children ?? []) parentOf.set(child, n.id);
-
-  // Sample i lasts until sample i + 1; its timestamp is startTime plus the deltas so far.
-  const { samples, timeDeltas } = profile;
-  const inWindow = (t) => windows.some(([a, b]) => t >= a && t <= b);
-  let t = profile.startTime;
-  const timestamps = samples.map((_, i) => (t += timeDeltas[i]));
-  const windowed = windows.length > 0 && timestamps.some(inWindow);
-  if (windows.length > 0 && !windowed) console.log('  (run windows do not match the profile clock: all samples used)');
-  const selfUs = new Map(); // node id → µs
-  for (let i = 0; i < samples.length - 1; i++) {
-    if (windowed && !inWindow(timestamps[i])) continue;
-    if (nodes.get(samples[i]).callFrame.functionName === '(idle)') continue;
-    selfUs.set(samples[i], (selfUs.get(samples[i]) ?? 0) + timeDeltas[i + 1]);
-  }
-
-  // ---- naming
-  const sourceMaps = new Map();
-  const original = (frame) => {
-    if (!frame.url.includes('/dist/src/')) return null;
-    const file = frame.url.startsWith('file://') ? fileURLToPath(frame.url) : frame.url;
-    if (!sourceMaps.has(file)) {
-      const mapFile = `${file}.map`;
-      sourceMaps.set(file, existsSync(mapFile) ? new SourceMap(JSON.parse(readFileSync(mapFile, 'utf8'))) : null);
-    }
-    const entry = sourceMaps.get(file)?.findEntry(frame.lineNumber, frame.columnNumber);
-    if (!entry?.originalSource) return null;
-    const source = entry.originalSource.startsWith('file://')
-      ? fileURLToPath(entry.originalSource)
-      : join(dirname(file), entry.originalSource);
-    return `${relative(ROOT, source)}:${entry.originalLine + 1}`;
-  };
-  const shortUrl = (url) => {
-    const file = url.startsWith('file://') ? fileURLToPath(url) : url;
-    const i = file.lastIndexOf('/node_modules/');
-    return i >= 0 ? file.slice(i + 1) : file.startsWith('/') ? relative(ROOT, file) : file;
-  };
-  const label = (frame) =>
-    `${frame.functionName || '(anonymous)'} ${frame.url ? `${shortUrl(frame.url)}:${frame.lineNumber + 1}` : '(native)'}`;
-  /** npm package, Conflux directory, or null for node internals and native code. */
-  const packageOf = (frame) => {
-    if (!frame.url || frame.url.startsWith('node:')) return null;
-    const url = shortUrl(frame.url);
-    const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
-    if (m) return `npm ${m[1]}`;
-    if (url.startsWith('dist/src/')) return `conflux src/${url.split('/').slice(2, -1).join('/') || '.'}`;
-    return url;
-  };
-
-  // ---- aggregation
-  let total = 0;
-  const byFunction = new Map();
-  const byFile = new Map();
-  const byOwner = new Map();
-  const inclusive = new Map();
-  const add = (map, key, us, frame) => {
-    const e = map.get(key) ?? { us: 0, frame };
-    e.us += us;
-    map.set(key, e);
-  };
-  for (const [id, us] of selfUs) {
-    const frame = nodes.get(id).callFrame;
-    total += us;
-    add(byFunction, label(frame), us, frame);
-    add(byFile, frame.url ? shortUrl(frame.url) : `(native) ${frame.functionName}`, us);
-    // Charge the sample to the nearest package up the stack; GC and the like to themselves.
-    let owner = null;
-    for (let cur = id; cur !== undefined && owner === null; cur = parentOf.get(cur)) {
-      owner = packageOf(nodes.get(cur).callFrame);
-    }
-    if (owner === null) {
-      owner = frame.functionName.startsWith('(') ? frame.functionName : 'node internals (event loop, timers)';
-    }
-    add(byOwner, owner, us);
-    // Inclusive time of Conflux's own functions, each counted once per stack.
-    const seen = new Set();
-    for (let cur = id; cur !== undefined; cur = parentOf.get(cur)) {
-      const f = nodes.get(cur).callFrame;
-      if (!f.url.includes('/dist/src/')) continue;
-      const key = label(f);
-      if (!seen.has(key)) add(inclusive, key, us, f);
-      seen.add(key);
-    }
-  }
-
-  // ---- printing
-  const ms = (us) => (us / 1000).toFixed(0).padStart(7);
-  const pct = (us) => `${((100 * us) / total).toFixed(1).padStart(5)} %`;
-  const perRequest = (us) => (requests > 0 ? `${(us / requests).toFixed(1).padStart(7)} µs/req` : '');
-  const top = (map, n) => [...map].sort((a, b) => b[1].us - a[1].us).slice(0, n);
-  const mapped = (e) => {
-    const src = e.frame && original(e.frame);
-    return src ? `  → ${src}` : '';
-  };
-  const scope = windowed ? `during the ${windows.length} profiled through-Conflux runs` : 'whole profile';
-  const costs = requests > 0 ? `, ${requests} requests answered: ${(total / requests).toFixed(0)} µs of CPU each` : '';
-  console.log(`  non-idle main-thread CPU ${(total / 1e6).toFixed(2)} s (${scope}${costs})`);
-  console.log('\n  top 25 functions by self time   (ms, % of non-idle)   function url:line');
-  for (const [key, e] of top(byFunction, 25)) console.log(`  ${ms(e.us)} ${pct(e.us)}   ${key}${mapped(e)}`);
-  console.log('\n  self time by file (top 15):');
-  for (const [key, e] of top(byFile, 15)) console.log(`  ${ms(e.us)} ${pct(e.us)}   ${key}`);
-  console.log('\n  self time charged to the nearest package on the stack (top 20):');
-  for (const [key, e] of top(byOwner, 20)) console.log(`  ${ms(e.us)} ${pct(e.us)} ${perRequest(e.us)}   ${key}`);
-  console.log('\n  Conflux functions by inclusive time (synchronous part only; top 20):');
-  for (const [key, e] of top(inclusive, 20)) console.log(`  ${ms(e.us)} ${pct(e.us)}   ${key}${mapped(e)}`);
 }

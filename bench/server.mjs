@@ -1,15 +1,17 @@
 // Shared by the benchmarks: a throwaway database and the built server on a free loopback port.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import autocannon from 'autocannon';
+import Redis from 'ioredis';
 import pg from 'pg';
 
 export const ADMIN_URL = process.env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 export const ADMIN = { email: 'bench@conflux.local', password: 'bench-password-123' };
-/** Extra node flags for the server, before those of start:prod (e.g. --cpu-prof for a profile). */
+/** Extra node flags for the server, after those of start:prod so that they override them (e.g. --cpu-prof). */
 export const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 /**
@@ -21,6 +23,58 @@ export function productionCommand() {
   const words = script.split(/\s+/).filter(Boolean);
   if (words[0] !== 'node') throw new Error(`start:prod does not start with node: ${script}`);
   return words.slice(1);
+}
+
+/** Deletes the Redis keys under `prefix` (a benchmark's own); says so, and goes on, when it cannot. */
+export async function deleteRedisKeys(prefix) {
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      if (keys.length > 0) await redis.unlink(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } catch (err) {
+    console.error(`could not delete Redis keys ${prefix}*: ${err.message}`);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/**
+ * Writes `dir`/providers.json: one openai-kind instance `bench-openai` for `model` at the fake upstream
+ * `upstream` (its origin), without retries, so that one request is one upstream call. Returns its path.
+ */
+export function writeProvidersFile(dir, upstream, model) {
+  const path = join(dir, 'providers.json');
+  const instance = {
+    id: 'bench-openai',
+    kind: 'openai',
+    base_url: `${upstream}/v1`,
+    models: [model],
+    timeout_ms: 10_000,
+    retry: { max_attempts: 1, base_delay_ms: 0, max_delay_ms: 0 },
+  };
+  writeFileSync(path, JSON.stringify({ providers: [instance] }));
+  return path;
+}
+
+/** CPU seconds (user + system, all threads) a process has used so far; NaN where /proc is missing. */
+export function cpuSeconds(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ (100 on Linux)
+  } catch {
+    return NaN;
+  }
+}
+
+/** The server's node arguments: start:prod's flags, NODE_ARGS, then `extra`, then the entry point. */
+export function serverArgs(extra = []) {
+  const command = productionCommand();
+  return [...command.slice(0, -1), ...NODE_ARGS, ...extra, command.at(-1)];
 }
 
 export function freePort() {
@@ -75,24 +129,28 @@ export function load(url, connections, options = {}) {
 }
 
 /**
- * Starts the built server (as start:prod does) on a fresh database `db` with rate limits out of the way, signs in the
- * admin and issues an API key. Returns { base, key, bearer, stop, pid }.
+ * Starts the built server (as start:prod does) on a fresh database `<name>_<pid>` with rate limits out of the way,
+ * signs in the admin and issues an API key. Returns { base, key, bearer, projectId, stop, pid }; stop() also drops
+ * the database and deletes the server's Redis keys. NODE_ARGS, then `nodeArgs`, follow start:prod's node flags.
  */
-export async function startServer(db, env = {}) {
+export async function startServer(name, env = {}, { nodeArgs = [] } = {}) {
+  // This run's own database (pid): runs at the same time on one Postgres never drop each other's.
+  const db = `${name}_${process.pid}`;
   await adminQuery(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
   await adminQuery(`CREATE DATABASE ${db}`);
   const url = new URL(ADMIN_URL);
   url.pathname = `/${db}`;
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [...NODE_ARGS, ...productionCommand()], {
+  const redisPrefix = `bench:${db}:${Date.now()}:`;
+  const child = spawn(process.execPath, serverArgs(nodeArgs), {
     env: {
       PATH: process.env.PATH,
       PORT: String(port),
       HOST: '127.0.0.1',
       DATABASE_URL: url.toString(),
       REDIS_URL,
-      REDIS_KEY_PREFIX: `bench:${Date.now()}:`,
+      REDIS_KEY_PREFIX: redisPrefix,
       JWT_SECRET: 'bench-secret-bench-secret-bench-secret-0123',
       ADMIN_EMAIL: ADMIN.email,
       ADMIN_PASSWORD: ADMIN.password,
@@ -110,6 +168,7 @@ export async function startServer(db, env = {}) {
       await new Promise((r) => child.once('exit', r));
     }
     await adminQuery(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+    await deleteRedisKeys(redisPrefix);
   };
   try {
     await waitLive(base, child);
@@ -117,7 +176,7 @@ export async function startServer(db, env = {}) {
     const bearer = { authorization: `Bearer ${access_token}` };
     const project = await postJson(base, '/projects', { name: 'bench' }, bearer);
     const { key } = await postJson(base, `/projects/${project.id}/api-keys`, { name: 'bench' }, bearer);
-    return { base, key, bearer, stop, pid: child.pid };
+    return { base, key, bearer, projectId: project.id, stop, pid: child.pid };
   } catch (error) {
     await stop();
     throw error;
