@@ -4,6 +4,7 @@ import { MemoryRateLimitStore } from './memory-rate-limit.store';
 import { RateLimitHit, RateLimitStore, RateLimitWindow } from './rate-limit.store';
 import { RateShares, RateShareSettings, ShareCounter, ShareWriter } from './rate-shares';
 import { redisShareWriter } from './redis-rate-shares';
+import { nextTurn } from '../common/next-turn';
 import { bounded, RedisCircuit } from '../common/upstream/redis-circuit';
 
 /**
@@ -96,7 +97,11 @@ export class RedisRateLimitStore extends RateLimitStore implements OnModuleDestr
     if (windows.length === 0) return [];
     if (this.circuit.open) return this.fallback.hitAll(windows);
     const counted = this.shares.enabled ? this.shares.take(this.countersOf(windows)) : null;
-    if (counted) return counted;
+    if (counted) {
+      // Answered with the turn's other hits, as Redis's replies to them would have come together.
+      await nextTurn();
+      return counted;
+    }
     try {
       const reply = await bounded(
         (this.redis as WithHitScript).confluxRateHits(
