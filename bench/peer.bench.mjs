@@ -339,8 +339,32 @@ async function main() {
 
   // ------------------------------------------------------------------ load
 
+  /** The local Redis process (from INFO), so that the CPU it spends for Conflux's requests is counted too. */
+  async function redisPid() {
+    const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    try {
+      await redis.connect();
+      const pid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1]);
+      return pid > 0 && existsSync(`/proc/${pid}/stat`) ? pid : null;
+    } catch {
+      return null;
+    } finally {
+      redis.disconnect();
+    }
+  }
+  const REDIS_PID = await redisPid();
+
   /** One autocannon run; latency from the 'response' event (float ms; the histogram has whole ms only). */
-  function drive(url, connections, seconds, headers, body, serverPid) {
+  async function drive(url, connections, seconds, headers, body, serverPid) {
+    const depsBefore = cpuSeconds(REDIS_PID);
+    const started = performance.now();
+    const run = await driveOnly(url, connections, seconds, headers, body, serverPid);
+    run.depsCpuSeconds = cpuSeconds(REDIS_PID) - depsBefore;
+    run.seconds = (performance.now() - started) / 1000;
+    return run;
+  }
+
+  function driveOnly(url, connections, seconds, headers, body, serverPid) {
     return new Promise((resolve, reject) => {
       let lat = new Float64Array(1 << 16);
       let n = 0;
@@ -356,6 +380,7 @@ async function main() {
           p50: n === 0 ? NaN : sorted[Math.floor(n / 2)],
           p99: n === 0 ? NaN : sorted[Math.min(n - 1, Math.floor(0.99 * n))],
           failures: r.non2xx + r.errors + r.timeouts,
+          requests: r.requests.total,
           cpuPerRequestUs: (1e6 * (cpuSeconds(serverPid) - cpuBefore)) / r.requests.total,
         });
       });
@@ -468,7 +493,9 @@ async function main() {
         `${installed('@hono/node-server')}), no auth, limits, budgets, ledger or metrics`,
     );
     console.log(`request: POST /v1/chat/completions ${payload}\n`);
-    console.log('conns  round  target        rps   mean ms    p50 ms    p99 ms  failures  server CPU µs/req');
+    console.log(
+      'conns  round  target        rps   mean ms    p50 ms    p99 ms  failures  server CPU µs/req  Redis CPU µs/req',
+    );
 
     const results = new Map();
     let failures = 0;
@@ -488,7 +515,7 @@ async function main() {
           console.log(
             `${String(connections).padStart(5)}${String(round).padStart(7)}  ${name.padEnd(9)}` +
               `${f(r.rps, 0)}${f(r.mean, 3, 10)}${f(r.p50, 3, 10)}${f(r.p99, 3, 10)}${String(r.failures).padStart(10)}` +
-              `${f(r.cpuPerRequestUs, 0, 19)}`,
+              `${f(r.cpuPerRequestUs, 0, 19)}${f((1e6 * r.depsCpuSeconds) / r.requests, 0, 18)}`,
           );
         }
       }
@@ -536,6 +563,11 @@ async function main() {
         `${m(50, 'portkey', 'cpuPerRequestUs').toFixed(0)} µs`,
         `${m(50, 'conflux', 'cpuPerRequestUs').toFixed(0)} µs`,
       ]);
+      // What Redis spent for Conflux: its CPU during Conflux's runs less its rate meanwhile (other work on
+      // this machine) as measured during the peer's runs, which do not use it.
+      const background = median(results.get(50).portkey.map((r) => r.depsCpuSeconds / r.seconds));
+      const deps = median(results.get(50).conflux.map((r) => (r.depsCpuSeconds - background * r.seconds) / r.requests));
+      rows.push(['50 connections: Redis CPU per request', '', '—', `${(1e6 * deps).toFixed(0)} µs`]);
       rows.push([
         '50 connections: p50 latency',
         `${m(50, 'direct', 'p50').toFixed(2)} ms`,
