@@ -1,3 +1,5 @@
+import { performance } from 'node:perf_hooks';
+
 // The rule `auto` followed before the current one, for comparisons in bench:forecast: the same rolling-origin
 // cross-validation (2 origins, weights ∝ 1/MSE) of ETS, ARIMA, Theta, optimised Theta and MSTL, without the
 // long-cycle candidates of hourly and weekly data and without interval calibration. Also a worker-thread
@@ -29,7 +31,14 @@ export function previousAuto(task) {
   return runForecast({ ...task, engine: 'theta' });
 }
 
-/** Worker entry: a chunk of tasks, `engine: 'previous_auto'` by the previous rule, others as the API runs them. */
+/**
+ * Worker entry: a chunk of tasks, `engine: 'previous_auto'` by the previous rule, others as the API runs
+ * them; each outcome with the milliseconds it took (`ms`).
+ */
 export default function runChunk(tasks) {
-  return tasks.map((task) => (task.engine === 'previous_auto' ? previousAuto(task) : runForecast(task)));
+  return tasks.map((task) => {
+    const started = performance.now();
+    const outcome = task.engine === 'previous_auto' ? previousAuto(task) : runForecast(task);
+    return { ...outcome, ms: performance.now() - started };
+  });
 }
