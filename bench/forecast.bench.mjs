@@ -9,20 +9,21 @@
 //   BENCH_DATA_DIR=/path/to/forecast npm run bench:forecast
 //
 // Besides the API's engines, BENCH_ENGINES takes two comparisons: `previous_auto`, the rule `auto`
-// followed before it was cross-validated (MSTL for seasons of 24 and more with over two cycles, the
-// equal-weight ensemble otherwise, a rule chosen on this split's test part), and `cv_select`, the
-// candidate with the smallest rolling-origin error alone (the same cross-validation as `auto`, which
-// weights the candidates instead).
+// followed before (the same cross-validation, weights ∝ 1/MSE at 2 origins, but without the long-cycle
+// candidates of hourly and weekly data and without interval calibration), and `cv_select`, the candidate
+// with the smallest rolling-origin error alone (the same cross-validation as `auto`, which weights the
+// candidates instead). How `auto` was chosen: bench/forecast-validate.mjs.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 const { runForecast, quantileKey } = await import('../dist/src/forecasting/engines/run.js');
 const { smape, mase, naive2, msis, belowShare } = await import('../dist/src/forecasting/engines/accuracy.js');
-const { FREQUENCY_SEASON } = await import('../dist/src/forecasting/engines/prepare.js');
-const { crossValidationPool, CROSS_VALIDATION_ORIGINS } = await import('../dist/src/forecasting/engines/registry.js');
+const { FREQUENCY_SEASON, detectSeasonLength } = await import('../dist/src/forecasting/engines/prepare.js');
+const { crossValidationPool, CROSS_VALIDATION } = await import('../dist/src/forecasting/engines/registry.js');
 const { validate, weightsOf, weightedForecast } = await import('../dist/src/forecasting/engines/cross-validation.js');
 const { qnorm } = await import('../dist/src/forecasting/engines/math.js');
+const { previousAuto } = await import('./forecast-previous.mjs');
 
 const DATA_DIR = resolve(process.env.BENCH_DATA_DIR ?? '../shared/data/forecast');
 const FILES = (process.env.BENCH_FILES ?? 'm3-yearly,m3-quarterly,m3-monthly,m3-other,m4-hourly,m4-weekly').split(',');
@@ -65,11 +66,6 @@ function seasonOf(file) {
   return file.frequency in FREQUENCY_SEASON ? FREQUENCY_SEASON[file.frequency] : file.seasonality;
 }
 
-/** The engine `auto` stood for before: MSTL for long seasons with more than two cycles, else the ensemble. */
-function previousAuto(values, m) {
-  return m >= 24 && values.length > 2 * m ? 'mstl' : 'ensemble';
-}
-
 /** The best candidate of auto's cross-validation alone, with its quantiles; auto's fallback when none fits. */
 function cvSelect(x, m) {
   const validation = validate(
@@ -77,7 +73,7 @@ function cvSelect(x, m) {
     x.train,
     x.horizon,
     { seasonLength: m },
-    CROSS_VALIDATION_ORIGINS,
+    CROSS_VALIDATION.origins,
   );
   if (validation.forecasts.length === 0) return forecast('auto', x, m);
   const f = weightedForecast(validation, weightsOf(validation, 'select'), x.horizon, 'CV');
@@ -90,8 +86,8 @@ function cvSelect(x, m) {
 /** One series' point forecast and quantiles, through runForecast as the API runs it. */
 function forecast(engine, x, m) {
   if (engine === 'cv_select') return cvSelect(x, m);
-  const name = engine === 'previous_auto' ? previousAuto(x.train, m) : engine;
-  return runForecast({ values: x.train, horizon: x.horizon, engine: name, seasonLength: m, quantiles: LEVELS });
+  const task = { values: x.train, horizon: x.horizon, engine, seasonLength: m, quantiles: LEVELS };
+  return engine === 'previous_auto' ? previousAuto(task) : runForecast(task);
 }
 
 function score(series, forecasts) {
@@ -210,40 +206,94 @@ for (const name of FILES) {
 }
 
 // The whole split forecast on the worker pool, as a large /forecast/batch runs: by auto, and by the
-// previous rule for comparison (both timed here, in the same conditions).
+// previous rule for comparison, timed here in the same conditions: after a first, untimed pass of each (the
+// first pass of fresh worker threads is much slower, as a long-running server's workers are not), in the
+// order auto, previous, previous, auto (so that a load that rises or falls steadily weighs on both alike).
 if (process.env.BENCH_POOL !== '0') {
   const { Piscina } = await import('piscina');
   const { chunkByPoints } = await import('../dist/src/forecasting/forecast-pool.js');
   const threads = Number(process.env.BENCH_THREADS ?? 2);
   const pool = new Piscina({
-    filename: resolve('dist/src/forecasting/forecast.worker.js'),
+    filename: new URL('./forecast-previous.mjs', import.meta.url).href,
     minThreads: threads,
     maxThreads: threads,
   });
-  for (const label of ['auto', 'previous_auto']) {
-    const tasks = [];
-    for (const name of FILES) {
+  const tasksOf = (engine) =>
+    FILES.flatMap((name) => {
       const file = JSON.parse(readFileSync(join(DATA_DIR, `${name}.json`), 'utf8'));
       const m = seasonOf(file);
-      for (const x of file.series) {
-        tasks.push({
-          values: x.train,
-          horizon: x.horizon,
-          engine: label === 'auto' ? 'auto' : previousAuto(x.train, m),
-          seasonLength: m,
-          quantiles: [0.1, 0.9],
-        });
-      }
-    }
+      return file.series.map((x) => ({
+        values: x.train,
+        horizon: x.horizon,
+        engine,
+        seasonLength: m,
+        quantiles: [0.1, 0.9],
+      }));
+    });
+  const run = async (tasks) => {
     const started = performance.now();
     const chunks = chunkByPoints(tasks, threads * 8);
     await Promise.all(chunks.map((chunk) => pool.run(chunk.map((i) => tasks[i]))));
-    const seconds = (performance.now() - started) / 1000;
+    return (performance.now() - started) / 1000;
+  };
+  const rules = ['auto', 'previous_auto'];
+  for (const label of rules) await run(tasksOf(label));
+  const seconds = { auto: [], previous_auto: [] };
+  for (const label of ['auto', 'previous_auto', 'previous_auto', 'auto']) {
+    const tasks = tasksOf(label);
+    const s = await run(tasks);
+    seconds[label].push(s);
     console.log(
-      `\nwhole split (${tasks.length} series) by ${label} on ${threads} worker threads: ${seconds.toFixed(1)} s (${(tasks.length / seconds).toFixed(0)} series/s)`,
+      `${label === 'auto' && seconds.auto.length === 1 ? '\n' : ''}whole split (${tasks.length} series) by ${label} on ${threads} worker threads: ${s.toFixed(1)} s (${(tasks.length / s).toFixed(0)} series/s)`,
     );
   }
+  const mean = (v) => v.reduce((a, b) => a + b, 0) / v.length;
+  console.log(
+    `mean: auto ${mean(seconds.auto).toFixed(1)} s, previous rule ${mean(seconds.previous_auto).toFixed(1)} s, ` +
+      `ratio ${(mean(seconds.auto) / mean(seconds.previous_auto)).toFixed(2)}`,
+  );
+  // On a shared machine the passes above can differ by a factor of two with the load of others. Here every
+  // series is forecast by both rules one after the other (in alternating order) in the same chunk, and the
+  // workers time each forecast: the two sums share the same conditions.
+  const [auto, previous] = rules.map(tasksOf);
+  const mixed = auto.flatMap((task, i) => (i % 2 === 0 ? [task, previous[i]] : [previous[i], task]));
+  const started = performance.now();
+  const outcomes = (
+    await Promise.all(chunkByPoints(mixed, threads * 8).map((chunk) => pool.run(chunk.map((i) => mixed[i]))))
+  ).flat();
+  const wall = (performance.now() - started) / 1000;
+  const busy = { auto: 0, previous_auto: 0 };
+  outcomes.forEach((o) => (busy[o.engine === 'previous_auto' ? 'previous_auto' : 'auto'] += o.ms / 1000));
+  const share = busy.auto / (busy.auto + busy.previous_auto);
+  console.log(
+    `both rules interleaved series by series: ${wall.toFixed(1)} s; worker time auto ${busy.auto.toFixed(1)} s, ` +
+      `previous rule ${busy.previous_auto.toFixed(1)} s, ratio ${(busy.auto / busy.previous_auto).toFixed(2)}; ` +
+      `the wall time split by it: auto ${(wall * share).toFixed(1)} s, previous rule ${(wall * (1 - share)).toFixed(1)} s`,
+  );
   await pool.destroy();
+}
+
+// One 100-point series (the HTTP case below) in this process, by auto and by the previous rule in turn.
+{
+  const values = Array.from(
+    { length: 100 },
+    (_, t) => 50 + 0.2 * t + 8 * Math.sin((2 * Math.PI * t) / 12) + ((t * 7919) % 11) / 3,
+  );
+  const times = { auto: [], previous_auto: [] };
+  for (let i = 0; i < 400; i++) {
+    for (const engine of ['auto', 'previous_auto']) {
+      const task = { values, horizon: 12, engine, quantiles: [0.1, 0.5, 0.9] };
+      const started = performance.now();
+      if (engine === 'auto') runForecast(task);
+      else previousAuto({ ...task, seasonLength: detectSeasonLength(values) });
+      if (i >= 50) times[engine].push(performance.now() - started);
+    }
+  }
+  const median = (t) => t.sort((a, b) => a - b)[Math.floor(t.length / 2)];
+  console.log(
+    `\n100-point series, horizon 12, in process (median of 350): auto ${median(times.auto).toFixed(2)} ms, ` +
+      `previous rule ${median(times.previous_auto).toFixed(2)} ms`,
+  );
 }
 
 if (process.env.BENCH_HTTP !== '0') {

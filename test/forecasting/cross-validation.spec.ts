@@ -4,7 +4,11 @@ import {
   crossValidated,
   engineCandidate,
   etsCandidate,
+  intervalScale,
+  periodThetaCandidate,
+  restrictValidation,
   validate,
+  type Validation,
   weightsOf,
 } from '../../src/forecasting/engines/cross-validation';
 import { autoArima } from '../../src/forecasting/engines/arima';
@@ -146,5 +150,126 @@ describe('selection and weighting by rolling-origin cross-validation', () => {
     // Their forecasts are those of the engines.
     expect(ets.forecast).toEqual(autoEts(y, 12, options));
     expect(arima.forecast).toEqual(autoArima(y, 12, options));
+  });
+
+  it('weights equally, shrinks 1/MSE weights toward equal ones, and leaves out the worst candidates', () => {
+    const errors = (e: number[], origins = 2): Validation => ({
+      names: e.map((_, k) => `c${k}`),
+      forecasts: [],
+      errors: e,
+      origins,
+      folds: [],
+    });
+    // 1/MSE of errors 1, 2, 4: 4/7, 2/7, 1/7.
+    const v = errors([1, 2, 4]);
+    expect(weightsOf(v, { rule: 'equal' })).toEqual([1 / 3, 1 / 3, 1 / 3]);
+    const shrunk = weightsOf(v, { rule: 'inverse', shrinkage: 0.5 });
+    [0.5 * (4 / 7) + 1 / 6, 0.5 * (2 / 7) + 1 / 6, 0.5 * (1 / 7) + 1 / 6].forEach((w, k) =>
+      expect(shrunk[k]).toBeCloseTo(w, 12),
+    );
+    expect(weightsOf(v, { trim: 1 })).toEqual([2 / 3, 1 / 3, 0]);
+    expect(weightsOf(v, { rule: 'equal', trim: 1 })).toEqual([0.5, 0.5, 0]);
+    // At least two are kept, a ruled-out candidate is already out, and ties drop the later one.
+    expect(weightsOf(v, { rule: 'equal', trim: 5 })).toEqual([0.5, 0.5, 0]);
+    expect(weightsOf(errors([1, Infinity, 4]), { rule: 'equal', trim: 1 })).toEqual([0.5, 0, 0.5]);
+    expect(weightsOf(errors([2, 2, 2]), { rule: 'equal', trim: 1 })).toEqual([0.5, 0.5, 0]);
+    // Shrinkage only among the candidates kept; equal weights for all without origins.
+    expect(weightsOf(errors([1, Infinity]), { shrinkage: 0.5 })).toEqual([1, 0]);
+    expect(weightsOf(errors([1, 2, 4], 0), { trim: 1, shrinkage: 0.5 })).toEqual([1 / 3, 1 / 3, 1 / 3]);
+  });
+
+  it('derives the validation of fewer candidates and origins from a larger one, as if made alone', () => {
+    const picky: Engine = (y, horizon) => {
+      if (y.length < 40) throw new InsufficientDataError('too short');
+      return lastValue(y, horizon, { seasonLength: 1 });
+    };
+    const pool = [
+      engineCandidate('mean', pastMean),
+      engineCandidate('picky', picky),
+      engineCandidate('last', lastValue),
+      engineCandidate('low', constant(90)),
+    ];
+    const y = randomWalk(48);
+    const full = validate(pool, y, 4, { seasonLength: 1 }, 3);
+    expect(full.origins).toBe(3);
+    for (const [keep, origins] of [
+      [[0, 1, 2, 3], 3],
+      [[0, 2], 2],
+      [[1], 3],
+      [[3, 1], 1],
+    ] as const) {
+      const alone = validate(
+        keep.map((k) => pool[k]),
+        y,
+        4,
+        { seasonLength: 1 },
+        origins,
+      );
+      expect(restrictValidation(full, keep, origins)).toEqual(alone);
+    }
+    // 'picky' cannot forecast from the third origin (36 values before it): alone, that origin is not used.
+    expect(restrictValidation(full, [1], 3).origins).toBe(2);
+  });
+
+  it('calibrates the intervals on the standardised errors of the combination at the origins', () => {
+    // One candidate at 9 with sd 1 on a constant series at 10: every error is 1 sd.
+    const y = new Array<number>(40).fill(10);
+    const pool = [engineCandidate('low', constant(9, 1))];
+    const v = validate(pool, y, 5, { seasonLength: 1 }, 2);
+    expect(intervalScale(v, [1], { statistic: 'rms', prior: 0 })).toBeCloseTo(1, 12);
+    expect(intervalScale(v, [1], { statistic: 'absolute', prior: 0 })).toBeCloseTo(Math.sqrt(Math.PI / 2), 12);
+    // Errors of 3 sds: the rms factor is 3; with κ = 10 pseudo-observations against the 10 steps, √((90 + 10)/20).
+    const far = validate([engineCandidate('far', constant(7, 1))], y, 5, { seasonLength: 1 }, 2);
+    expect(intervalScale(far, [1], { statistic: 'rms', prior: 0 })).toBeCloseTo(3, 12);
+    expect(intervalScale(far, [1], { statistic: 'rms', prior: 10 })).toBeCloseTo(Math.sqrt(5), 12);
+    expect(intervalScale(far, [1], { statistic: 'absolute', prior: 10 })).toBeCloseTo(
+      (10 * 3 * Math.sqrt(Math.PI / 2) + 10) / 20,
+      12,
+    );
+    // The combination's error and sd: at 9·0.5 + 12·0.5 = 10.5 with sd (1 + 4)/2 = 2.5, z = 0.2.
+    const pair = validate(
+      [engineCandidate('low', constant(9, 1)), engineCandidate('high', constant(12, 4))],
+      y,
+      5,
+      { seasonLength: 1 },
+      2,
+    );
+    expect(intervalScale(pair, [0.5, 0.5], { statistic: 'rms', prior: 0 })).toBeCloseTo(0.25, 12);
+    // Bounded to [1/4, 4]; 1 when nothing can be measured (no origin, or only zero sds).
+    expect(intervalScale(pair, [0.5, 0.5], { statistic: 'absolute', prior: 0 })).toBeCloseTo(
+      0.2 * Math.sqrt(Math.PI / 2),
+      12,
+    );
+    expect(
+      intervalScale(validate([engineCandidate('x', constant(-100, 1))], y, 5, { seasonLength: 1 }, 2), [1], {
+        statistic: 'rms',
+        prior: 0,
+      }),
+    ).toBe(4);
+    expect(
+      intervalScale(validate(pool, [1, 2, 3], 5, { seasonLength: 1 }, 2), [1], { statistic: 'rms', prior: 0 }),
+    ).toBe(1);
+    const sure = validate([engineCandidate('sure', constant(9, 0))], y, 5, { seasonLength: 1 }, 2);
+    expect(intervalScale(sure, [1], { statistic: 'rms', prior: 0 })).toBe(1);
+    // The engine scales the sds by it and leaves the means alone.
+    const calibrated = crossValidated([engineCandidate('far', constant(7, 1))], {
+      calibration: { statistic: 'rms', prior: 10 },
+    })(y, 5, { seasonLength: 1 });
+    expect(calibrated.mean).toEqual([7, 7, 7, 7, 7]);
+    calibrated.sd.forEach((s) => expect(s).toBeCloseTo(Math.sqrt(5), 12));
+  });
+
+  it('adds Theta at a long cycle only when the series shows that cycle, and keeps the adjustment at the origins', () => {
+    const random = lcg(13);
+    const week = (t: number): number => (Math.floor((t % 168) / 24) >= 5 ? 0.6 : 1.1);
+    const y = Array.from({ length: 168 * 4 }, (_, t) => 100 * week(t) * (1 + 0.02 * (random() - 0.5)));
+    const candidate = periodThetaCandidate(168);
+    expect(candidate.name).toBe('theta[168]');
+    const fit = candidate.fit(y, 48, { seasonLength: 24 });
+    expect(fit.forecast.model).toBe('Theta[M168]');
+    // 400 values: fewer than three cycles for the test, but the refit keeps the adjustment.
+    expect(fit.refit(y.slice(0, 400), 48).model).toBe('Theta[M168]');
+    const flat = Array.from({ length: 168 * 4 }, () => 100 + random());
+    expect(() => candidate.fit(flat, 48, { seasonLength: 24 })).toThrow(InsufficientDataError);
   });
 });

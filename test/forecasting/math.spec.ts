@@ -42,6 +42,21 @@ describe('forecasting numerics', () => {
     expect(isSeasonal(seasonal, 1)).toBe(false);
   });
 
+  it('tests a long cycle beyond the lags R looks at only when asked to', () => {
+    // A year of weeks in four years: lag 52 is beyond ⌊10·log10 208⌋ = 23.
+    const weekly = Array.from({ length: 208 }, (_, t) => 100 + 10 * Math.sin((2 * Math.PI * t) / 52) + (t % 3));
+    expect(isSeasonal(weekly, 52)).toBe(false);
+    expect(isSeasonal(weekly, 52, true)).toBe(true);
+    expect(
+      isSeasonal(
+        Array.from({ length: 208 }, (_, t) => t % 5),
+        52,
+        true,
+      ),
+    ).toBe(false);
+    expect(isSeasonal(weekly.slice(0, 150), 52, true)).toBe(false);
+  });
+
   it('classical multiplicative indices recover a known pattern, normalised to mean 1', () => {
     const pattern = [0.8, 1.0, 1.2, 1.0];
     const y = Array.from({ length: 40 }, (_, t) => 50 * pattern[t % 4]);

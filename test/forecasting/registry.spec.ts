@@ -1,4 +1,11 @@
-import { AUTO_ENGINE, crossValidationPool, ENGINES } from '../../src/forecasting/engines/registry';
+import { intervalScale, validate, weightedForecast, weightsOf } from '../../src/forecasting/engines/cross-validation';
+import {
+  AUTO_ENGINE,
+  CROSS_VALIDATION,
+  crossValidationPool,
+  ENGINES,
+  longCycle,
+} from '../../src/forecasting/engines/registry';
 import { runForecast } from '../../src/forecasting/engines/run';
 
 /** A trending series with a cycle of period m and a little deterministic noise. */
@@ -14,6 +21,47 @@ describe('the auto engine', () => {
     expect(crossValidationPool(12).map((c) => c.name)).toEqual(['ets', 'arima', 'theta', 'optimized_theta', 'mstl']);
     // Without a season, MSTL would be Theta once more.
     expect(crossValidationPool(1).map((c) => c.name)).toEqual(['ets', 'arima', 'theta', 'optimized_theta']);
+  });
+
+  it('adds candidates for the week of hourly data and the year of weekly data', () => {
+    const base = ['ets', 'arima', 'theta', 'optimized_theta', 'mstl'];
+    expect(longCycle(24)).toBe(168);
+    expect(longCycle(52)).toBe(52);
+    expect(longCycle(12)).toBeUndefined();
+    expect(crossValidationPool(24).map((c) => c.name)).toEqual([...base, 'theta[168]', 'stl[24,168]']);
+    expect(crossValidationPool(52).map((c) => c.name)).toEqual([...base, 'theta[52]', 'stl[52]']);
+    expect(crossValidationPool(52, 'theta').map((c) => c.name)).toEqual([...base, 'theta[52]']);
+    expect(crossValidationPool(24, 'none').map((c) => c.name)).toEqual(base);
+  });
+
+  it('weights them into the forecast of a series with a weekly cycle of hours', () => {
+    let seed = 5;
+    const noise = (): number => ((seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5) * 4;
+    const values = Array.from(
+      { length: 24 * 7 * 5 },
+      (_, t) => (Math.floor(t / 24) % 7 >= 5 ? 60 : 100) + 20 * Math.sin((2 * Math.PI * t) / 24) + noise(),
+    );
+    const outcome = runForecast({ values, horizon: 48, engine: 'auto', seasonLength: 24, quantiles: [] });
+    expect(outcome.model).toMatch(/Theta\[M168\] \d\.\d\d/);
+    expect(outcome.model).toMatch(/Decomposition\(24,168.*\d\.\d\d/);
+  });
+
+  it('scales the spread of the weighted candidates by their errors at the origins', () => {
+    expect(CROSS_VALIDATION).toEqual({
+      origins: 2,
+      rule: 'inverse',
+      calibration: { statistic: 'absolute', prior: 50 },
+    });
+    const values = seasonal(96, 12);
+    const options = { seasonLength: 12 };
+    const validation = validate(crossValidationPool(12), values, 12, options, 2);
+    const weights = weightsOf(validation, 'inverse');
+    const plain = weightedForecast(validation, weights, 12, 'CV');
+    const scale = intervalScale(validation, weights, { statistic: 'absolute', prior: 50 });
+    expect(scale).not.toBeCloseTo(1, 2);
+    const auto = ENGINES.auto(values, 12, options);
+    expect(auto.mean).toEqual(plain.mean);
+    auto.sd.forEach((s, i) => expect(s).toBeCloseTo(plain.sd[i] * scale, 9));
   });
 
   it('reports the engine and the weighted models that served', () => {

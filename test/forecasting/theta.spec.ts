@@ -5,6 +5,7 @@ import {
   dynamicStandardThetaModel,
   fitTheta,
   optimizedTheta,
+  periodTheta,
   standardThetaModel,
   theta,
 } from '../../src/forecasting/engines/theta';
@@ -174,6 +175,29 @@ describe('theta engines', () => {
     }
     // Without a season length the pattern is ignored.
     expect(theta(y, 12, { seasonLength: 1 }).model).toBe('Theta');
+  });
+
+  it('periodTheta adjusts at the period it is given, whatever the season length and the test', () => {
+    // A week of hours (168) on top of a day: theta with the season length 24 cannot see the week.
+    const rand = lcg(9);
+    const week = (t: number): number => (Math.floor((t % 168) / 24) >= 5 ? 0.6 : 1.1);
+    const n = 168 * 4;
+    const y = Array.from({ length: n }, (_, t) => 100 * week(t) * (1 + 0.02 * (rand() - 0.5)));
+    const out = periodTheta(168)(y, 48, { seasonLength: 24 });
+    expect(out.model).toBe('Theta[M168]');
+    expectWellFormed(out, 48);
+    // Monday follows the weekend here: the forecast steps up with the weekly cycle.
+    for (let i = 0; i < 48; i++) {
+      const truth = 100 * week(n + i);
+      expect({ i, close: Math.abs(out.mean[i] / truth - 1) < 0.05 }).toEqual({ i, close: true });
+    }
+    expect(theta(y, 48, { seasonLength: 24 }).model).not.toMatch(/168/);
+    // Adjusted even when the test would not call it seasonal (here: no cycle at all), with two cycles and more.
+    expect(periodTheta(12)(TRENDING.concat(TRENDING.map((v) => v + 20)), 3, { seasonLength: 1 }).model).toMatch(
+      /\[M12\]$/,
+    );
+    expect(() => periodTheta(12)(TRENDING, 3, { seasonLength: 1 })).toThrow(InsufficientDataError);
+    expect(() => periodTheta(1)(y, 3, { seasonLength: 1 })).toThrow(InsufficientDataError);
   });
 
   it('seasonal series with non-positive values use an additive adjustment', () => {

@@ -41,13 +41,14 @@ export function acf(values: ArrayLike<number>, maxLag: number): number[] {
 /**
  * The M4 90 % seasonality test: the lag-m autocorrelation is significant when
  * |r_m| > 1.645/√n · √(1 + 2 Σ_{k<m} r_k²). Needs n ≥ 3m; R's `acf` stops at ⌊10·log10 n⌋ lags,
- * so a longer period cannot be tested and counts as not seasonal.
+ * so a longer period cannot be tested and counts as not seasonal (unless `anyLag`, for long cycles
+ * such as a year of weeks).
  */
-export function isSeasonal(values: ArrayLike<number>, m: number): boolean {
+export function isSeasonal(values: ArrayLike<number>, m: number, anyLag = false): boolean {
   const n = values.length;
   if (m <= 1 || n < 3 * m) return false;
   const maxLag = Math.floor(10 * Math.log10(n));
-  if (m > maxLag) return false;
+  if (m > maxLag && !anyLag) return false;
   const r = acf(values, m);
   let s = 0;
   for (let k = 0; k < m - 1; k++) s += r[k] * r[k];

@@ -5,10 +5,18 @@
  */
 import { autoArima } from './arima';
 import { drift, naive, seasonalNaive } from './baseline';
-import { arimaCandidate, type Candidate, crossValidated, engineCandidate, etsCandidate } from './cross-validation';
+import {
+  arimaCandidate,
+  type Candidate,
+  crossValidated,
+  type CrossValidationOptions,
+  engineCandidate,
+  etsCandidate,
+  periodThetaCandidate,
+} from './cross-validation';
 import { combine } from './ensemble';
 import { autoEts, dampedTrend, holt, holtWintersAdditive, holtWintersMultiplicative, ses } from './ets';
-import { multiSeasonal } from './multiseasonal';
+import { createMultiSeasonalEngine, frequencyFromSeasonLength, multiSeasonal } from './multiseasonal';
 import { autoTheta, theta } from './theta';
 import type { Engine } from './types';
 
@@ -60,28 +68,81 @@ const seasonalEnsemble = combine(
 const ensemble: Engine = (y, horizon, options) =>
   (options.seasonLength >= 2 ? seasonalEnsemble : nonSeasonalEnsemble)(y, horizon, options);
 
-/** Rolling origins of the cross-validation (each as long as the horizon, at most a quarter of the series). */
-export const CROSS_VALIDATION_ORIGINS = 2;
+/**
+ * How `cross_validated` combines its candidates, chosen on a validation set made of the training parts of
+ * the M3/M4 dev split (`npm run bench:forecast:validate`, see the README): 2 rolling origins (each as long
+ * as the horizon, at most a quarter of the series), weights ∝ 1/MSE, and the sds scaled by the mean
+ * absolute standardised error at the origins with 50 pseudo-observations of factor 1.
+ */
+export const CROSS_VALIDATION: CrossValidationOptions = {
+  origins: 2,
+  rule: 'inverse',
+  calibration: { statistic: 'absolute', prior: 50 },
+};
 
 const THETA_CANDIDATE = engineCandidate('theta', theta);
 const OPTIMIZED_THETA_CANDIDATE = engineCandidate('optimized_theta', autoTheta);
 const MSTL_CANDIDATE = engineCandidate('mstl', multiSeasonal);
 
-/**
- * The candidates of `cross_validated`: every automatic family, ETS, ARIMA, Theta, optimised Theta, and
- * MSTL when the series has a season (without one MSTL is Theta again).
- */
-export function crossValidationPool(seasonLength: number): Candidate[] {
-  const pool = [etsCandidate, arimaCandidate, THETA_CANDIDATE, OPTIMIZED_THETA_CANDIDATE];
-  return seasonLength >= 2 ? [...pool, MSTL_CANDIDATE] : pool;
+/** The longer cycle of a season length: a week of hours (168) for hourly data, a year of weeks (52) for weekly data. */
+export function longCycle(seasonLength: number): number | undefined {
+  const frequency = frequencyFromSeasonLength(seasonLength);
+  return frequency === 'hourly' ? 168 : frequency === 'weekly' ? 52 : undefined;
 }
 
-const seasonalValidated = crossValidated(crossValidationPool(2), { origins: CROSS_VALIDATION_ORIGINS });
-const nonSeasonalValidated = crossValidated(crossValidationPool(1), { origins: CROSS_VALIDATION_ORIGINS });
+/** Which candidates join the pool for the long cycle (see `crossValidationPool`). */
+export type LongCycleCandidates = 'none' | 'theta' | 'theta+stl';
+
+/** The candidates for the long cycle of a season length (`longCycle`), built once. */
+const longCycleCandidates = new Map<number, { theta: Candidate; stl: Candidate }>();
+
+function longCycleCandidatesFor(seasonLength: number, cycle: number): { theta: Candidate; stl: Candidate } {
+  let candidates = longCycleCandidates.get(seasonLength);
+  if (candidates === undefined) {
+    // STL with the long cycle alone for weekly data, with the day for hourly data.
+    const periods = cycle === 52 ? [52] : [seasonLength, cycle];
+    candidates = {
+      theta: periodThetaCandidate(cycle),
+      stl: engineCandidate(`stl[${periods.join(',')}]`, createMultiSeasonalEngine({ periods })),
+    };
+    longCycleCandidates.set(seasonLength, candidates);
+  }
+  return candidates;
+}
+
+/**
+ * The candidates of `cross_validated`: every automatic family, ETS, ARIMA, Theta, optimised Theta, and
+ * MSTL when the series has a season (without one MSTL is Theta again); for hourly and weekly data also
+ * candidates for the longer cycle (`longCycle`, which the families above do not model): Theta adjusted at
+ * it, and STL with it (`long` = `theta+stl`, the default; `theta` or `none` leave them out).
+ */
+export function crossValidationPool(seasonLength: number, long: LongCycleCandidates = 'theta+stl'): Candidate[] {
+  const pool = [etsCandidate, arimaCandidate, THETA_CANDIDATE, OPTIMIZED_THETA_CANDIDATE];
+  if (seasonLength < 2) return pool;
+  pool.push(MSTL_CANDIDATE);
+  const cycle = longCycle(seasonLength);
+  if (cycle === undefined || long === 'none') return pool;
+  const { theta: thetaAtCycle, stl } = longCycleCandidatesFor(seasonLength, cycle);
+  return long === 'theta' ? [...pool, thetaAtCycle] : [...pool, thetaAtCycle, stl];
+}
+
+const nonSeasonalValidated = crossValidated(crossValidationPool(1), CROSS_VALIDATION);
+const seasonalValidated = crossValidated(crossValidationPool(2), CROSS_VALIDATION);
+/** The engines of season lengths with a long cycle (at most three: 24, 52 and 53). */
+const longCycleValidated = new Map<number, Engine>();
 
 /** The candidates weighted by the inverse of their mean squared error at rolling origins of the series. */
-const validated: Engine = (y, horizon, options) =>
-  (options.seasonLength >= 2 ? seasonalValidated : nonSeasonalValidated)(y, horizon, options);
+const validated: Engine = (y, horizon, options) => {
+  const m = options.seasonLength;
+  if (m < 2) return nonSeasonalValidated(y, horizon, options);
+  if (longCycle(m) === undefined) return seasonalValidated(y, horizon, options);
+  let engine = longCycleValidated.get(m);
+  if (engine === undefined) {
+    engine = crossValidated(crossValidationPool(m), CROSS_VALIDATION);
+    longCycleValidated.set(m, engine);
+  }
+  return engine(y, horizon, options);
+};
 
 /** The engine `auto` stands for, for every series: the cross-validated combination. */
 export const AUTO_ENGINE = 'cross_validated' satisfies LocalEngineName;

@@ -47,10 +47,11 @@ interface SeasonalAdjustment {
   readonly m: number;
 }
 
-function seasonallyAdjust(x: Float64Array, m: number): SeasonalAdjustment {
+/** Adjusts at period m when `tested` (by default the M4 test) says the series is seasonal there. */
+function seasonallyAdjust(x: Float64Array, m: number, tested = isSeasonal): SeasonalAdjustment {
   const n = x.length;
   const none: SeasonalAdjustment = { adjusted: x, indices: [], type: 'none', m: 1 };
-  if (m <= 1 || !isSeasonal(x, m)) return none;
+  if (m <= 1 || !tested(x, m)) return none;
   let positive = true;
   for (let i = 0; i < n; i++) if (!(x[i] > 0)) positive = false;
   const type = positive ? 'multiplicative' : 'additive';
@@ -289,9 +290,37 @@ const THETA_MIN_LENGTH = 4;
  */
 export const theta: Engine = (y, horizon, options) => {
   const { x, scale } = prepare(y, 'Theta', THETA_MIN_LENGTH);
+  return standardTheta(x, scale, horizon, seasonallyAdjust(x, seasonPeriod(options.seasonLength)));
+};
+
+/**
+ * The standard Theta method on the series adjusted at `period` (an integer ≥ 2) whatever the seasonality
+ * test says, instead of at the season length: for a second, longer cycle, a week of hours or a year of
+ * weeks. Needs more than two cycles (InsufficientDataError otherwise).
+ */
+export function periodTheta(period: number): Engine {
+  return (y, horizon) => {
+    if (!(Number.isInteger(period) && period >= 2 && y.length > 2 * period)) {
+      throw new InsufficientDataError(`Theta[${period}] needs more than two cycles (got ${y.length} observations)`);
+    }
+    const { x, scale } = prepare(y, 'Theta', THETA_MIN_LENGTH);
+    return standardTheta(
+      x,
+      scale,
+      horizon,
+      seasonallyAdjust(x, period, () => true),
+    );
+  };
+}
+
+function standardTheta(
+  x: Float64Array,
+  scale: number,
+  horizon: number,
+  adjustment: SeasonalAdjustment,
+): EngineForecast {
   const n = x.length;
   const h = steps(horizon);
-  const adjustment = seasonallyAdjust(x, seasonPeriod(options.seasonLength));
   const z = adjustment.adjusted;
   const fit = fitSes(z);
   const drift = linearTrend(z).slope / 2;
@@ -305,7 +334,7 @@ export const theta: Engine = (y, horizon, options) => {
     sd[i] = sigma * Math.sqrt(1 + i * alpha * alpha);
   }
   return reseasonalise(adjustment, n, mean, sd, scale, 'Theta');
-};
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Optimised / dynamic Theta models (Fiorucci et al. 2016)
