@@ -18,4 +18,7 @@ module.exports = {
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   maxWorkers: 2,
+  // A worker whose heap has grown past this after a test file is replaced by a fresh one, so what a file
+  // leaves behind (closed applications still referenced, caches) never adds up across the suite.
+  workerIdleMemoryLimit: '1536MB',
 };
