@@ -123,6 +123,7 @@ export class RedisRateLimitStore extends RateLimitStore implements OnModuleDestr
     clearInterval(this.shareRounds);
     this.fallback.onModuleDestroy();
     if (!this.circuit.open) await this.shares.close(Date.now() + SHUTDOWN_MS);
+    this.circuit.close();
   }
 
   /** The windows as counters of shares; none when a window has no limit (it is counted in Redis). */

@@ -135,6 +135,11 @@ export class RedisCircuit {
     }
   }
 
+  /** Stops the breaker's rolling-window timer (at shutdown; the circuit then stays closed and records nothing). */
+  close(): void {
+    this.breaker.shutdown();
+  }
+
   private changed(state: BreakerState): void {
     if (state === 'open') {
       this.timeouts = 0;
