@@ -236,7 +236,7 @@ async function main() {
 
   function installPeer() {
     const entry = join(peerDir, 'node_modules', ...PEER.split('/'), 'build', 'start-server.js');
-    if (existsSync(entry)) return entry;
+    if (existsSync(entry)) return checkPinned(entry);
     console.log(`installing ${PEER}@${PEER_VERSION} into ${peerDir} (npm install --prefix, --ignore-scripts) ...`);
     mkdirSync(peerDir, { recursive: true });
     writeFileSync(join(peerDir, 'package.json'), JSON.stringify({ private: true, overrides: OVERRIDES }));
@@ -247,6 +247,26 @@ async function main() {
       { stdio: ['ignore', 'ignore', 'inherit'], timeout: 600_000 },
     );
     if (run.status !== 0 || !existsSync(entry)) throw new Error(`npm install of ${PEER}@${PEER_VERSION} failed`);
+    return checkPinned(entry);
+  }
+
+  /**
+   * Every copy of a pinned dependency in the install (hoisted, or nested under the peer) has the pinned
+   * version: else Portkey's streamed answers fail (Portkey-AI/gateway#1389) and streaming would not be
+   * measured for it. An install reused through BENCH_PEER_DIR is checked the same way.
+   */
+  function checkPinned(entry) {
+    const peerModules = join(peerDir, 'node_modules', ...PEER.split('/'), 'node_modules');
+    for (const [name, version] of Object.entries(OVERRIDES)) {
+      for (const modules of [join(peerDir, 'node_modules'), peerModules]) {
+        const manifest = join(modules, ...name.split('/'), 'package.json');
+        if (!existsSync(manifest)) continue;
+        const found = JSON.parse(readFileSync(manifest, 'utf8')).version;
+        if (found !== version) {
+          throw new Error(`${name} ${found} in ${modules}, not the pinned ${version} (remove ${peerDir} to reinstall)`);
+        }
+      }
+    }
     return entry;
   }
 
