@@ -24,6 +24,7 @@ import {
   StreamItem,
 } from './ledger-stream';
 import { MemoryLedgerBuffer } from './memory-ledger.buffer';
+import { asRedisError, SilenceEvidence } from '../common/upstream/redis-circuit';
 
 export const LEDGER_GROUP = 'ledger-writers';
 
@@ -56,6 +57,8 @@ export interface RedisLedgerBufferOptions {
   staleAfterMs: number;
   /** Most entries the stream may hold (LEDGER_STREAM_MAX_ENTRIES); beyond, entries wait in this process. */
   maxEntries: number;
+  /** The bound of every Redis command (REDIS_COMMAND_TIMEOUT_MS). */
+  commandTimeoutMs: number;
 }
 
 /** An entry this process appended to the stream, kept until the stream shows it written (or lost). */
@@ -100,6 +103,8 @@ export class RedisLedgerBuffer extends LedgerBuffer {
   private groupReady = false;
   private streamFull = false;
   private redisDown = false;
+  /** Timeouts of appends show Redis down only as a run (one late reply after a stall does not). */
+  private readonly silence = new SilenceEvidence();
   /** Newest id this process appended, and the id up to which the group has handed out everything. */
   private lastAppended: string | null = null;
   private deliveredUpTo = '0-0';
@@ -135,6 +140,7 @@ export class RedisLedgerBuffer extends LedgerBuffer {
   }
 
   async append(entry: LedgerEntry): Promise<void> {
+    const sentAt = performance.now();
     try {
       this.assertConnected();
       if (await this.appendToStream(entry)) {
@@ -142,7 +148,8 @@ export class RedisLedgerBuffer extends LedgerBuffer {
         return;
       }
     } catch (err) {
-      this.markRedisDown(err);
+      // The entry waits in this process either way; only an outage is announced.
+      if (this.silence.shows(asRedisError(err, sentAt, this.options.commandTimeoutMs))) this.markRedisDown(err);
     }
     await this.spill.append(entry);
   }
@@ -467,6 +474,7 @@ export class RedisLedgerBuffer extends LedgerBuffer {
   }
 
   private markRedisUp(): void {
+    this.silence.reset();
     if (!this.redisDown) return;
     this.redisDown = false;
     this.logger.log('Redis is back: ledger entries go to the stream again');
