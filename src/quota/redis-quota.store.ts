@@ -329,6 +329,7 @@ export class RedisQuotaStore extends QuotaStore implements OnModuleDestroy {
     if (this.pending.length > 0) {
       this.logger.error(`${this.pending.length} quota settles/releases could not be written to Redis before shutdown`);
     }
+    this.circuit.close();
   }
 
   private async drain(): Promise<void> {

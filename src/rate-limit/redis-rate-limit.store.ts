@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { Logger, OnModuleDestroy } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { MemoryRateLimitStore } from './memory-rate-limit.store';
 import { RateLimitHit, RateLimitStore, RateLimitWindow } from './rate-limit.store';
@@ -41,7 +41,7 @@ export interface RedisRateLimitStoreOptions {
  * circuit as quotas: when Redis cannot answer in time, rate limiting fails open to this
  * instance's own counters rather than blocking or delaying traffic.
  */
-export class RedisRateLimitStore extends RateLimitStore {
+export class RedisRateLimitStore extends RateLimitStore implements OnModuleDestroy {
   readonly shared = true;
   private readonly fallback = new MemoryRateLimitStore();
   private readonly circuit: RedisCircuit;
@@ -80,5 +80,10 @@ export class RedisRateLimitStore extends RateLimitStore {
       this.circuit.failed(err);
       return this.fallback.hitAll(windows);
     }
+  }
+
+  onModuleDestroy(): void {
+    this.fallback.onModuleDestroy();
+    this.circuit.close();
   }
 }

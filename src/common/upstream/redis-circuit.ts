@@ -200,6 +200,11 @@ export class RedisCircuit {
     }
   }
 
+  /** Stops the breaker's rolling-window timer (at shutdown; the circuit then stays closed and records nothing). */
+  close(): void {
+    this.breaker.shutdown();
+  }
+
   private changed(state: BreakerState): void {
     if (state === 'open') {
       this.evidence.reset();
