@@ -17,6 +17,7 @@ module.exports = {
   testTimeout: 60_000,
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  setupFilesAfterEnv: ['<rootDir>/test/support/release-observers.ts'],
   maxWorkers: 2,
   // A worker whose heap has grown past this after a test file is replaced by a fresh one, so what a file
   // leaves behind (closed applications still referenced, caches) never adds up across the suite.
