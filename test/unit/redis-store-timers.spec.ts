@@ -29,7 +29,7 @@ describe('Redis-backed stores at shutdown', () => {
       timeoutMs: 75,
     });
     expect(jest.getTimerCount()).toBeGreaterThan(before);
-    await store.onModuleDestroy();
+    store.onModuleDestroy();
     expect(jest.getTimerCount()).toBe(before);
   });
 
