@@ -23,7 +23,7 @@ describe('Redis-backed stores at shutdown', () => {
     jest.useRealTimers();
   });
 
-  it('the rate-limit store clears every timer it started, its circuit breaker included', async () => {
+  it('the rate-limit store clears every timer it started, its circuit breaker included', () => {
     const store = new RedisRateLimitStore(redis, {
       prefix: 't:',
       timeoutMs: 75,
