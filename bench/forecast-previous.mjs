@@ -1,24 +1,28 @@
 import { performance } from 'node:perf_hooks';
 
 // The rule `auto` followed before the current one, for comparisons in bench:forecast: the same rolling-origin
-// cross-validation (2 origins, weights ∝ 1/MSE) of ETS, ARIMA, Theta, optimised Theta and MSTL, without the
-// long-cycle candidates of hourly and weekly data and without interval calibration. Also a worker-thread
+// cross-validation of ETS, ARIMA, Theta, optimised Theta, MSTL and, for hourly and weekly data, the long-cycle
+// candidates, for every season length with 2 origins and weights ∝ 1/MSE (the current rule differs by season
+// length), the intervals calibrated alike. Also a worker-thread
 // entry (like the API's forecast worker) that serves it next to the API's engines, so both are timed alike.
 const { runForecast, quantileKey } = await import('../dist/src/forecasting/engines/run.js');
-const { crossValidationPool } = await import('../dist/src/forecasting/engines/registry.js');
+const { crossValidationPool, CROSS_VALIDATION } = await import('../dist/src/forecasting/engines/registry.js');
 const { crossValidated } = await import('../dist/src/forecasting/engines/cross-validation.js');
 const { InsufficientDataError } = await import('../dist/src/forecasting/engines/types.js');
 const { qnorm } = await import('../dist/src/forecasting/engines/math.js');
 
-const previousRule = { origins: 2, rule: 'inverse' };
-const seasonal = crossValidated(crossValidationPool(2, 'none'), previousRule);
-const nonSeasonal = crossValidated(crossValidationPool(1, 'none'), previousRule);
+/** The previous rule's engine per season length (the pool depends on it). */
+const engines = new Map();
+const engineFor = (m) => {
+  if (!engines.has(m)) engines.set(m, crossValidated(crossValidationPool(m), CROSS_VALIDATION));
+  return engines.get(m);
+};
 
 /** The previous rule's outcome for a forecast task (falling back to Theta and simpler engines, as `auto`). */
 export function previousAuto(task) {
   const { values, horizon, seasonLength } = task;
   try {
-    const f = (seasonLength >= 2 ? seasonal : nonSeasonal)(values, horizon, { seasonLength });
+    const f = engineFor(seasonLength)(values, horizon, { seasonLength });
     if (f.mean.every(Number.isFinite) && f.sd.every(Number.isFinite)) {
       const quantiles = Object.fromEntries(
         task.quantiles.map((q) => [quantileKey(q), f.mean.map((v, i) => v + qnorm(q) * Math.max(0, f.sd[i]))]),

@@ -9,10 +9,10 @@
 //   BENCH_DATA_DIR=/path/to/forecast npm run bench:forecast
 //
 // Besides the API's engines, BENCH_ENGINES takes two comparisons: `previous_auto`, the rule `auto`
-// followed before (the same cross-validation, weights ∝ 1/MSE at 2 origins, but without the long-cycle
-// candidates of hourly and weekly data and without interval calibration), and `cv_select`, the candidate
-// with the smallest rolling-origin error alone (the same cross-validation as `auto`, which weights the
-// candidates instead). How `auto` was chosen: bench/forecast-validate.mjs.
+// followed before (the same cross-validation with weights ∝ 1/MSE at 2 origins for every season length,
+// without the M4 benchmarks among the candidates), and `cv_select`, the candidate with the smallest
+// rolling-origin MSE alone (the candidates and origins of `auto`'s rule for the season length). How `auto`
+// was chosen: bench/forecast-validate.mjs.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -20,7 +20,7 @@ import { performance } from 'node:perf_hooks';
 const { runForecast, quantileKey } = await import('../dist/src/forecasting/engines/run.js');
 const { smape, mase, naive2, msis, belowShare } = await import('../dist/src/forecasting/engines/accuracy.js');
 const { FREQUENCY_SEASON, detectSeasonLength } = await import('../dist/src/forecasting/engines/prepare.js');
-const { crossValidationPool, CROSS_VALIDATION } = await import('../dist/src/forecasting/engines/registry.js');
+const { autoPool, autoRuleFor } = await import('../dist/src/forecasting/engines/registry.js');
 const { validate, weightsOf, weightedForecast } = await import('../dist/src/forecasting/engines/cross-validation.js');
 const { qnorm } = await import('../dist/src/forecasting/engines/math.js');
 const { previousAuto } = await import('./forecast-previous.mjs');
@@ -68,13 +68,7 @@ function seasonOf(file) {
 
 /** The best candidate of auto's cross-validation alone, with its quantiles; auto's fallback when none fits. */
 function cvSelect(x, m) {
-  const validation = validate(
-    crossValidationPool(m),
-    x.train,
-    x.horizon,
-    { seasonLength: m },
-    CROSS_VALIDATION.origins,
-  );
+  const validation = validate(autoPool(m), x.train, x.horizon, { seasonLength: m }, autoRuleFor(m).origins);
   if (validation.forecasts.length === 0) return forecast('auto', x, m);
   const f = weightedForecast(validation, weightsOf(validation, 'select'), x.horizon, 'CV');
   const quantiles = Object.fromEntries(

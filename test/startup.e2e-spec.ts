@@ -7,9 +7,10 @@ import { freePort } from './support/services';
 const DEFAULT_ADMIN_EMAIL = 'admin@conflux.local';
 const PASSWORD_LINE = /with the generated password: ([A-Za-z0-9_-]+)/;
 /** PGlite's first start (initdb and migrations) takes a few seconds, more on a busy machine. */
-const START_TIMEOUT_MS = 60_000;
+const START_TIMEOUT_MS = 80_000;
 const STOP_TIMEOUT_MS = 20_000;
-const CONFIG_EXIT_TIMEOUT_MS = 15_000;
+// A bad configuration is found before anything is opened, but after the modules load: slow on a busy machine.
+const CONFIG_EXIT_TIMEOUT_MS = 45_000;
 const EX_CONFIG = 78;
 
 interface OpenApiDocument {

@@ -22,6 +22,7 @@ const ledgerBufferProvider = {
         prefix: config.REDIS_KEY_PREFIX,
         staleAfterMs: staleAfterMs(config),
         maxEntries: config.LEDGER_STREAM_MAX_ENTRIES,
+        commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
       });
     }
     new Logger('LedgerModule').warn(

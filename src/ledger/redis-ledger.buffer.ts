@@ -24,6 +24,7 @@ import {
   StreamItem,
 } from './ledger-stream';
 import { MemoryLedgerBuffer } from './memory-ledger.buffer';
+import { asRedisError, SilenceEvidence } from '../common/upstream/redis-circuit';
 
 export const LEDGER_GROUP = 'ledger-writers';
 
@@ -84,6 +85,8 @@ export interface RedisLedgerBufferOptions {
   staleAfterMs: number;
   /** Most entries the stream may hold (LEDGER_STREAM_MAX_ENTRIES); beyond, entries wait in this process. */
   maxEntries: number;
+  /** The bound of every Redis command (REDIS_COMMAND_TIMEOUT_MS). */
+  commandTimeoutMs: number;
 }
 
 /** An entry this process appended to the stream, kept until the stream shows it written (or lost). */
@@ -132,6 +135,8 @@ export class RedisLedgerBuffer extends LedgerBuffer {
   private groupReady = false;
   private streamFull = false;
   private redisDown = false;
+  /** Timeouts of appends show Redis down only as a run (one late reply after a stall does not). */
+  private readonly silence = new SilenceEvidence();
   /** Newest id this process appended, and the id up to which the group has handed out everything. */
   private lastAppended: string | null = null;
   private deliveredUpTo = '0-0';
@@ -194,13 +199,15 @@ export class RedisLedgerBuffer extends LedgerBuffer {
   }
 
   private async appendBatch(batch: readonly PendingAppend[]): Promise<void> {
+    const sentAt = performance.now();
     let appended: boolean[];
     try {
       this.assertConnected();
       appended = await this.appendToStream(batch.map((p) => p.entry));
       if (appended.some(Boolean)) this.markRedisUp();
     } catch (err) {
-      this.markRedisDown(err);
+      // The entries wait in this process either way; only an outage is announced.
+      if (this.silence.shows(asRedisError(err, sentAt, this.options.commandTimeoutMs))) this.markRedisDown(err);
       appended = batch.map(() => false);
     }
     for (const [i, { entry }] of batch.entries()) if (!appended[i]) await this.spill.append(entry);
@@ -543,6 +550,7 @@ export class RedisLedgerBuffer extends LedgerBuffer {
   }
 
   private markRedisUp(): void {
+    this.silence.reset();
     if (!this.redisDown) return;
     this.redisDown = false;
     this.logger.log('Redis is back: ledger entries go to the stream again');

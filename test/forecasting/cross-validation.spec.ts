@@ -4,7 +4,9 @@ import {
   crossValidated,
   engineCandidate,
   etsCandidate,
+  foldError,
   intervalScale,
+  measuredBy,
   periodThetaCandidate,
   restrictValidation,
   validate,
@@ -87,6 +89,36 @@ describe('selection and weighting by rolling-origin cross-validation', () => {
     const drifting: Engine = (yy, horizon) => constant(yy.length === 35 ? 9 : 13)(yy, horizon, { seasonLength: 1 });
     const mixed = validate([engineCandidate('drifting', drifting), pool[1]], y, 5, { seasonLength: 1 }, 2);
     expect(mixed.errors).toEqual([5, 4]);
+  });
+
+  it('weights by the inverse mean absolute error or sMAPE when asked', () => {
+    expect(foldError([10, 10], [9, 12], 'mse')).toBe(2.5);
+    expect(foldError([10, 10], [9, 12], 'mae')).toBe(1.5);
+    expect(foldError([10, 0], [9, 0], 'smape')).toBeCloseTo(200 / 19 / 2, 12);
+    expect(foldError([10], [Infinity], 'mae')).toBe(Infinity);
+    const pool = [engineCandidate('low', constant(9, 1)), engineCandidate('high', constant(12, 4))];
+    const y = new Array<number>(40).fill(10);
+    const validation = validate(pool, y, 5, { seasonLength: 1 }, 2);
+    expect(measuredBy(validation, 'mse')).toBe(validation);
+    // Misses of 1 and 2: MAE weights 2/3 and 1/3.
+    const mae = measuredBy(validation, 'mae');
+    expect(mae.errors).toEqual([1, 2]);
+    expect(weightsOf(mae, 'inverse')).toEqual([2 / 3, 1 / 3]);
+    // sMAPE 200/19 and 400/22: weights ∝ 19/200 and 22/400.
+    const smape = measuredBy(validation, 'smape');
+    smape.errors.forEach((e, k) => expect(e).toBeCloseTo([200 / 19, 400 / 22][k], 12));
+    const [low] = weightsOf(smape, 'inverse');
+    expect(low).toBeCloseTo(0.095 / (0.095 + 0.055), 12);
+    // The engine measures as told: 9·2/3 + 12/3 = 10.
+    crossValidated(pool, { metric: 'mae' })(y, 5, { seasonLength: 1 }).mean.forEach((v) =>
+      expect(v).toBeCloseTo(10, 12),
+    );
+    // The folds' errors follow the measure too (and select the same candidate here).
+    expect(mae.folds.map((f) => f.errors)).toEqual([
+      [1, 2],
+      [1, 2],
+    ]);
+    expect(weightsOf(smape, 'select')).toEqual([1, 0]);
   });
 
   it('refits each candidate only on the data before each origin, a horizon apart', () => {
@@ -257,6 +289,29 @@ describe('selection and weighting by rolling-origin cross-validation', () => {
     })(y, 5, { seasonLength: 1 });
     expect(calibrated.mean).toEqual([7, 7, 7, 7, 7]);
     calibrated.sd.forEach((s) => expect(s).toBeCloseTo(Math.sqrt(5), 12));
+  });
+
+  it('pulls the interval factor toward a given center instead of 1 when asked', () => {
+    const y = new Array<number>(40).fill(10);
+    // Errors of 3 sds at 10 steps, κ = 10 pseudo-observations of factor 2: √((90 + 10·4)/20).
+    const far = validate([engineCandidate('far', constant(7, 1))], y, 5, { seasonLength: 1 }, 2);
+    expect(intervalScale(far, [1], { statistic: 'rms', prior: 10, center: 2 })).toBeCloseTo(Math.sqrt(6.5), 12);
+    expect(intervalScale(far, [1], { statistic: 'absolute', prior: 10, center: 1.5 })).toBeCloseTo(
+      (10 * 3 * Math.sqrt(Math.PI / 2) + 15) / 20,
+      12,
+    );
+    // Center 1 is the factor without it.
+    expect(intervalScale(far, [1], { statistic: 'rms', prior: 10, center: 1 })).toBe(
+      intervalScale(far, [1], { statistic: 'rms', prior: 10 }),
+    );
+    // A series too short for any origin gets the center itself (within the bounds).
+    const short = validate([engineCandidate('low', constant(9, 1))], [1, 2, 3], 5, { seasonLength: 1 }, 2);
+    expect(intervalScale(short, [1], { statistic: 'absolute', prior: 5, center: 1.4 })).toBeCloseTo(1.4, 12);
+    expect(intervalScale(short, [1], { statistic: 'absolute', prior: 5, center: 9 })).toBe(4);
+    const wide = crossValidated([engineCandidate('low', constant(9, 2))], {
+      calibration: { statistic: 'absolute', prior: 5, center: 1.4 },
+    })([1, 2, 3], 4, { seasonLength: 1 });
+    wide.sd.forEach((s) => expect(s).toBeCloseTo(2.8, 12));
   });
 
   it('adds Theta at a long cycle only when the series shows that cycle, and keeps the adjustment at the origins', () => {

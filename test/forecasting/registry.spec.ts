@@ -1,8 +1,12 @@
 import { intervalScale, validate, weightedForecast, weightsOf } from '../../src/forecasting/engines/cross-validation';
 import {
   AUTO_ENGINE,
+  AUTO_RULES,
+  autoPool,
+  autoRuleFor,
   CROSS_VALIDATION,
   crossValidationPool,
+  DEFAULT_AUTO_RULE,
   ENGINES,
   longCycle,
 } from '../../src/forecasting/engines/registry';
@@ -34,6 +38,49 @@ describe('the auto engine', () => {
     expect(crossValidationPool(24, 'none').map((c) => c.name)).toEqual(base);
   });
 
+  it('follows the rule chosen for the season length: 3 origins, 1/MSE, the calibration of its kind', () => {
+    const base = ['ets', 'arima', 'theta', 'optimized_theta'];
+    expect(autoPool(1).map((c) => c.name)).toEqual(base);
+    expect(autoPool(12).map((c) => c.name)).toEqual([...base, 'mstl']);
+    expect(autoPool(52).map((c) => c.name)).toEqual([...base, 'mstl', 'theta[52]', 'stl[52]']);
+    for (const m of [1, 4, 12, 24, 52, 7]) {
+      expect(autoRuleFor(m)).toMatchObject({ origins: 3, rule: 'inverse', metric: 'mse' });
+    }
+    expect(autoRuleFor(1).calibration).toEqual({ statistic: 'absolute', prior: 10, center: 1.8 });
+    // A year of 53 weeks as one of 52; season lengths without a rule of their own (daily) the common one.
+    expect(autoRuleFor(53)).toBe(AUTO_RULES.get(52));
+    expect(autoRuleFor(7)).toBe(DEFAULT_AUTO_RULE);
+    // The M4 benchmarks can join the pool by name, other candidates can leave it.
+    const rule = { ...DEFAULT_AUTO_RULE, add: ['comb_sa', 'damped_sa'], drop: ['arima'] };
+    expect(autoPool(4, rule).map((c) => c.name)).toEqual([
+      'ets',
+      'theta',
+      'optimized_theta',
+      'mstl',
+      'damped_sa',
+      'comb_sa',
+    ]);
+    expect(() => autoPool(4, { ...DEFAULT_AUTO_RULE, add: ['nope'] })).toThrow(RangeError);
+  });
+
+  it('forecasts from the training part alone: the values after it change nothing', () => {
+    for (const [m, n, h] of [
+      [1, 40, 6],
+      [4, 48, 8],
+      [12, 96, 18],
+    ]) {
+      const series = seasonal(n + h, m);
+      const train = series.slice(0, n);
+      const other = [...train, ...series.slice(n).map((v) => v * 3)];
+      const task = (values: number[]) =>
+        runForecast({ values: values.slice(0, n), horizon: h, engine: 'auto', seasonLength: m, quantiles: [0.1, 0.9] });
+      expect(task(other)).toEqual(task(series));
+      // While the last values of the training part do change it (they are the most recent origin's).
+      const changed = [...train.slice(0, n - 1), train[n - 1] * 1.5];
+      expect(task(changed).predictions).not.toEqual(task(series).predictions);
+    }
+  });
+
   it('weights them into the forecast of a series with a weekly cycle of hours', () => {
     let seed = 5;
     const noise = (): number => ((seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5) * 4;
@@ -54,10 +101,12 @@ describe('the auto engine', () => {
     });
     const values = seasonal(96, 12);
     const options = { seasonLength: 12 };
-    const validation = validate(crossValidationPool(12), values, 12, options, 2);
+    const validation = validate(autoPool(12), values, 12, options, 3);
+    expect(validation.origins).toBe(3);
     const weights = weightsOf(validation, 'inverse');
     const plain = weightedForecast(validation, weights, 12, 'CV');
-    const scale = intervalScale(validation, weights, { statistic: 'absolute', prior: 50 });
+    expect(autoRuleFor(12).calibration).toEqual({ statistic: 'absolute', prior: 100, center: 1.1 });
+    const scale = intervalScale(validation, weights, { statistic: 'absolute', prior: 100, center: 1.1 });
     expect(scale).not.toBeCloseTo(1, 2);
     const auto = ENGINES.auto(values, 12, options);
     expect(auto.mean).toEqual(plain.mean);
@@ -99,10 +148,12 @@ describe('the season of a task', () => {
     const values = seasonal(24 * 10, 24);
     const detected = runForecast({ values, horizon: 24, engine: 'auto', quantiles: [] });
     expect(detected.seasonLength).toBe(24);
-    expect(detected.model).toMatch(/Decomposition|MSTL|Validated/);
+    // A model with the daily season: seasonal ETS, a decomposition, or one adjusted or differenced at 24.
+    const daily = /ETS\(\w,\w+,[AM]\)|Decomposition|24\]/;
+    expect(detected.model).toMatch(daily);
     const given = runForecast({ values, horizon: 24, engine: 'auto', seasonLength: 1, quantiles: [] });
     expect(given.seasonLength).toBe(1);
-    expect(given.model).not.toMatch(/Decomposition|MSTL|Validated/);
+    expect(given.model).not.toMatch(daily);
   });
 });
 

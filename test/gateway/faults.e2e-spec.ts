@@ -1,11 +1,14 @@
 import OpenAI from 'openai';
 import { FakeUpstream, startFakeUpstream } from '../support/fake-upstreams';
-import { FAST_BREAKER, Gateway, NO_RETRY, startGateway, waitForLedger } from './gateway-support';
+import { FAST_BREAKER as FAST, Gateway, NO_RETRY, startGateway, waitForLedger } from './gateway-support';
 
 /**
  * Two upstreams: `primary` serves a free local model and `backup` gpt-4o-mini, so that
  * `auto` with cost_optimized always tries the primary first and falls back to the backup.
  */
+/** Open long enough that a loaded machine still asks a few times before the half-open trial. */
+const FAST_BREAKER = { ...FAST, reset_timeout_ms: 1_500 };
+
 describe('fault injection: breakers, fallbacks and the ledger', () => {
   let primary: FakeUpstream;
   let backup: FakeUpstream;

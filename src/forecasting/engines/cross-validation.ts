@@ -128,10 +128,18 @@ export function periodThetaCandidate(period: number): Candidate {
 
 export type CrossValidationRule = 'inverse' | 'select' | 'equal';
 
+/**
+ * How a candidate's error at an origin is measured: mean squared error (`mse`), mean absolute error
+ * (`mae`), or mean sMAPE (`smape`, 200·|e|/(|y| + |f|), the competitions' scale-free measure).
+ */
+export type ErrorMetric = 'mse' | 'mae' | 'smape';
+
 /** How the candidates' errors become weights. */
 export interface Weighting {
-  /** `inverse` ∝ 1/MSE (default), `select` all on the smallest error, `equal` the same for all. */
+  /** `inverse` ∝ 1/error (default), `select` all on the smallest error, `equal` the same for all. */
   readonly rule?: CrossValidationRule;
+  /** How the errors are measured (default `mse`: the weights ∝ 1/MSE). */
+  readonly metric?: ErrorMetric;
   /**
    * Share λ ∈ [0, 1] of equal weights mixed in: (1 − λ)·w + λ/k over the k candidates kept (shrinking
    * estimated weights toward the simple average, which is hard to beat with few validation errors).
@@ -145,11 +153,16 @@ export interface Weighting {
  * Interval calibration from the combination's own errors at the origins, standardised by its sds there
  * (z): the sds are scaled by `rms` √(mean z²) or `absolute` mean |z|·√(π/2) (both 1 for normal errors with
  * the right spread; the second is less swayed by a single large miss), with `prior` pseudo-observations of
- * factor 1 pulling it toward 1 when the origins are few.
+ * factor `center` (default 1) pulling it toward that factor when the origins are few.
  */
 export interface Calibration {
   readonly statistic: 'rms' | 'absolute';
   readonly prior: number;
+  /**
+   * The factor the pseudo-observations stand for: 1 trusts the models' own spread; above 1 widens the
+   * intervals of series whose few origins tell little (a factor measured across many series of the kind).
+   */
+  readonly center?: number;
 }
 
 export interface CrossValidationOptions extends Weighting {
@@ -172,11 +185,11 @@ export interface Fold {
   readonly actual: readonly number[];
   /** Each candidate's forecast from the origin (null: it could not forecast). */
   readonly forecasts: readonly (EngineForecast | null)[];
-  /** Each candidate's mean squared error there (Infinity: it could not forecast). */
+  /** Each candidate's error there (`validate`: mean squared; Infinity: it could not forecast). */
   readonly errors: readonly number[];
 }
 
-/** Each candidate fitted to the series, with its mean squared error over the origins (Infinity: ruled out). */
+/** Each candidate fitted to the series, with its mean error over the origins (Infinity: ruled out). */
 export interface Validation {
   readonly names: string[];
   readonly forecasts: EngineForecast[];
@@ -246,12 +259,7 @@ export function validate(
         return null;
       }
     });
-    const errors = forecasts.map((f) => {
-      if (f === null) return Infinity;
-      let e = 0;
-      for (let i = 0; i < length; i++) e += (actual[i] - f.mean[i]) ** 2;
-      return Number.isFinite(e) ? e / length : Infinity;
-    });
+    const errors = forecasts.map((f) => (f === null ? Infinity : foldError(actual, f.mean, 'mse')));
     folds.push({ origin: k, actual, forecasts: forecasts.map((f, i) => (errors[i] === Infinity ? null : f)), errors });
   }
   return summarise(
@@ -259,6 +267,31 @@ export function validate(
     fitted.map((f) => f.fit.forecast),
     folds,
   );
+}
+
+/** A forecast's error over the values of one origin (Infinity when it is not finite). */
+export function foldError(actual: readonly number[], forecast: readonly number[], metric: ErrorMetric): number {
+  let e = 0;
+  for (let i = 0; i < actual.length; i++) {
+    const d = Math.abs(actual[i] - forecast[i]);
+    if (metric === 'mse') e += d * d;
+    else if (metric === 'mae') e += d;
+    else {
+      const denominator = Math.abs(actual[i]) + Math.abs(forecast[i]);
+      e += denominator === 0 ? 0 : (200 * d) / denominator;
+    }
+  }
+  return Number.isFinite(e) ? e / actual.length : Infinity;
+}
+
+/** The same validation with every error measured by `metric` instead (`validate` measures the MSE). */
+export function measuredBy(validation: Validation, metric: ErrorMetric): Validation {
+  if (metric === 'mse') return validation;
+  const folds = validation.folds.map((fold) => ({
+    ...fold,
+    errors: fold.forecasts.map((f) => (f === null ? Infinity : foldError(fold.actual, f.mean, metric))),
+  }));
+  return summarise(validation.names, validation.forecasts, folds);
 }
 
 /**
@@ -329,13 +362,13 @@ const HALF_NORMAL_MEAN_INVERSE = Math.sqrt(Math.PI / 2);
 
 /**
  * The factor by which the combination's sds should be scaled (see `Calibration`): over the N steps forecast
- * from the origins, with the combination's error e and sd s at each, √((Σ (e/s)² + κ) / (N + κ)) (`rms`)
- * or (Σ |e/s|·√(π/2) + κ) / (N + κ) (`absolute`), κ = `prior`. At each origin the weights are renormalised
- * over the candidates that could forecast from it; steps with a zero sd are skipped. 1 when nothing can be
- * measured; kept within [1/4, 4].
+ * from the origins, with the combination's error e and sd s at each, √((Σ (e/s)² + κc²) / (N + κ)) (`rms`)
+ * or (Σ |e/s|·√(π/2) + κc) / (N + κ) (`absolute`), κ = `prior`, c = `center`. At each origin the weights are
+ * renormalised over the candidates that could forecast from it; steps with a zero sd are skipped. c when
+ * nothing can be measured; kept within [1/4, 4].
  */
 export function intervalScale(validation: Validation, weights: readonly number[], calibration: Calibration): number {
-  const { statistic, prior } = calibration;
+  const { statistic, prior, center = 1 } = calibration;
   let total = 0;
   let count = 0;
   for (const fold of validation.folds) {
@@ -358,10 +391,10 @@ export function intervalScale(validation: Validation, weights: readonly number[]
       count++;
     }
   }
-  if (count + prior <= 0 || !Number.isFinite(total)) return 1;
-  const ratio = (total + prior) / (count + prior);
-  const factor = statistic === 'rms' ? Math.sqrt(ratio) : ratio;
-  return Math.min(SCALE_BOUNDS[1], Math.max(SCALE_BOUNDS[0], factor));
+  const bounded = (factor: number): number => Math.min(SCALE_BOUNDS[1], Math.max(SCALE_BOUNDS[0], factor));
+  if (count + prior <= 0 || !Number.isFinite(total)) return bounded(center);
+  const ratio = (total + prior * (statistic === 'rms' ? center * center : center)) / (count + prior);
+  return bounded(statistic === 'rms' ? Math.sqrt(ratio) : ratio);
 }
 
 /**
@@ -399,7 +432,7 @@ export function crossValidated(candidates: readonly Candidate[], options: CrossV
   const origins = options.origins ?? 2;
   const label = options.label ?? 'CV';
   return (y, horizon, engineOptions) => {
-    const validation = validate(candidates, y, horizon, engineOptions, origins);
+    const validation = measuredBy(validate(candidates, y, horizon, engineOptions, origins), options.metric ?? 'mse');
     if (validation.forecasts.length === 0) {
       throw new InsufficientDataError('no candidate of the cross-validation can fit this series');
     }

@@ -14,6 +14,7 @@ import {
   etsCandidate,
   periodThetaCandidate,
 } from './cross-validation';
+import { adjustedComb, adjustedDamped, adjustedHolt, adjustedSes } from './classical';
 import { combine } from './ensemble';
 import { autoEts, dampedTrend, holt, holtWintersAdditive, holtWintersMultiplicative, ses } from './ets';
 import { createMultiSeasonalEngine, frequencyFromSeasonLength, multiSeasonal } from './multiseasonal';
@@ -69,10 +70,10 @@ const ensemble: Engine = (y, horizon, options) =>
   (options.seasonLength >= 2 ? seasonalEnsemble : nonSeasonalEnsemble)(y, horizon, options);
 
 /**
- * How `cross_validated` combines its candidates, chosen on a validation set made of the training parts of
- * the M3/M4 dev split (`npm run bench:forecast:validate`, see the README): 2 rolling origins (each as long
- * as the horizon, at most a quarter of the series), weights ∝ 1/MSE, and the sds scaled by the mean
- * absolute standardised error at the origins with 50 pseudo-observations of factor 1.
+ * How `cross_validated` combined its candidates before the rule per season length (`AUTO_RULES`), and still
+ * does for season lengths without a rule of their own: 2 rolling origins (each as long as the horizon, at most
+ * a quarter of the series), weights ∝ 1/MSE, and the sds scaled by the mean absolute standardised error at the
+ * origins with 50 pseudo-observations of factor 1.
  */
 export const CROSS_VALIDATION: CrossValidationOptions = {
   origins: 2,
@@ -80,9 +81,60 @@ export const CROSS_VALIDATION: CrossValidationOptions = {
   calibration: { statistic: 'absolute', prior: 50 },
 };
 
+/** A rule of `auto`: how the candidates are weighted, and which join or leave `crossValidationPool`'s. */
+export interface AutoRule extends CrossValidationOptions {
+  /** Candidates of `ADJUSTED_CANDIDATES` added to the pool, by name. */
+  readonly add: readonly string[];
+  /** Candidates of the pool left out, by name. */
+  readonly drop: readonly string[];
+}
+
+/**
+ * `auto`'s rule per season length, chosen on a validation set made of the training parts of the M3/M4 dev
+ * split only (`npm run bench:forecast:validate`, see the README): two windows, the last h values of each
+ * training part and the h before them, forecast from what precedes them. The point forecast is the variant
+ * (candidate sets, 1-4 origins, MSE/MAE/sMAPE, weightings) with the lowest mean of ½·(sMAPE/sMAPE₀ +
+ * MASE/MASE₀) over all the groups and windows (₀ the previous rule), within 1.25 times the previous rule's
+ * fitting time: 1/MSE weights over 3 origins, the same for every season length. The interval calibration is
+ * chosen per season length, with that point forecast: the lowest mean of ½·(MSIS95/MSIS95₀ + MSIS80/MSIS80₀)
+ * over its groups (₀ uncalibrated). Season lengths not listed follow `DEFAULT_AUTO_RULE`.
+ */
+const POINT_RULE = { origins: 3, rule: 'inverse', metric: 'mse', add: [], drop: [] } as const;
+export const AUTO_RULES: ReadonlyMap<number, AutoRule> = new Map<number, AutoRule>([
+  // Yearly (and the M3 "other" series): few origins, so the factor leans on a wider center.
+  [1, { ...POINT_RULE, calibration: { statistic: 'absolute', prior: 10, center: 1.8 } }],
+  [4, { ...POINT_RULE, calibration: { statistic: 'absolute', prior: 100, center: 1.4 } }],
+  [12, { ...POINT_RULE, calibration: { statistic: 'absolute', prior: 100, center: 1.1 } }],
+  [24, { ...POINT_RULE, calibration: { statistic: 'rms', prior: 5, center: 1.6 } }],
+  [52, { ...POINT_RULE, calibration: { statistic: 'absolute', prior: 50, center: 1 } }],
+]);
+
+/** The rule for the other season lengths: the same point forecast, the calibration best over all the groups. */
+export const DEFAULT_AUTO_RULE: AutoRule = {
+  ...POINT_RULE,
+  calibration: { statistic: 'absolute', prior: 20, center: 1.4 },
+};
+
+/** The rule of a season length (53, a year of weeks too, as 52). */
+export function autoRuleFor(seasonLength: number): AutoRule {
+  const m = frequencyFromSeasonLength(seasonLength) === 'weekly' ? 52 : seasonLength;
+  return AUTO_RULES.get(m) ?? DEFAULT_AUTO_RULE;
+}
+
 const THETA_CANDIDATE = engineCandidate('theta', theta);
 const OPTIMIZED_THETA_CANDIDATE = engineCandidate('optimized_theta', autoTheta);
 const MSTL_CANDIDATE = engineCandidate('mstl', multiSeasonal);
+
+/**
+ * The M4 benchmarks as candidates: SES, Holt, the damped trend and their mean (Comb), each on the series
+ * seasonally adjusted by classical decomposition when the M4 test finds a season.
+ */
+export const ADJUSTED_CANDIDATES: readonly Candidate[] = [
+  engineCandidate('ses_sa', adjustedSes),
+  engineCandidate('holt_sa', adjustedHolt),
+  engineCandidate('damped_sa', adjustedDamped),
+  engineCandidate('comb_sa', adjustedComb),
+];
 
 /** The longer cycle of a season length: a week of hours (168) for hourly data, a year of weeks (52) for weekly data. */
 export function longCycle(seasonLength: number): number | undefined {
@@ -126,20 +178,27 @@ export function crossValidationPool(seasonLength: number, long: LongCycleCandida
   return long === 'theta' ? [...pool, thetaAtCycle] : [...pool, thetaAtCycle, stl];
 }
 
-const nonSeasonalValidated = crossValidated(crossValidationPool(1), CROSS_VALIDATION);
-const seasonalValidated = crossValidated(crossValidationPool(2), CROSS_VALIDATION);
-/** The engines of season lengths with a long cycle (at most three: 24, 52 and 53). */
-const longCycleValidated = new Map<number, Engine>();
+/** The candidates of a rule for a season length: `crossValidationPool`'s, less `drop`, plus `add`. */
+export function autoPool(seasonLength: number, rule: AutoRule = autoRuleFor(seasonLength)): Candidate[] {
+  const unknown = rule.add.filter((name) => !ADJUSTED_CANDIDATES.some((c) => c.name === name));
+  if (unknown.length > 0) throw new RangeError(`unknown candidates: ${unknown.join(', ')}`);
+  return [
+    ...crossValidationPool(seasonLength).filter((c) => !rule.drop.includes(c.name)),
+    ...ADJUSTED_CANDIDATES.filter((c) => rule.add.includes(c.name)),
+  ];
+}
 
-/** The candidates weighted by the inverse of their mean squared error at rolling origins of the series. */
+/** The engines of the season lengths met so far (the pool depends on the season length). */
+const validatedEngines = new Map<number, Engine>();
+
+/** The candidates weighted (or selected) by their errors at rolling origins of the series, by `autoRuleFor`. */
 const validated: Engine = (y, horizon, options) => {
   const m = options.seasonLength;
-  if (m < 2) return nonSeasonalValidated(y, horizon, options);
-  if (longCycle(m) === undefined) return seasonalValidated(y, horizon, options);
-  let engine = longCycleValidated.get(m);
+  let engine = validatedEngines.get(m);
   if (engine === undefined) {
-    engine = crossValidated(crossValidationPool(m), CROSS_VALIDATION);
-    longCycleValidated.set(m, engine);
+    engine = crossValidated(autoPool(m), autoRuleFor(m));
+    // Season lengths come from requests: keep the common ones only.
+    if (validatedEngines.size < 64) validatedEngines.set(m, engine);
   }
   return engine(y, horizon, options);
 };

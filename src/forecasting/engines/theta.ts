@@ -38,7 +38,7 @@ import { InsufficientDataError, type Engine, type EngineForecast } from './types
 // ---------------------------------------------------------------------------------------------------------------
 // Seasonal adjustment
 
-interface SeasonalAdjustment {
+export interface SeasonalAdjustment {
   /** The series the model is fitted to. */
   readonly adjusted: Float64Array;
   /** Seasonal index per position t % m (empty when not seasonal). */
@@ -48,7 +48,7 @@ interface SeasonalAdjustment {
 }
 
 /** Adjusts at period m when `tested` (by default the M4 test) says the series is seasonal there. */
-function seasonallyAdjust(x: Float64Array, m: number, tested = isSeasonal): SeasonalAdjustment {
+export function seasonallyAdjust(x: Float64Array, m: number, tested = isSeasonal): SeasonalAdjustment {
   const n = x.length;
   const none: SeasonalAdjustment = { adjusted: x, indices: [], type: 'none', m: 1 };
   if (m <= 1 || !tested(x, m)) return none;
@@ -63,11 +63,15 @@ function seasonallyAdjust(x: Float64Array, m: number, tested = isSeasonal): Seas
   return { adjusted, indices, type, m };
 }
 
-function reseasonalise(
+/**
+ * Mean and sd forecast on the adjusted series (divided by `scale`) back on the series' scale and seasons; the
+ * model name then carries the adjustment.
+ */
+export function reseasonalise(
   adjustment: SeasonalAdjustment,
   n: number,
-  mean: Float64Array,
-  sd: Float64Array,
+  mean: ArrayLike<number>,
+  sd: ArrayLike<number>,
   scale: number,
   model: string,
 ): EngineForecast {
