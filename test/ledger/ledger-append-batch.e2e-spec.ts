@@ -13,7 +13,12 @@ describe('ledger entries recorded together go to the stream in one script call',
     redis = redisClient();
     await new Promise((resolve) => redis.once('ready', resolve));
     // The first buffer defines the script's command on the client; later ones bind the counted one.
-    new RedisLedgerBuffer(redis, { prefix: uniqueRedisPrefix(), staleAfterMs: 60_000, maxEntries: 1 });
+    new RedisLedgerBuffer(redis, {
+      prefix: uniqueRedisPrefix(),
+      staleAfterMs: 60_000,
+      maxEntries: 1,
+      commandTimeoutMs: 500,
+    });
     const client = redis as WithAppend;
     const send = client.confluxLedgerAppendMany.bind(client);
     client.confluxLedgerAppendMany = (...args: unknown[]) => {
@@ -24,7 +29,7 @@ describe('ledger entries recorded together go to the stream in one script call',
   afterAll(() => redis.disconnect());
 
   function buffer(prefix: string, maxEntries = 1_000): RedisLedgerBuffer {
-    return new RedisLedgerBuffer(redis, { prefix, staleAfterMs: 60_000, maxEntries });
+    return new RedisLedgerBuffer(redis, { prefix, staleAfterMs: 60_000, maxEntries, commandTimeoutMs: 500 });
   }
 
   it('appends a burst of entries with one call each few milliseconds, each entry once', async () => {
