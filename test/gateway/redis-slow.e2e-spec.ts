@@ -67,12 +67,13 @@ describe('the gateway when Redis answers slowly for a while', () => {
   it('does not take pauses of this process (as long as a full GC on a big heap) for a Redis outage', async () => {
     const statuses = await underLoad(async () => {
       proxy.slow(60);
-      // Every Redis bound, the ledger's 500 ms command timeout included, expires during a 600 ms pause.
+      // Every Redis bound, the ledger's 500 ms command timeout included, expires during a 600 ms pause;
+      // between pauses (800 ms) late replies are heard again.
       const pauses = setInterval(() => {
         const end = performance.now() + 600;
         while (performance.now() < end);
-      }, 700);
-      await delay(3_000);
+      }, 1_400);
+      await delay(4_500);
       clearInterval(pauses);
       proxy.restore();
     });
