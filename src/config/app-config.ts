@@ -239,6 +239,31 @@ export class AppConfig {
   @Min(1)
   RATE_LIMIT_PER_HOUR = 1000;
 
+  /**
+   * Local shares of rate-limit counters (see *Rate limits without a round trip* in the README): a busy
+   * counter's share covers about this many requests, counted in process (0 = off: every request counts
+   * in Redis). Also for the per-key rpm/tpm of quotas.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(100_000)
+  RATE_LIMIT_LOCAL_REQUESTS = 50;
+
+  /** Most of what a counter has left under its limit that one share grant may take, in percent. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  RATE_LIMIT_LOCAL_SHARE_PERCENT = 5;
+
+  /** Requests a second a counter needs on an instance before that instance takes shares of it. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  RATE_LIMIT_LOCAL_MIN_RATE = 10;
+
   @Transform(toInt)
   @IsInt()
   @Min(0)

@@ -37,18 +37,46 @@ const HAND_OFF_IDLE_MS = 365 * 24 * 3_600_000;
 const PAGE = 1_000;
 
 /**
- * KEYS: stream, epoch. ARGV: this instance's epoch candidate, the stream bound, the entry's JSON.
- * Returns {epoch, id}; id is '' when the stream holds `bound` entries already (nothing added).
+ * KEYS: stream, epoch. ARGV: this instance's epoch candidate, the stream bound, then the entries' JSON.
+ * Returns {epoch, id1, id2, ...}; an id is '' when the stream held `bound` entries already (not added).
  * The epoch names the Redis dataset: a Redis that lost its data (restarted empty) has another one.
  */
 const APPEND_SCRIPT = `
 redis.call('SET', KEYS[2], ARGV[1], 'NX')
-local epoch = redis.call('GET', KEYS[2])
-if redis.call('XLEN', KEYS[1]) >= tonumber(ARGV[2]) then return {epoch, ''} end
-return {epoch, redis.call('XADD', KEYS[1], '*', '${PAYLOAD_FIELD}', ARGV[3])}
+local out = {redis.call('GET', KEYS[2])}
+local bound = tonumber(ARGV[2])
+local length = redis.call('XLEN', KEYS[1])
+for i = 3, #ARGV do
+  if length >= bound then
+    out[i - 1] = ''
+  else
+    out[i - 1] = redis.call('XADD', KEYS[1], '*', '${PAYLOAD_FIELD}', ARGV[i])
+    length = length + 1
+  end
+end
+return out
 `;
 
-type AppendCommand = (stream: string, epochKey: string, epoch: string, bound: number, json: string) => Promise<unknown>;
+type AppendCommand = (
+  stream: string,
+  epochKey: string,
+  epoch: string,
+  bound: number,
+  ...json: string[]
+) => Promise<unknown>;
+
+/**
+ * Entries recorded within this window (or until APPEND_BATCH_MAX of them) go to the stream in one
+ * script call: one round trip and one script run in Redis for all of them, where each used to have
+ * its own. They wait in the process that long at most.
+ */
+const APPEND_WINDOW_MS = 5;
+const APPEND_BATCH_MAX = 200;
+
+interface PendingAppend {
+  entry: LedgerEntry;
+  done: () => void;
+}
 
 export interface RedisLedgerBufferOptions {
   /** Key prefix of the deployment (REDIS_KEY_PREFIX). */
@@ -100,6 +128,10 @@ export class RedisLedgerBuffer extends LedgerBuffer {
   private readonly spill = new MemoryLedgerBuffer('LedgerBuffer');
   private readonly journal = new Map<string, Journaled>();
   private readonly appendCommand: AppendCommand;
+  /** Entries recorded and not sent yet (see APPEND_WINDOW_MS), and the sends under way. */
+  private pendingAppends: PendingAppend[] = [];
+  private appendTimer: NodeJS.Timeout | null = null;
+  private readonly sending = new Set<Promise<void>>();
   private groupReady = false;
   private streamFull = false;
   private redisDown = false;
@@ -123,7 +155,7 @@ export class RedisLedgerBuffer extends LedgerBuffer {
     this.stream = `${options.prefix}ledger:stream`;
     this.deadLetters = `${options.prefix}ledger:dead`;
     this.epochKey = `${options.prefix}ledger:epoch`;
-    const name = 'confluxLedgerAppend';
+    const name = 'confluxLedgerAppendMany';
     if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: 2, lua: APPEND_SCRIPT });
     const command = (redis as unknown as Record<string, AppendCommand>)[name];
     this.appendCommand = command.bind(redis);
@@ -139,22 +171,55 @@ export class RedisLedgerBuffer extends LedgerBuffer {
     return this.journal.size;
   }
 
-  async append(entry: LedgerEntry): Promise<void> {
+  append(entry: LedgerEntry): Promise<void> {
+    if (this.redis.status !== 'ready') {
+      this.markRedisDown(new Error(`Redis connection is ${this.redis.status}`));
+      return this.spill.append(entry);
+    }
+    return new Promise((done) => {
+      this.pendingAppends.push({ entry, done });
+      if (this.pendingAppends.length >= APPEND_BATCH_MAX) void this.sendAppends();
+      else this.appendTimer ??= setTimeout(() => void this.sendAppends(), APPEND_WINDOW_MS);
+    });
+  }
+
+  /** Sends the entries recorded so far in one script call; those the stream did not take wait in the spill. */
+  private sendAppends(): Promise<void> {
+    if (this.appendTimer) clearTimeout(this.appendTimer);
+    this.appendTimer = null;
+    const batch = this.pendingAppends;
+    if (batch.length === 0) return Promise.resolve();
+    this.pendingAppends = [];
+    const send = this.appendBatch(batch).finally(() => {
+      this.sending.delete(send);
+      for (const { done } of batch) done();
+    });
+    this.sending.add(send);
+    return send;
+  }
+
+  private async appendBatch(batch: readonly PendingAppend[]): Promise<void> {
     const sentAt = performance.now();
+    let appended: boolean[];
     try {
       this.assertConnected();
-      if (await this.appendToStream(entry)) {
-        this.markRedisUp();
-        return;
-      }
+      appended = await this.appendToStream(batch.map((p) => p.entry));
+      if (appended.some(Boolean)) this.markRedisUp();
     } catch (err) {
-      // The entry waits in this process either way; only an outage is announced.
+      // The entries wait in this process either way; only an outage is announced.
       if (this.silence.shows(asRedisError(err, sentAt, this.options.commandTimeoutMs))) this.markRedisDown(err);
+      appended = batch.map(() => false);
     }
-    await this.spill.append(entry);
+    for (const [i, { entry }] of batch.entries()) if (!appended[i]) await this.spill.append(entry);
+  }
+
+  /** Resolves once every entry recorded before the call has been sent (or spilled). */
+  private async flushAppends(): Promise<void> {
+    await Promise.all([this.sendAppends(), ...this.sending]);
   }
 
   async take(max: number): Promise<LedgerBatch> {
+    await this.flushAppends();
     if (this.redis.status === 'ready') await this.checkJournal().catch(() => undefined);
     if (this.spill.depth > 0 && this.redis.status === 'ready' && !this.streamFull) await this.returnSpillToStream();
     if (this.spill.depth > 0) return this.spill.take(max);
@@ -176,10 +241,12 @@ export class RedisLedgerBuffer extends LedgerBuffer {
 
   hasOwnBacklog(): boolean {
     const undelivered = this.lastAppended !== null && compareIds(this.lastAppended, this.deliveredUpTo) > 0;
-    return this.spill.depth > 0 || this.outstanding || this.morePending || undelivered;
+    const unsent = this.pendingAppends.length > 0 || this.sending.size > 0;
+    return unsent || this.spill.depth > 0 || this.outstanding || this.morePending || undelivered;
   }
 
   async handOff(): Promise<LedgerHandOff> {
+    await this.flushAppends();
     await this.checkJournal().catch((err: unknown) => this.logger.warn(`Ledger journal not checked: ${msg(err)}`));
     if (this.spill.depth > 0) await this.returnSpillToStream();
     const lost = (await this.spill.handOff()).lost;
@@ -198,17 +265,24 @@ export class RedisLedgerBuffer extends LedgerBuffer {
 
   // ------------------------------------------------------------------ appending, journal
 
-  /** Appends to the stream and journals the entry; false when the stream is at its bound. */
-  private async appendToStream(entry: LedgerEntry): Promise<boolean> {
+  /** Appends to the stream and journals the entries; per entry, false when the stream was at its bound. */
+  private async appendToStream(entries: readonly LedgerEntry[]): Promise<boolean[]> {
     const reply = await this.appendCommand(
       this.stream,
       this.epochKey,
       `${this.epochBase}-${(this.epochSequence += 1)}`,
       this.options.maxEntries,
-      JSON.stringify(entry),
+      ...entries.map((entry) => JSON.stringify(entry)),
     );
-    const [epoch, id] = Array.isArray(reply) ? reply.map((v) => (typeof v === 'string' ? v : '')) : ['', ''];
-    if (!id) {
+    const [epoch, ...ids] = Array.isArray(reply) ? reply.map((v) => (typeof v === 'string' ? v : '')) : [''];
+    const appended = entries.map((entry, i) => {
+      const id = ids[i];
+      if (!id) return false;
+      this.journal.set(id, { entry, epoch });
+      this.noteAppended(id);
+      return true;
+    });
+    if (appended.includes(false)) {
       if (!this.streamFull) {
         this.logger.error(
           `The ledger stream holds ${this.options.maxEntries} entries (LEDGER_STREAM_MAX_ENTRIES): new entries wait ` +
@@ -216,12 +290,10 @@ export class RedisLedgerBuffer extends LedgerBuffer {
         );
       }
       this.streamFull = true;
-      return false;
+      return appended;
     }
     this.streamFull = false;
-    this.journal.set(id, { entry, epoch });
-    this.noteAppended(id);
-    return true;
+    return appended;
   }
 
   /**
@@ -248,7 +320,7 @@ export class RedisLedgerBuffer extends LedgerBuffer {
     this.groupReady = false;
     this.lastAppended = null;
     this.deliveredUpTo = '0-0';
-    for (const entry of lost) await this.append(entry);
+    await Promise.all(lost.map((entry) => this.append(entry)));
   }
 
   // ------------------------------------------------------------------ reading
@@ -422,7 +494,11 @@ export class RedisLedgerBuffer extends LedgerBuffer {
   /** Moves entries held in memory (Redis unreachable, or the stream full) back to the stream, oldest first. */
   private async returnSpillToStream(): Promise<void> {
     const entries = this.spill.drainAll();
-    const results = await Promise.all(entries.map((entry) => this.appendToStream(entry).catch(() => false)));
+    const results: boolean[] = [];
+    for (let i = 0; i < entries.length; i += APPEND_BATCH_MAX) {
+      const page = entries.slice(i, i + APPEND_BATCH_MAX);
+      results.push(...(await this.appendToStream(page).catch(() => page.map(() => false))));
+    }
     const failed = entries.filter((_, i) => !results[i]);
     for (const entry of failed) await this.spill.append(entry);
     if (failed.length < entries.length) this.markRedisUp();

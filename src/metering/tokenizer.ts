@@ -38,10 +38,54 @@ const LONG_RUN = new RegExp(`\\S{${RUN_CHARS}}|\\s{${RUN_CHARS}}`, 'g');
 const LONG_RUN_BUDGET = 64 * 1024;
 const ESTIMATE_CHARS_PER_TOKEN = 1.5;
 
+/**
+ * Token counts of texts seen lately, per encoding: roles, system prompts and the history of a
+ * conversation come back with every request. Texts up to MEMO_TEXT_CHARS are remembered, the
+ * oldest forgotten past MEMO_BUDGET_CHARS characters in all (a few MB).
+ */
+const MEMO_TEXT_CHARS = 8 * 1024;
+const MEMO_BUDGET_CHARS = 2 * 1024 * 1024;
+
+class CountMemo {
+  private readonly counts = new Map<string, number>();
+  private chars = 0;
+
+  get(text: string): number | undefined {
+    return this.counts.get(text);
+  }
+
+  set(text: string, count: number): void {
+    this.counts.set(text, count);
+    this.chars += text.length;
+    for (const oldest of this.counts.keys()) {
+      if (this.chars <= MEMO_BUDGET_CHARS) break;
+      this.counts.delete(oldest);
+      this.chars -= oldest.length;
+    }
+  }
+}
+
+const memos = new Map<EncodingName, CountMemo>();
+
 /** Token count of a text with a real BPE tokenizer (long unbroken runs cut or estimated, see above). */
 export function countTextTokens(text: string, model: string): number {
   if (text.length === 0) return 0;
-  const enc = encoding(encodingFor(model));
+  const name = encodingFor(model);
+  if (text.length > MEMO_TEXT_CHARS) return countWith(encoding(name), text);
+  let memo = memos.get(name);
+  if (!memo) {
+    memo = new CountMemo();
+    memos.set(name, memo);
+  }
+  let count = memo.get(text);
+  if (count === undefined) {
+    count = countWith(encoding(name), text);
+    memo.set(text, count);
+  }
+  return count;
+}
+
+function countWith(enc: Tiktoken, text: string): number {
   LONG_RUN.lastIndex = 0;
   if (!LONG_RUN.test(text)) return enc.encode(text).length;
   let total = 0;

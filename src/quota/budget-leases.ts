@@ -148,12 +148,13 @@ export class BudgetLeases {
   /**
    * Reserves a request from this instance's lease of its project, or returns null (then
    * the caller holds it in Redis as before). Never waits: a lease that is missing or
-   * running low is asked for in the background.
+   * running low is asked for in the background. A request with rpm/tpm to count for its
+   * API key is reserved only once the caller has counted them (`ratesCounted`).
    */
-  reserve(command: ReserveCommand): ReserveOutcome | null {
+  reserve(command: ReserveCommand, ratesCounted = false): ReserveOutcome | null {
     const { limits, microCredits: amount } = command;
     if (!this.enabled) return null;
-    if (command.apiKeyId !== null && (limits.rpm !== null || limits.tpm !== null)) return null;
+    if (!ratesCounted && command.apiKeyId !== null && (limits.rpm !== null || limits.tpm !== null)) return null;
     const now = this.clock();
     const lease = this.leaseOf(command.projectId, now);
     lease.daily = limits.daily;

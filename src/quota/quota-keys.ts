@@ -30,6 +30,12 @@ export class QuotaKeys {
     return { requests: `${base}:rpm:${minute}`, tokens: `${base}:tpm:${minute}` };
   }
 
+  /** The counters of `rate` whatever the minute (their families, for local shares). */
+  rateFamilies(projectId: string, apiKeyId: string): { requests: string; tokens: string } {
+    const base = `${this.project(projectId)}:k:${apiKeyId}`;
+    return { requests: `${base}:rpm`, tokens: `${base}:tpm` };
+  }
+
   /** An instance's lease of the project's budgets: its amount and last write (see LEASE_SCRIPT). */
   lease(projectId: string, leaseId: string): string {
     return `${this.project(projectId)}:l:${leaseId}`;

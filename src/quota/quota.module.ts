@@ -5,6 +5,7 @@ import { AppConfig } from '../config/app-config';
 import { LedgerModule } from '../ledger/ledger.module';
 import { LedgerService } from '../ledger/ledger.service';
 import { RedisService } from '../redis/redis.service';
+import { rateShareSettings } from '../rate-limit/rate-limit.api';
 import { MemoryQuotaStore } from './memory-quota.store';
 import { ProjectQuotaEntity } from './project-quota.entity';
 import { ProjectQuotasRepository } from './project-quotas.repository';
@@ -49,6 +50,7 @@ const quotaStoreProvider = {
             ttlMs: config.QUOTA_LEASE_TTL_MS,
             minRate: config.QUOTA_LEASE_MIN_RATE,
           },
+          rateShares: rateShareSettings(config),
         })
       : new MemoryQuotaStore(),
 };

@@ -35,6 +35,13 @@ import {
   WINDOW_GRACE_MS,
 } from './quota-windows';
 import { bounded, RedisCircuit } from '../common/upstream/redis-circuit';
+import {
+  RateShares,
+  type RateShareSettings,
+  redisShareWriter,
+  type ShareCounter,
+  type ShareWriter,
+} from '../rate-limit/rate-limit.api';
 
 export interface RedisQuotaStoreOptions {
   prefix: string;
@@ -58,6 +65,23 @@ export interface RedisQuotaStoreOptions {
   clock?: () => number;
   /** How often the leases' background round runs (default: a sixth of their TTL, at most 1 s; 0: never). */
   leaseRoundMs?: number;
+  /**
+   * Shares of busy API keys' rpm/tpm counters counted in process (see RateShares), so that a leased
+   * request of a rated key needs no round trip either; absent or `requests: 0`: rpm/tpm count in Redis.
+   */
+  rateShares?: RateShareSettings;
+  /** How the shares are written (tests replace it); default: the rate-limit share script on `redis`. */
+  rateShareWriter?: ShareWriter;
+  /** How often the shares' background round runs (default 250 ms; 0: never). */
+  rateRoundMs?: number;
+}
+
+/** A request reserved from a lease whose tokens count in its key's tpm share: adjusted when it closes. */
+interface RatedHold {
+  family: string;
+  key: string;
+  tokens: number;
+  expiresAt: number;
 }
 
 /** A reservation Redis granted and this instance has not closed yet: held again if Redis loses it. */
@@ -112,6 +136,8 @@ const LEASE_ROUND_MS = 1000;
 /** Bound of one lease write (in the background: requests never wait for it). */
 const LEASE_WRITE_TIMEOUT_MS = 1000;
 const NO_LEASES: LeaseSettings = { requests: 0, share: 0, lowWater: 0, ttlMs: 30_000, minRate: 0 };
+const NO_RATE_SHARES: RateShareSettings = { requests: 0, share: 0, minRate: 0 };
+const RATE_ROUND_MS = 250;
 
 /** A reply of the reserve script that asks for the project's counters to be rebuilt first. */
 const UNREADY = 'unready';
@@ -138,6 +164,10 @@ export class RedisQuotaStore extends QuotaStore implements OnModuleDestroy {
   /** This instance's slices of budgets, spent here without a round trip per request. */
   readonly leases: BudgetLeases;
   private readonly leaseRounds: NodeJS.Timeout | undefined;
+  /** This instance's shares of busy API keys' rpm/tpm counters. */
+  readonly rates: RateShares;
+  private readonly rated = new Map<string, RatedHold>();
+  private readonly rateRounds: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly redis: Redis,
@@ -170,6 +200,13 @@ export class RedisQuotaStore extends QuotaStore implements OnModuleDestroy {
     );
     const round = options.leaseRoundMs ?? Math.max(10, Math.min(LEASE_ROUND_MS, Math.floor(leases.ttlMs / 6)));
     this.leaseRounds = round > 0 ? setInterval(() => this.leases.tick(), round).unref() : undefined;
+    this.rates = new RateShares(
+      options.rateShares ?? NO_RATE_SHARES,
+      options.rateShareWriter ?? redisShareWriter(redis, () => this.circuit.succeeded()),
+      options.clock,
+    );
+    const rateRound = options.rateRoundMs ?? RATE_ROUND_MS;
+    this.rateRounds = rateRound > 0 ? setInterval(() => this.rateTick(), rateRound).unref() : undefined;
   }
 
   override get onOutageAllowance(): boolean {
@@ -183,7 +220,7 @@ export class RedisQuotaStore extends QuotaStore implements OnModuleDestroy {
 
   async reserve(command: ReserveCommand): Promise<ReserveOutcome> {
     if (this.circuit.open) return this.fallback.reserve(command);
-    const leased = this.leases.reserve(command);
+    const leased = this.reserveLocally(command);
     if (leased) return leased;
     let outcome: ReserveOutcome | typeof UNREADY;
     try {
@@ -197,6 +234,60 @@ export class RedisQuotaStore extends QuotaStore implements OnModuleDestroy {
       return local;
     }
     return outcome === UNREADY ? this.reserveAfterRebuild(command) : outcome;
+  }
+
+  /**
+   * Reserves from this instance's lease, and counts the API key's rpm/tpm (if limited) from its
+   * shares of their counters, all or nothing; null when Redis must decide.
+   */
+  private reserveLocally(command: ReserveCommand): ReserveOutcome | null {
+    const { apiKeyId, limits } = command;
+    if (apiKeyId === null || (limits.rpm === null && limits.tpm === null)) return this.leases.reserve(command);
+    if (!this.leases.enabled || !this.rates.enabled) return null;
+    const counters = this.rateCounters(command, apiKeyId);
+    if (!this.rates.take(counters)) return null;
+    const leased = this.leases.reserve(command, true);
+    if (!leased || !leased.ok) {
+      for (const c of counters) this.rates.adjust(c.family, c.key, -c.units);
+      return leased;
+    }
+    const tpm = counters.find((c) => c.family.endsWith(':tpm'));
+    if (tpm) {
+      const expiresAt = command.now + HOLD_TTL_MS;
+      this.rated.set(command.id, { family: tpm.family, key: tpm.key, tokens: command.tokens, expiresAt });
+    }
+    return leased;
+  }
+
+  /** The key's limited rate counters of the current minute, as the reserve script counts them. */
+  private rateCounters(command: ReserveCommand, apiKeyId: string): ShareCounter[] {
+    const { limits, now, projectId } = command;
+    const minute = minuteWindowAt(now);
+    const keys = this.keys.rate(projectId, apiKeyId, minute.index);
+    const families = this.keys.rateFamilies(projectId, apiKeyId);
+    const expiry = { kind: 'at', endsAt: minute.endsAt, keepUntil: minute.endsAt + MINUTE_MS } as const;
+    const counters: ShareCounter[] = [];
+    if (limits.rpm !== null) {
+      counters.push({ family: families.requests, key: keys.requests, limit: limits.rpm, units: 1, expiry });
+    }
+    if (limits.tpm !== null) {
+      counters.push({ family: families.tokens, key: keys.tokens, limit: limits.tpm, units: command.tokens, expiry });
+    }
+    return counters;
+  }
+
+  /** A leased reservation closed: its tokens counted as it used them (`null`: as estimated; release: none). */
+  private closeRated(reservationId: string, actualTokens: number | null): void {
+    const hold = this.rated.get(reservationId);
+    if (!hold) return;
+    this.rated.delete(reservationId);
+    if (actualTokens !== null) this.rates.adjust(hold.family, hold.key, actualTokens - hold.tokens);
+  }
+
+  private rateTick(): void {
+    this.rates.tick();
+    const now = Date.now();
+    for (const [id, hold] of this.rated) if (hold.expiresAt <= now) this.rated.delete(id);
   }
 
   /** A paid request of a budgeted project whose counters Redis lost: waits (bounded) for their rebuild. */
@@ -221,7 +312,10 @@ export class RedisQuotaStore extends QuotaStore implements OnModuleDestroy {
     now: number,
   ): Promise<CloseOutcome> {
     const leased = this.leases.settle(reservation, actualMicroCredits);
-    if (leased) return leased;
+    if (leased) {
+      this.closeRated(reservation.id, actualTokens);
+      return leased;
+    }
     if (this.fallback.owns(reservation, now)) {
       const outcome = this.fallback.settle(reservation, actualMicroCredits, actualTokens, now);
       if (outcome === 'closed') {
@@ -240,7 +334,10 @@ export class RedisQuotaStore extends QuotaStore implements OnModuleDestroy {
 
   async release(reservation: Reservation, now: number): Promise<CloseOutcome> {
     const leased = this.leases.release(reservation);
-    if (leased) return leased;
+    if (leased) {
+      this.closeRated(reservation.id, 0);
+      return leased;
+    }
     if (this.fallback.owns(reservation, now)) {
       const outcome = this.fallback.release(reservation, now);
       if (outcome === 'closed') this.enqueue({ kind: 'release', reservation });
@@ -322,9 +419,10 @@ export class RedisQuotaStore extends QuotaStore implements OnModuleDestroy {
     clearInterval(this.flusher);
     clearInterval(this.reholder);
     clearInterval(this.leaseRounds);
+    clearInterval(this.rateRounds);
     this.fallback.close();
     const deadline = Date.now() + SHUTDOWN_FLUSH_MS;
-    if (!this.circuit.open) await this.leases.close(deadline);
+    if (!this.circuit.open) await Promise.all([this.leases.close(deadline), this.rates.close(deadline)]);
     while (this.pending.length > 0 && Date.now() < deadline && !this.circuit.open) await this.flush();
     if (this.pending.length > 0) {
       this.logger.error(`${this.pending.length} quota settles/releases could not be written to Redis before shutdown`);

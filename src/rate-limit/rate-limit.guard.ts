@@ -25,7 +25,8 @@ export const NoRateLimit = (): MethodDecorator & ClassDecorator => SetMetadata(N
  * headers, but every window of a request is counted in one round trip to the store,
  * where ThrottlerGuard makes one per window, one after the other. So a request refused
  * by one window still counts in the others. (So ThrottlerGuard's own storage, the
- * module's default, is never used.)
+ * module's default, is never used.) A busy caller's hits are counted from this instance's
+ * shares of its counters, without a round trip (see RateShares).
  */
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {
@@ -46,6 +47,7 @@ export class RateLimitGuard extends ThrottlerGuard {
     const windows = this.throttlers.map((t) => ({
       key: this.generateKey(context, tracker, t.name ?? 'default'),
       windowMs: Number(t.ttl),
+      limit: Number(t.limit),
     }));
     const states = await this.store.hitAll(windows);
     const res = context.switchToHttp().getResponse<Response>();

@@ -7,6 +7,7 @@ import { MemoryRateLimitStore } from './memory-rate-limit.store';
 import { RateLimitGuard } from './rate-limit.guard';
 import { RateLimitStore } from './rate-limit.store';
 import { RedisRateLimitStore } from './redis-rate-limit.store';
+import { rateShareSettings } from './rate-shares.settings';
 
 const rateLimitStoreProvider = {
   provide: RateLimitStore,
@@ -17,6 +18,7 @@ const rateLimitStoreProvider = {
         prefix: config.REDIS_KEY_PREFIX,
         timeoutMs: Math.min(config.QUOTA_REDIS_TIMEOUT_MS, config.REDIS_COMMAND_TIMEOUT_MS),
         timeoutsToOpen: config.QUOTA_REDIS_TIMEOUTS_TO_OPEN,
+        shares: rateShareSettings(config),
       });
     }
     new Logger('RateLimitModule').warn(

@@ -10,6 +10,11 @@ export interface RateLimitHit {
 export interface RateLimitWindow {
   key: string;
   windowMs: number;
+  /**
+   * The window's limit, when the caller refuses above it: a store may then count the hit from a
+   * share of the counter it holds (see RateShares) instead of asking the shared counter.
+   */
+  limit?: number;
 }
 
 /**

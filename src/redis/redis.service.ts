@@ -7,6 +7,10 @@ import { withTimeout } from '../common/with-timeout';
 
 export const REDIS_COMMAND_DURATION = 'conflux_redis_command_duration_seconds';
 
+type Observer = { observe(value: number): void };
+/** What ioredis calls when a command's reply (or failure) arrives. */
+type Settlers = { resolve: (value: unknown) => void; reject: (err: Error) => void };
+
 export const REDIS_METRIC_PROVIDERS = [
   makeHistogramProvider({
     name: REDIS_COMMAND_DURATION,
@@ -52,16 +56,44 @@ export class RedisService implements OnApplicationShutdown {
   /**
    * Every command (single, pipelined, in MULTI, auto-pipelined) goes through the client's
    * sendCommand: timed there from send to reply, one histogram observation each. Labels are
-   * ioredis's command names (a fixed set), never keys or arguments.
+   * ioredis's command names (a fixed set), never keys or arguments. The command's own resolve
+   * and reject are wrapped (no promise chained per command), and each label set's series is
+   * looked up once.
    */
   private timeCommands(client: Redis): void {
     const send = client.sendCommand.bind(client) as (command: Command, ...rest: unknown[]) => unknown;
     const duration = this.duration;
+    const series = new Map<string, { ok: Observer; error: Observer }>();
+    const seriesOf = (name: string): { ok: Observer; error: Observer } => {
+      let found = series.get(name);
+      if (!found) {
+        found = {
+          ok: duration.labels({ command: name, outcome: 'ok' }),
+          error: duration.labels({ command: name, outcome: 'error' }),
+        };
+        series.set(name, found);
+      }
+      return found;
+    };
     client.sendCommand = function timed(command: Command, ...rest: unknown[]) {
       const started = performance.now();
-      const observe = (outcome: string) => () =>
-        duration.observe({ command: command.name, outcome }, (performance.now() - started) / 1000);
-      command.promise.then(observe('ok'), observe('error'));
+      const { resolve, reject } = command as unknown as Settlers;
+      let done = false;
+      const observe = (outcome: 'ok' | 'error'): void => {
+        if (done) return;
+        done = true;
+        seriesOf(command.name)[outcome].observe((performance.now() - started) / 1000);
+      };
+      Object.assign(command, {
+        resolve: (value: unknown) => {
+          observe('ok');
+          resolve(value);
+        },
+        reject: (err: Error) => {
+          observe('error');
+          reject(err);
+        },
+      } satisfies Settlers);
       return send(command, ...rest);
     };
   }

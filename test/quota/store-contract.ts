@@ -21,6 +21,14 @@ export function testClock(): number {
   return Math.ceil(Date.now() / DAY_MS) * DAY_MS + 3_600_000 + 1_234;
 }
 
+/** A deployment whose ledger is empty: a project's counters are rebuilt at once, from zero. */
+export const EMPTY_LEDGER = {
+  ledger: { spend: () => Promise.resolve({ day: 0, month: 0 }), writtenBefore: () => Promise.resolve(true) },
+  rebuildGatherMs: 0,
+  rebuildDrainWaitMs: 0,
+  rebuildWaitMs: 5_000,
+};
+
 export interface ContractContext {
   store: QuotaStore;
   project: string;

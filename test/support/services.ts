@@ -57,6 +57,16 @@ export function uniqueRedisPrefix(): string {
   return `t:${randomHex(6)}:`;
 }
 
+/** Deletes a test's keys (under its prefix) and closes its connection. */
+export async function dropRedisPrefix(
+  redis: { keys(p: string): Promise<string[]>; del(...k: string[]): Promise<number>; quit(): Promise<unknown> },
+  prefix: string,
+): Promise<void> {
+  const keys = await redis.keys(`${prefix}*`);
+  if (keys.length > 0) await redis.del(...keys);
+  await redis.quit();
+}
+
 /**
  * A dedicated redis-server that a test may stop and start again on the same port.
  * Call `stop()` in `afterAll`; one left running dies with the test process anyway

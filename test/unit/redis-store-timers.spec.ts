@@ -4,7 +4,7 @@ import { RedisRateLimitStore } from '../../src/rate-limit/redis-rate-limit.store
 
 /**
  * The Redis-backed stores run background timers (their circuit's rolling window, the rounds of
- * leases, the flusher). A timer left running after shutdown keeps the store, and all
+ * leases and shares, the flusher). A timer left running after shutdown keeps the store, and all
  * the application it references, alive for as long as the process lives: every one of them is
  * cleared when the store is destroyed. Nothing here reaches Redis (the client never connects).
  */
@@ -23,13 +23,14 @@ describe('Redis-backed stores at shutdown', () => {
     jest.useRealTimers();
   });
 
-  it('the rate-limit store clears every timer it started, its circuit breaker included', () => {
+  it('the rate-limit store clears every timer it started, its circuit breaker included', async () => {
     const store = new RedisRateLimitStore(redis, {
       prefix: 't:',
       timeoutMs: 75,
+      shares: { requests: 50, share: 0.05, minRate: 10 },
     });
     expect(jest.getTimerCount()).toBeGreaterThan(before);
-    store.onModuleDestroy();
+    await store.onModuleDestroy();
     expect(jest.getTimerCount()).toBe(before);
   });
 
@@ -42,6 +43,7 @@ describe('Redis-backed stores at shutdown', () => {
       rebuildGatherMs: 0,
       rebuildDrainWaitMs: 0,
       rebuildWaitMs: 1_000,
+      rateShares: { requests: 50, share: 0.05, minRate: 10 },
     });
     expect(jest.getTimerCount()).toBeGreaterThan(before);
     await store.onModuleDestroy();

@@ -33,4 +33,16 @@ describe('countTextTokens', () => {
     expect(counted).toBeGreaterThan(blob.length / 1.6);
     expect(counted).toBeLessThan(blob.length);
   });
+
+  it('counts a text seen before as the first time, per encoding', () => {
+    const text = 'Bonjour, 世界! Remember the answer: 42. '.repeat(20);
+    const o200k = exact(text);
+    const cl100k = getEncoding('cl100k_base').encode(text).length;
+    expect(o200k).not.toBe(cl100k);
+    for (let i = 0; i < 3; i += 1) {
+      expect(countTextTokens(text, MODEL)).toBe(o200k);
+      // The same characters in another string, counted for a model of the other encoding.
+      expect(countTextTokens(text.slice(0), 'gpt-4-turbo')).toBe(cl100k);
+    }
+  });
 });
