@@ -25,10 +25,10 @@
 // own (`node bench/gateway.bench.mjs --summarise-profile <file>`).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { completionBody, modelsBody, serveToParent } from './fake-openai.mjs';
 import { summariseProfile } from './profile.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -51,29 +51,13 @@ else await main();
  * on keep-alive connections. Reports its port to the parent over IPC; exits on SIGTERM.
  */
 function runFakeUpstream() {
-  const json = (value) => Buffer.from(JSON.stringify(value));
-  const completion = json({
-    id: 'chatcmpl-bench',
-    object: 'chat.completion',
-    created: 1_731_000_000,
-    model: MODEL,
-    choices: [
-      {
-        index: 0,
-        message: { role: 'assistant', content: 'Hello from the bench upstream.', refusal: null },
-        logprobs: null,
-        finish_reason: 'stop',
-      },
-    ],
-    usage: { ...FAKE_USAGE, total_tokens: FAKE_USAGE.prompt_tokens + FAKE_USAGE.completion_tokens },
-    system_fingerprint: 'fp_bench',
-  });
-  const models = json({ object: 'list', data: [{ id: MODEL, object: 'model', created: 0, owned_by: 'bench' }] });
+  const completion = completionBody(MODEL, FAKE_USAGE);
+  const models = modelsBody(MODEL);
   const headersFor = (body) => ({ 'content-type': 'application/json', 'content-length': body.length });
   const completionHeaders = headersFor(completion);
   const modelsHeaders = headersFor(models);
 
-  const server = createServer((req, res) => {
+  serveToParent((req, res) => {
     // Read the request body away (needed for keep-alive), then answer from the buffers.
     req.resume();
     req.on('end', () => {
@@ -83,14 +67,6 @@ function runFakeUpstream() {
       else res.writeHead(404).end();
     });
   });
-  // Long keep-alive so that neither undici (Conflux) nor autocannon reconnects between runs.
-  server.keepAliveTimeout = 120_000;
-  server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
-  process.on('SIGTERM', () => {
-    server.close(() => process.exit(0));
-    server.closeAllConnections();
-  });
-  process.on('disconnect', () => process.exit(0)); // the parent died
 }
 
 // ====================================================================== the bare NestJS floor (child)

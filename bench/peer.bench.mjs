@@ -36,6 +36,7 @@ import http from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { completionBody, modelsBody, serveToParent } from './fake-openai.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const MODEL = 'gpt-4o-mini';
@@ -51,24 +52,8 @@ else await main();
 // ====================================================================== fake upstream (child)
 
 function runFakeUpstream() {
-  const json = (value) => Buffer.from(JSON.stringify(value));
-  const completion = json({
-    id: 'chatcmpl-bench',
-    object: 'chat.completion',
-    created: 1_731_000_000,
-    model: MODEL,
-    choices: [
-      {
-        index: 0,
-        message: { role: 'assistant', content: 'Hello from the bench upstream.', refusal: null },
-        logprobs: null,
-        finish_reason: 'stop',
-      },
-    ],
-    usage: { ...FAKE_USAGE, total_tokens: FAKE_USAGE.prompt_tokens + FAKE_USAGE.completion_tokens },
-    system_fingerprint: 'fp_bench',
-  });
-  const models = json({ object: 'list', data: [{ id: MODEL, object: 'model', created: 0, owned_by: 'bench' }] });
+  const completion = completionBody(MODEL, FAKE_USAGE);
+  const models = modelsBody(MODEL);
   const chunk = (delta, finish = null, usage) =>
     `data: ${JSON.stringify({
       id: 'chatcmpl-bench',
@@ -85,7 +70,7 @@ function runFakeUpstream() {
     chunk(null, null, { prompt_tokens: 12, completion_tokens: 1 + STREAM_TOKENS, total_tokens: 13 + STREAM_TOKENS }) +
     'data: [DONE]\n\n';
 
-  const server = http.createServer((req, res) => {
+  serveToParent((req, res) => {
     const parts = [];
     req.on('data', (part) => parts.push(part));
     req.on('end', () => {
@@ -109,13 +94,6 @@ function runFakeUpstream() {
       res.on('close', () => clearInterval(timer));
     });
   });
-  server.keepAliveTimeout = 120_000;
-  server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
-  process.on('SIGTERM', () => {
-    server.close(() => process.exit(0));
-    server.closeAllConnections();
-  });
-  process.on('disconnect', () => process.exit(0));
 }
 
 // ====================================================================== the benchmark
@@ -124,7 +102,8 @@ async function main() {
   const { default: autocannon } = await import('autocannon');
   const { default: pg } = await import('pg');
   const { default: Redis } = await import('ioredis');
-  const { ADMIN, ADMIN_URL, freePort, NODE_ARGS, productionCommand, REDIS_URL } = await import('./server.mjs');
+  const { ADMIN, ADMIN_URL, deleteRedisKeys, freePort, NODE_ARGS, productionCommand, REDIS_URL } =
+    await import('./server.mjs');
 
   const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
   const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? Math.min(2, SECONDS));
@@ -192,20 +171,7 @@ async function main() {
         console.error(`could not drop ${DB}: ${err.message}`),
       );
     }
-    const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-    try {
-      await redis.connect();
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${REDIS_PREFIX}*`, 'COUNT', 1000);
-        if (keys.length > 0) await redis.unlink(...keys);
-        cursor = next;
-      } while (cursor !== '0');
-    } catch (err) {
-      console.error(`could not delete Redis keys ${REDIS_PREFIX}*: ${err.message}`);
-    } finally {
-      redis.disconnect();
-    }
+    await deleteRedisKeys(REDIS_PREFIX);
     if (process.env.BENCH_PEER_KEEP === '1' && !process.env.BENCH_PEER_DIR) {
       console.log(`peer install kept in ${peerDir} (BENCH_PEER_DIR=${peerDir} reuses it)`);
       rmSync(join(work, 'providers.json'), { force: true });
