@@ -57,6 +57,23 @@ async function expectShippedModelServing(api: Api, token: string): Promise<void>
   ]);
 }
 
+/** The console's page, its hashed script, and a browser's visit to `/` sent to it. */
+async function expectConsoleServed(url: string): Promise<void> {
+  const page = await fetch(`${url}/console/`);
+  expect(page.status).toBe(200);
+  expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+  const html = await page.text();
+  const script = /<script[^>]*\bsrc="(\/console\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+  expect(script).toBeDefined();
+  const asset = await fetch(`${url}${script}`);
+  expect(asset.status).toBe(200);
+  expect(asset.headers.get('content-type')).toMatch(/javascript/);
+  expect((await asset.arrayBuffer()).byteLength).toBeGreaterThan(10_000);
+  const root = await fetch(`${url}/`, { headers: { accept: 'text/html' }, redirect: 'manual' });
+  expect(root.status).toBe(302);
+  expect(root.headers.get('location')).toBe('/console/');
+}
+
 describe('startup of node dist/src/main.js', () => {
   const dirs: string[] = [];
 
@@ -96,6 +113,9 @@ describe('startup of node dist/src/main.js', () => {
     const redoc = await api.get('/redoc');
     expect(redoc.status).toBe(200);
     expect(redoc.text).toContain('<redoc spec-url="/docs-json"></redoc>');
+
+    // The web console is served by the same process with no step beyond the build `npm start` runs.
+    await expectConsoleServed(first.url);
 
     const openapi = await api.get<OpenApiDocument>('/docs-json');
     expect(openapi.status).toBe(200);
