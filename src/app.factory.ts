@@ -6,6 +6,7 @@ import { expressErrorHandler } from './common/errors/all-exceptions.filter';
 import { jsonBodyParser } from './common/http/body-parser';
 import { ConfluxExpressAdapter } from './common/http/express-adapter';
 import { requestFront } from './common/http/request-front';
+import { requestIdAlsoAs } from './common/http/request-id';
 import { securityHeaders } from './common/http/security-headers';
 import { createValidationPipe } from './common/http/validation';
 import { COMPAT_OWN_BODY_PATHS } from './compat/compat.module';
@@ -53,9 +54,11 @@ export async function createApp(config: AppConfig, options: CreateAppOptions): P
   // Request id, security headers, access log and HTTP metrics in one middleware; the security headers
   // do not depend on the request, so they are computed once (the documentation pages replace the CSP).
   app.use(requestFront([app.get(HttpLogger), app.get(HttpMetrics)], securityHeaders()));
+  // Anthropic's API names its request id `request-id`, where its SDKs read it (answers and errors alike).
+  app.use('/v1/messages', requestIdAlsoAs('request-id'));
   const origins = corsOrigins(config.CORS_ORIGINS);
   if (origins !== false) {
-    app.enableCors({ origin: origins, exposedHeaders: ['X-Request-Id', 'Retry-After'], maxAge: 600 });
+    app.enableCors({ origin: origins, exposedHeaders: ['X-Request-Id', 'Request-Id', 'Retry-After'], maxAge: 600 });
   }
   app.use(jsonBodyParser(config.BODY_LIMIT_BYTES, { ownBodyPaths: COMPAT_OWN_BODY_PATHS }));
   app.useGlobalPipes(createValidationPipe());

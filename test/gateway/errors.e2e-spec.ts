@@ -244,6 +244,8 @@ describe('errors in the native shapes of the compatible APIs, as the official SD
         request_id: err.headers?.get('x-request-id'),
         details: expect.any(Array),
       });
+      // Anthropic's SDK reads the request id from `request-id`, also on errors refused before the route runs.
+      expect(err.requestID).toBe(err.headers?.get('x-request-id'));
     });
 
     it('a bad API key is an authentication_error', async () => {
@@ -256,6 +258,8 @@ describe('errors in the native shapes of the compatible APIs, as the official SD
         type: 'authentication_error',
         message: 'Invalid, expired or revoked API key',
       });
+      expect(err.requestID).toEqual(expect.any(String));
+      expect(err.requestID).toBe(err.headers?.get('x-request-id'));
     });
 
     it('an unknown model is a not_found_error', async () => {

@@ -127,6 +127,22 @@ describe('official SDKs as clients, through Conflux, to fake upstreams of anothe
     expect(sent.max_tokens).toBe(64);
   });
 
+  it('anthropic SDK reads our request id where Anthropic sends it (request-id), for answers and streams', async () => {
+    const message = await anthropic.messages.create({
+      model: 'gpt-4o-mini',
+      max_tokens: 16,
+      messages: [{ role: 'user', content: 'Id?' }],
+    });
+    const rows = await waitForLedger(gw.t.db.url, (r) => r.length === 1, 'request_id = $1', [message._request_id]);
+    expect(rows[0]).toMatchObject({ model: 'gpt-4o-mini' });
+    const stream = anthropic.messages.stream(
+      { model: 'llama3.1:8b', max_tokens: 16, messages: [{ role: 'user', content: 'Stream an id.' }] },
+      { headers: { 'X-Request-Id': 'stream-id-42' } },
+    );
+    await stream.finalMessage();
+    expect(stream.request_id).toBe('stream-id-42');
+  });
+
   it('anthropic SDK streaming → Ollama upstream (NDJSON)', async () => {
     const stream = anthropic.messages.stream({
       model: 'llama3.1:8b',

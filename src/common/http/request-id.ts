@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Request } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 const VALID_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -14,4 +14,15 @@ export function resolveRequestId(header: string | string[] | undefined): string 
 export function requestIdOf(req: Request): string {
   const id: unknown = req.id;
   return typeof id === 'string' ? id : '';
+}
+
+/**
+ * Echoes the request id under another header name as well, for clients that read it there: Anthropic's
+ * SDKs take `request-id` into a message's `_request_id` and an error's `requestID`.
+ */
+export function requestIdAlsoAs(header: string): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction) => {
+    res.setHeader(header, requestIdOf(req));
+    next();
+  };
 }
