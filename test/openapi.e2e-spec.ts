@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { STRATEGIES } from '../src/routing/routing.api';
 import { startApp, TestApp } from './support/app';
 import { signInAdmin } from './support/fixtures';
 import { Api, ApiResponse, expectEnvelope, expectKserveError, expectOpenAiError } from './support/http';
@@ -15,6 +16,7 @@ interface SecurityScheme {
 
 interface Operation {
   security?: Array<Record<string, string[]>>;
+  parameters?: Array<{ name: string; in: string; schema?: { enum?: string[] } }>;
 }
 
 type OpenApiDocument = {
@@ -156,6 +158,17 @@ describe('OpenAPI document, docs UI and metrics', () => {
     const paths = Object.keys(doc.paths);
     expect(DOCUMENTED_PATHS.filter((p) => !paths.includes(p))).toEqual([]);
     expect(paths).not.toContain('/metrics');
+  });
+
+  it('documents X-Conflux-Strategy on every LLM route that reads it', () => {
+    for (const path of ['/v1/chat/completions', '/v1/responses', '/v1/messages']) {
+      const header = doc.paths[path]?.post?.parameters?.find((p) => p.name === 'X-Conflux-Strategy');
+      expect({ path, in: header?.in, values: header?.schema?.enum }).toEqual({
+        path,
+        in: 'header',
+        values: [...STRATEGIES],
+      });
+    }
   });
 
   it('declares both credentials on every protected operation, and none on the public ones', () => {

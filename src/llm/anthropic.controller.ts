@@ -2,6 +2,7 @@ import { Body, Controller, HttpCode, Post, Res, UseGuards } from '@nestjs/common
 import { ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { NativeErrors } from '../common/errors/all-exceptions.filter';
+import { STRATEGIES } from '../routing/routing.api';
 import { ApiAuthenticated } from '../common/http/api-docs.decorators';
 import { CallerGuard } from './caller.guard';
 import { replyChat } from './chat-reply';
@@ -25,6 +26,7 @@ export class AnthropicController {
   @Post('messages')
   @HttpCode(200)
   @UseGuards(CallerGuard)
+  @ApiHeader({ name: 'X-Conflux-Strategy', required: false, enum: [...STRATEGIES] })
   @ApiOkResponse({
     description: 'An Anthropic message, or its SSE event stream (its message_delta usage carries `credits`)',
     headers: SERVED_HEADERS_DOC,
