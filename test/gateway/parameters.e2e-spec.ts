@@ -109,7 +109,7 @@ const OPENAI_ROWS: Record<string, Row> = {
     params: { reasoning_effort: 'low' },
     outcome: {
       openai: sent('reasoning_effort', 'low'),
-      anthropic: refused('reasoning_effort'),
+      anthropic: sent('thinking', { type: 'enabled', budget_tokens: 1024 }),
       ollama: refused('reasoning_effort'),
     },
   },

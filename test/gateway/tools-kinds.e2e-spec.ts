@@ -3,21 +3,13 @@ import OpenAI from 'openai';
 import { ANSWER_TOOL_NAME } from '../../src/providers/kinds/anthropic/anthropic.mapper';
 import { FakeKind, FakeUpstream, startFakeUpstream } from '../support/fake-upstreams';
 import { Gateway, NO_RETRY, startGateway } from './gateway-support';
+import { WEATHER } from './weather-tool';
 
 /** The model each fake serves, as the clients name it. */
 const MODEL: Record<FakeKind, string> = {
   openai: 'gpt-4o-mini',
   anthropic: 'claude-3-haiku-20240307',
   ollama: 'llama3.1:8b',
-};
-
-const WEATHER: OpenAI.ChatCompletionTool = {
-  type: 'function',
-  function: {
-    name: 'get_weather',
-    description: 'Current weather of a city',
-    parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
-  },
 };
 
 const WEATHER_TOOL: Anthropic.Tool = {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { Gateway, NO_RETRY, startGateway } from './gateway-support';
+import { WEATHER as SHARED_WEATHER } from './weather-tool';
 
 /** One scripted answer of the OpenAI-compatible upstream. */
 interface Scripted {
@@ -105,14 +106,9 @@ const USAGE = {
   completion_tokens_details: { reasoning_tokens: 0 },
 };
 
-const WEATHER: OpenAI.ChatCompletionTool = {
-  type: 'function',
-  function: {
-    name: 'get_weather',
-    description: 'Current weather of a city',
-    parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
-    strict: true,
-  },
+const WEATHER: OpenAI.ChatCompletionFunctionTool = {
+  ...SHARED_WEATHER,
+  function: { ...SHARED_WEATHER.function, strict: true },
 };
 
 describe('tool calling and structured output through Conflux, official SDKs, OpenAI-kind upstream', () => {

@@ -494,7 +494,10 @@ const PARAMETERS: Record<keyof ChatParameters, ParameterRow> = {
   metadata: { req: { metadata: { session: 'abc' } }, refused: 'metadata.session' },
   store: { req: { store: true }, refused: 'store' },
   service_tier: { req: { service_tier: 'standard_only' }, sends: { service_tier: 'standard_only' } },
-  reasoning_effort: { req: { reasoning_effort: 'high' }, refused: 'reasoning_effort' },
+  reasoning_effort: {
+    req: { reasoning_effort: 'high', max_output_tokens: 8192 },
+    sends: { thinking: { type: 'enabled', budget_tokens: 4096 } },
+  },
   modalities: { req: { modalities: ['text', 'audio'] }, refused: 'modalities' },
   prediction: { req: { prediction: { type: 'content', content: 'x' } }, refused: 'prediction' },
   top_k: { req: { top_k: 40 }, sends: { top_k: 40 } },
@@ -526,5 +529,96 @@ describe('anthropic mapper: every parameter forwarded, translated or refused by 
       errorClass: 'http_4xx',
       message: expect.stringMatching(new RegExp(`^${row.refused}\\b.*not supported by anthropic upstreams$`)),
     });
+  });
+});
+
+describe('anthropic mapper: reasoning_effort as extended thinking', () => {
+  const withTools = (messages: ChatRequest['messages']): Partial<ChatRequest> => ({
+    reasoning_effort: 'medium',
+    max_tokens: 4000,
+    tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object' } } }],
+    messages,
+  });
+  const call = { id: 'toolu_1', type: 'function' as const, function: { name: 'get_weather', arguments: '{}' } };
+
+  it.each([
+    ['low', 1024],
+    ['medium', 2048],
+    ['high', 4096],
+    ['xhigh', 8192],
+  ])('%s asks for a thinking budget of %i tokens, and sends no reasoning_effort', (effort, budget) => {
+    const body = bodyOf({ reasoning_effort: effort, max_tokens: 10_000 });
+    expect(body.thinking).toEqual({ type: 'enabled', budget_tokens: budget });
+    expect(body).not.toHaveProperty('reasoning_effort');
+    expect(body.max_tokens).toBe(10_000);
+  });
+
+  it.each(['none', 'minimal'])('%s asks for no thinking', (effort) => {
+    expect(bodyOf({ reasoning_effort: effort, max_tokens: 10_000 })).not.toHaveProperty('thinking');
+  });
+
+  it('refuses an effort it does not know, and a max_tokens not above the budget, naming both numbers', () => {
+    expect(thrown(() => bodyOf({ reasoning_effort: 'extreme' }))).toMatchObject({
+      errorClass: 'http_4xx',
+      message: expect.stringMatching(
+        /^reasoning_effort extreme is not one of none, minimal, low, medium, high, xhigh$/,
+      ),
+    });
+    expect(thrown(() => bodyOf({ reasoning_effort: 'low', max_tokens: 1024 }))).toMatchObject({
+      errorClass: 'http_4xx',
+      message:
+        'max_tokens (1024) must be above the 1024 thinking tokens of reasoning_effort low on anthropic upstreams',
+    });
+    // Without a limit of the client's or the catalog's, the default (1024) is too small for any budget.
+    expect(thrown(() => bodyOf({ reasoning_effort: 'low' }))).toMatchObject({ errorClass: 'http_4xx' });
+  });
+
+  it('keeps a thinking the request sets itself over its effort', () => {
+    const body = bodyOf({ reasoning_effort: 'high', thinking: { type: 'disabled' }, max_tokens: 10_000 });
+    expect(body.thinking).toEqual({ type: 'disabled' });
+  });
+
+  it('thinks in a tool loop whose last assistant turn kept its thinking, first and intact', () => {
+    const body = bodyOf(
+      withTools([
+        { role: 'user', content: 'Weather?' },
+        {
+          role: 'assistant',
+          content: [{ type: 'thinking', thinking: 'Look it up.', signature: 'sig-1' }],
+          tool_calls: [call],
+        },
+        { role: 'tool', tool_call_id: 'toolu_1', content: 'cold' },
+      ]),
+    );
+    expect(body.thinking).toEqual({ type: 'enabled', budget_tokens: 2048 });
+    expect((body.messages as { content: unknown }[])[1].content).toEqual([
+      { type: 'thinking', thinking: 'Look it up.', signature: 'sig-1' },
+      { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: {} },
+    ]);
+  });
+
+  it('does not think where Anthropic would refuse it: a tool loop without the thinking, or a forced tool', () => {
+    const loop = bodyOf(
+      withTools([
+        { role: 'user', content: 'Weather?' },
+        { role: 'assistant', content: null, tool_calls: [call] },
+        { role: 'tool', tool_call_id: 'toolu_1', content: 'cold' },
+      ]),
+    );
+    expect(loop).not.toHaveProperty('thinking');
+    const forced = bodyOf({ ...withTools([{ role: 'user', content: 'Weather?' }]), tool_choice: 'required' });
+    expect(forced).not.toHaveProperty('thinking');
+    expect(forced.tool_choice).toEqual({ type: 'any' });
+    // A later plain turn thinks again: only the tool loop's own turn must start with thinking.
+    const later = bodyOf(
+      withTools([
+        { role: 'user', content: 'Weather?' },
+        { role: 'assistant', content: null, tool_calls: [call] },
+        { role: 'tool', tool_call_id: 'toolu_1', content: 'cold' },
+        { role: 'assistant', content: 'It is cold.' },
+        { role: 'user', content: 'And tomorrow?' },
+      ]),
+    );
+    expect(later.thinking).toEqual({ type: 'enabled', budget_tokens: 2048 });
   });
 });

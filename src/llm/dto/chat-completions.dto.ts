@@ -19,7 +19,13 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { KeepUnknownFields } from '../../common/http/validation';
-import type { ResponseFormat, ToolCall, ToolChoice } from '../../providers/dto/chat';
+import type {
+  RedactedThinkingPart,
+  ResponseFormat,
+  ThinkingPart,
+  ToolCall,
+  ToolChoice,
+} from '../../providers/dto/chat';
 import { OptionalStrategy } from './strategy-field';
 import { IsMessageContent } from './message-content.validator';
 import { isOptionalBoolean, isOptionalString, isPlainObject, IsShape } from './shape.validator';
@@ -31,6 +37,13 @@ function isToolCall(value: unknown): boolean {
   if (!isPlainObject(value) || typeof value.id !== 'string' || value.type !== 'function') return false;
   const fn = value.function;
   return isPlainObject(fn) && typeof fn.name === 'string' && typeof fn.arguments === 'string';
+}
+
+/** A thinking block as an answer carried it: `{type:"thinking", thinking, signature}` or `{type:"redacted_thinking", data}`. */
+function isThinkingBlock(value: unknown): boolean {
+  if (!isPlainObject(value)) return false;
+  if (value.type === 'thinking') return typeof value.thinking === 'string' && isOptionalString(value.signature);
+  return value.type === 'redacted_thinking' && typeof value.data === 'string';
 }
 
 function isToolChoice(value: unknown): boolean {
@@ -89,6 +102,22 @@ export class ChatMessageDto {
     'a list of {id, type:"function", function:{name, arguments}}',
   )
   tool_calls?: ToolCall[];
+
+  @ApiPropertyOptional({
+    description:
+      'On an assistant turn: the `thinking_blocks` its answer carried (Anthropic models), sent back intact so ' +
+      'that a tool loop can go on thinking (other roles ignore it)',
+    type: 'array',
+    items: { type: 'object' },
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(64)
+  @IsShape(
+    (blocks) => Array.isArray(blocks) && blocks.every(isThinkingBlock),
+    'a list of {type:"thinking", thinking, signature} or {type:"redacted_thinking", data}',
+  )
+  thinking_blocks?: (ThinkingPart | RedactedThinkingPart)[];
 
   @ApiPropertyOptional({ description: 'On a `tool` message: the id of the call it answers' })
   @ValidateIf((m: ChatMessageDto) => m.role === 'tool' || m.tool_call_id !== undefined)

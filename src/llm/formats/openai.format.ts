@@ -4,6 +4,8 @@ import type {
   ChatStreamEvent,
   ContentPart,
   FinishReason,
+  RedactedThinkingPart,
+  ThinkingPart,
   TokenUsage,
   ToolCall,
 } from '../../providers/dto/chat';
@@ -75,9 +77,10 @@ async function* completionFrames(
   includeUsage: boolean,
 ): AsyncGenerator<SseFrame, void, undefined> {
   yield { data: completionChunk(meta, { role: 'assistant', content: '' }, null) };
+  const thinking = new ThinkingDeltas();
   try {
     for await (const event of stream.events) {
-      const delta = chunkDelta(event);
+      const delta = event.type === 'thinking' ? thinking.delta(event) : chunkDelta(event);
       if (delta) yield { data: completionChunk(meta, delta, null) };
       else if (event.type === 'finish') yield { data: completionChunk(meta, {}, event.finish_reason) };
     }
@@ -130,6 +133,27 @@ function extraFields(body: ChatCompletionRequestDto): Record<string, unknown> | 
 }
 
 /**
+ * Thinking events of a stream as chunk deltas: its text as `reasoning_content` pieces, and each block,
+ * once whole (its signature arrived, or it came redacted), as `thinking_blocks`, to be sent back as the
+ * JSON answer's are.
+ */
+class ThinkingDeltas {
+  private text = '';
+
+  delta(event: Extract<ChatStreamEvent, { type: 'thinking' }>): object | null {
+    if (event.redacted !== undefined) return { thinking_blocks: [{ type: 'redacted_thinking', data: event.redacted }] };
+    if (event.thinking) {
+      this.text += event.thinking;
+      return { reasoning_content: event.thinking };
+    }
+    if (event.signature === undefined) return null;
+    const block = { type: 'thinking', thinking: this.text, signature: event.signature };
+    this.text = '';
+    return { thinking_blocks: [block] };
+  }
+}
+
+/**
  * The delta of a stream event in a chunk: text, or a tool call fragment (the first of a call
  * with its id, type and name, the next ones argument pieces). Null for events without one.
  */
@@ -158,7 +182,7 @@ export function canonicalMessages(messages: ChatMessageDto[]): ChatMessage[] {
       case 'assistant':
         return {
           role: 'assistant',
-          content,
+          content: m.thinking_blocks?.length ? withThinking(m.thinking_blocks, content) : content,
           ...(m.tool_calls?.length ? { tool_calls: m.tool_calls.map(copyCall) } : {}),
           ...(m.name === undefined ? {} : { name: m.name }),
         };
@@ -169,6 +193,20 @@ export function canonicalMessages(messages: ChatMessageDto[]): ChatMessage[] {
         return { role: 'system', content: content ?? '' };
     }
   });
+}
+
+/** An assistant turn's thinking blocks, first, then its text or parts (thinking goes back before the rest). */
+function withThinking(
+  blocks: readonly (ThinkingPart | RedactedThinkingPart)[],
+  content: string | ContentPart[] | null,
+): ContentPart[] {
+  const thinking = blocks.map((b): ContentPart =>
+    b.type === 'thinking'
+      ? { type: 'thinking', thinking: b.thinking, ...(b.signature === undefined ? {} : { signature: b.signature }) }
+      : { type: 'redacted_thinking', data: b.data },
+  );
+  const rest: ContentPart[] = typeof content === 'string' ? [{ type: 'text', text: content }] : (content ?? []);
+  return [...thinking, ...rest];
 }
 
 function copyCall(call: ToolCall): ToolCall {
@@ -197,12 +235,13 @@ export interface CompletionMeta {
 /** A chat.completion: tool calls in `message.tool_calls` (content null when there is no text). */
 export function chatCompletion(
   meta: CompletionMeta,
-  outcome: Pick<ChatOutcome, 'text' | 'toolCalls' | 'logprobs' | 'finish' | 'usage'>,
+  outcome: Pick<ChatOutcome, 'text' | 'toolCalls' | 'thinking' | 'logprobs' | 'finish' | 'usage'>,
 ): object {
   const toolCalls = outcome.toolCalls?.length ? outcome.toolCalls.map(copyCall) : undefined;
   const message = {
     role: 'assistant',
     content: toolCalls && outcome.text === '' ? null : outcome.text,
+    ...(outcome.thinking?.length ? reasoningFields(outcome.thinking) : {}),
     ...(toolCalls ? { tool_calls: toolCalls } : {}),
   };
   return {
@@ -213,6 +252,16 @@ export function chatCompletion(
     choices: [{ index: 0, message, finish_reason: openAiFinish(outcome.finish), logprobs: outcome.logprobs ?? null }],
     usage: openAiUsage(outcome.usage),
   };
+}
+
+/**
+ * An answer's thinking (Anthropic models) in the fields OpenAI-style gateways and reasoning servers use:
+ * `reasoning_content`, its text, and `thinking_blocks`, the blocks to send back on the assistant turn
+ * (with their signatures) for a tool loop to go on thinking.
+ */
+function reasoningFields(blocks: readonly (ThinkingPart | RedactedThinkingPart)[]): object {
+  const text = blocks.flatMap((b) => (b.type === 'thinking' ? [b.thinking] : [])).join('\n\n');
+  return { reasoning_content: text, thinking_blocks: blocks.map((b) => ({ ...b })) };
 }
 
 /** OpenAI's usage: prompt tokens include the cached ones, completion tokens the reasoning ones. */

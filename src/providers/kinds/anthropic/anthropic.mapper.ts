@@ -8,6 +8,7 @@ import type {
   FinishReason,
   RedactedThinkingPart,
   ThinkingPart,
+  ThinkingConfig,
   TokenUsage,
   ToolCall,
   ToolChoice,
@@ -51,7 +52,6 @@ const UNSUPPORTED_PARAMETERS = [
   'logprobs',
   'top_logprobs',
   'store',
-  'reasoning_effort',
   'modalities',
   'prediction',
 ] as const;
@@ -237,18 +237,74 @@ function anthropicParameters(req: ChatRequest): JsonObject {
   };
 }
 
+/**
+ * OpenAI's `reasoning_effort` as Anthropic's extended thinking: a thinking budget per effort (LiteLLM's
+ * figures for low, medium and high); `none` and `minimal` ask for no thinking.
+ */
+export const THINKING_BUDGET_OF_EFFORT: Readonly<Record<string, number | null>> = {
+  none: null,
+  minimal: null,
+  low: 1024,
+  medium: 2048,
+  high: 4096,
+  xhigh: 8192,
+};
+
+/**
+ * The thinking a request asks for: its own `thinking`, else the budget of its `reasoning_effort`. The
+ * effort is a wish rather than a command, so it asks for no thinking where Anthropic would refuse it:
+ * when a tool is forced, and in a tool loop whose last assistant turn came back without its thinking
+ * (a client that did not keep `thinking_blocks`), which Anthropic requires first in that turn.
+ */
+function anthropicThinking(req: ChatRequest, maxTokens: number): ThinkingConfig | undefined {
+  if (req.thinking !== undefined || req.reasoning_effort === undefined) return req.thinking;
+  const effort = req.reasoning_effort;
+  const budget = THINKING_BUDGET_OF_EFFORT[effort];
+  if (budget === undefined) {
+    throw invalidRequest(
+      `reasoning_effort ${effort} is not one of ${Object.keys(THINKING_BUDGET_OF_EFFORT).join(', ')}`,
+    );
+  }
+  if (budget === null) return undefined;
+  if (maxTokens <= budget) {
+    throw invalidRequest(
+      `max_tokens (${maxTokens}) must be above the ${budget} thinking tokens of reasoning_effort ${effort} ` +
+        'on anthropic upstreams',
+    );
+  }
+  const forced = req.tool_choice === 'required' || typeof req.tool_choice === 'object';
+  if (forced || toolLoopWithoutThinking(req.messages)) return undefined;
+  return { type: 'enabled', budget_tokens: budget };
+}
+
+/** The conversation ends with tool results answering an assistant turn that has no thinking part. */
+function toolLoopWithoutThinking(messages: readonly ChatMessage[]): boolean {
+  if (messages.at(-1)?.role !== 'tool') return false;
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i];
+    if (m.role !== 'assistant') continue;
+    return !(
+      Array.isArray(m.content) && m.content.some((p) => p.type === 'thinking' || p.type === 'redacted_thinking')
+    );
+  }
+  return false;
+}
+
 export function anthropicChatRequest(req: ChatRequest, stream: boolean): WireRequest {
   const system = anthropicSystem(req.messages);
+  const maxTokens = req.max_tokens ?? req.max_output_tokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS;
+  const thinking = anthropicThinking(req, maxTokens);
+  const effective: ChatRequest = { ...req, thinking, reasoning_effort: undefined };
   return {
     method: 'POST',
     path: '/v1/messages',
     body: {
       model: req.model,
-      max_tokens: req.max_tokens ?? req.max_output_tokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS,
+      max_tokens: maxTokens,
       ...(system !== undefined ? { system } : {}),
       messages: anthropicMessages(req.messages),
-      ...anthropicParameters(req),
-      ...anthropicTools(req),
+      ...anthropicParameters(effective),
+      ...anthropicTools(effective),
       ...(stream ? { stream: true } : {}),
     },
   };

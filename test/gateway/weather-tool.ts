@@ -1,0 +1,11 @@
+import type OpenAI from 'openai';
+
+/** The function tool the gateway's tool-calling tests offer, in OpenAI's shape. */
+export const WEATHER: OpenAI.ChatCompletionFunctionTool = {
+  type: 'function',
+  function: {
+    name: 'get_weather',
+    description: 'Current weather of a city',
+    parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+  },
+};
