@@ -170,6 +170,111 @@ describe('reasoning effort on an Anthropic upstream, through the OpenAI routes',
     expect(sent()).toHaveLength(0);
   });
 
+  it('answers /v1/responses with reasoning items, and a tool loop sending them back goes on thinking', async () => {
+    fake.reply.anthropic = { content: [THOUGHT, REDACTED, OSLO] };
+    const tools: OpenAI.Responses.FunctionTool[] = [
+      { type: 'function', name: 'get_weather', parameters: WEATHER.function.parameters ?? null, strict: true },
+    ];
+    const first = await openai.responses.create({
+      model: MODEL,
+      max_output_tokens: 4000,
+      reasoning: { effort: 'medium', summary: 'auto' },
+      include: ['reasoning.encrypted_content'],
+      tools,
+      input: 'Weather in Oslo?',
+    });
+    expect(first.reasoning).toMatchObject({ effort: 'medium', summary: 'auto' });
+    expect(first.output.map((item) => item.type)).toEqual(['reasoning', 'reasoning', 'function_call']);
+    const [thought, redacted] = first.output as OpenAI.Responses.ResponseReasoningItem[];
+    expect(thought.summary).toEqual([{ type: 'summary_text', text: THOUGHT.thinking }]);
+    expect(thought.encrypted_content).toEqual(expect.any(String));
+    expect(redacted.summary).toEqual([]);
+    expect(JSON.stringify(first)).not.toContain(THOUGHT.signature);
+
+    fake.reply.anthropic = { content: [{ type: 'text', text: 'It is 3°C in Oslo.' }] };
+    const call = first.output[2] as OpenAI.Responses.ResponseFunctionToolCall;
+    const second = await openai.responses.create({
+      model: MODEL,
+      max_output_tokens: 4000,
+      reasoning: { effort: 'medium' },
+      tools,
+      input: [
+        { role: 'user', content: 'Weather in Oslo?' },
+        ...(first.output as OpenAI.Responses.ResponseInputItem[]),
+        { type: 'function_call_output', call_id: call.call_id, output: '3°C' },
+      ],
+    });
+    expect(second.output_text).toBe('It is 3°C in Oslo.');
+    expect(second.output.map((item) => item.type)).toEqual(['message']);
+    expect(sent()[1].thinking).toEqual({ type: 'enabled', budget_tokens: 2048 });
+    expect(sent()[1].messages[1]).toEqual({ role: 'assistant', content: [THOUGHT, REDACTED, OSLO] });
+  });
+
+  it('streams reasoning items with their summary events, as the SDK assembles them', async () => {
+    fake.reply.anthropic = { content: [THOUGHT, { type: 'text', text: 'Cold.' }] };
+    const events: string[] = [];
+    const stream = openai.responses.stream({
+      model: MODEL,
+      max_output_tokens: 4000,
+      reasoning: { effort: 'low', summary: 'detailed' },
+      input: 'Weather in Oslo?',
+    });
+    stream.on('event', (event) => events.push(event.type));
+    const final = await stream.finalResponse();
+    expect(final.output_text).toBe('Cold.');
+    expect(final.output[0]).toMatchObject({
+      type: 'reasoning',
+      summary: [{ type: 'summary_text', text: THOUGHT.thinking }],
+      encrypted_content: expect.any(String),
+    });
+    expect(events).toEqual(
+      expect.arrayContaining([
+        'response.reasoning_summary_part.added',
+        'response.reasoning_summary_text.delta',
+        'response.reasoning_summary_text.done',
+        'response.reasoning_summary_part.done',
+      ]),
+    );
+    expect(events.indexOf('response.reasoning_summary_text.done')).toBeLessThan(
+      events.indexOf('response.output_text.delta'),
+    );
+    // The streamed item can be sent back as the JSON answer's can.
+    const reasoning = final.output[0] as OpenAI.Responses.ResponseReasoningItem;
+    fake.reply.anthropic = { content: [{ type: 'text', text: 'Still cold.' }] };
+    await openai.responses.create({
+      model: MODEL,
+      max_output_tokens: 4000,
+      input: [
+        { role: 'user', content: 'Weather in Oslo?' },
+        reasoning,
+        { role: 'assistant', content: 'Cold.' },
+        { role: 'user', content: 'And now?' },
+      ],
+    });
+    expect(sent()[1].messages[1]).toEqual({
+      role: 'assistant',
+      content: [THOUGHT, { type: 'text', text: 'Cold.' }],
+    });
+  });
+
+  it('refuses include values it cannot honour, and malformed reasoning items, with a 400', async () => {
+    const logprobs = await gw.api.post(
+      '/v1/responses',
+      { model: MODEL, input: 'Hi', include: ['message.output_text.logprobs'] },
+      { apiKey: gw.apiKey },
+    );
+    expect(logprobs.status).toBe(400);
+    expect(JSON.stringify(logprobs.body)).toContain('message.output_text.logprobs');
+    const item = await gw.api.post(
+      '/v1/responses',
+      { model: MODEL, input: [{ type: 'reasoning', summary: 'thought' }] },
+      { apiKey: gw.apiKey },
+    );
+    expect(item.status).toBe(400);
+    expect(JSON.stringify(item.body)).toContain('reasoning needs summary');
+    expect(sent()).toHaveLength(0);
+  });
+
   it('takes reasoning.effort on /v1/responses the same way', async () => {
     fake.reply.anthropic = { content: [THOUGHT, { type: 'text', text: 'Cold.' }] };
     const response = await openai.responses.create({

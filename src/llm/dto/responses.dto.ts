@@ -43,7 +43,33 @@ export interface ResponsesFunctionCallOutputItem {
   output: string | Json[];
 }
 
-export type ResponsesInputItem = ResponsesMessageItem | ResponsesFunctionCallItem | ResponsesFunctionCallOutputItem;
+/** A reasoning item of an earlier answer, sent back: its `encrypted_content` carries the thinking. */
+export interface ResponsesReasoningItem {
+  type: 'reasoning';
+  id?: string;
+  summary: Json[];
+  encrypted_content?: string | null;
+}
+
+export type ResponsesInputItem =
+  ResponsesMessageItem | ResponsesFunctionCallItem | ResponsesFunctionCallOutputItem | ResponsesReasoningItem;
+
+/** How much of the thinking a reasoning item shows as its summary (any of them: all of it). */
+export const REASONING_SUMMARIES = ['auto', 'concise', 'detailed'] as const;
+
+/**
+ * What `include` may name: the reasoning's encrypted content (always sent, since nothing is stored), and
+ * the extras of hosted tools and stored inputs, which cannot occur here. Log probabilities are refused.
+ */
+const INCLUDABLE = [
+  'reasoning.encrypted_content',
+  'message.input_image.image_url',
+  'file_search_call.results',
+  'web_search_call.results',
+  'web_search_call.action.sources',
+  'computer_call_output.output.image_url',
+  'code_interpreter_call.outputs',
+];
 
 export interface ResponsesFunctionTool {
   type: 'function';
@@ -89,6 +115,19 @@ function contentProblem(content: unknown, role: string): string | null {
   return null;
 }
 
+function reasoningItemProblem(item: Json): string | null {
+  const texts = (list: unknown, type: string): boolean =>
+    Array.isArray(list) &&
+    list.length <= MAX_ITEMS &&
+    list.every((p) => isPlainObject(p) && p.type === type && typeof p.text === 'string');
+  const ok =
+    isOptionalString(item.id) &&
+    texts(item.summary, 'summary_text') &&
+    (item.content === undefined || item.content === null || texts(item.content, 'reasoning_text')) &&
+    (item.encrypted_content === null || isOptionalString(item.encrypted_content));
+  return ok ? null : 'reasoning needs summary [{type:"summary_text", text}] and may have a string encrypted_content';
+}
+
 /** What is wrong with one input item, or null; unsupported item types are named. */
 function itemProblem(item: unknown): string | null {
   if (!isPlainObject(item)) return 'must be an object';
@@ -103,8 +142,10 @@ function itemProblem(item: unknown): string | null {
     case 'function_call_output':
       if (typeof item.call_id !== 'string') return 'function_call_output needs a string call_id';
       return typeof item.output === 'string' ? null : contentProblem(item.output, 'tool');
+    case 'reasoning':
+      return reasoningItemProblem(item);
     default:
-      return `type ${JSON.stringify(item.type)} is not supported (message, function_call, function_call_output)`;
+      return `type ${JSON.stringify(item.type)} is not supported (message, function_call, function_call_output, reasoning)`;
   }
 }
 
@@ -194,11 +235,23 @@ function isTextConfig(value: unknown): boolean {
 }
 
 function isReasoning(value: unknown): boolean {
+  const isSummary = (v: unknown): boolean =>
+    v === null || v === undefined || (REASONING_SUMMARIES as readonly unknown[]).includes(v);
   return (
     isPlainObject(value) &&
-    Object.keys(value).every((k) => k === 'effort' || (k === 'summary' && value.summary === null)) &&
-    (value.effort === null || isOptionalString(value.effort))
+    Object.keys(value).every((k) => k === 'effort' || k === 'summary' || k === 'generate_summary') &&
+    (value.effort === null || isOptionalString(value.effort)) &&
+    isSummary(value.summary) &&
+    isSummary(value.generate_summary)
   );
+}
+
+function includeProblem(value: unknown): string | null {
+  if (!Array.isArray(value) || value.length > 16) return ' must be a list of names';
+  const names = value as unknown[];
+  const at = names.findIndex((name) => !INCLUDABLE.includes(name as string));
+  if (at === -1) return null;
+  return ` ${JSON.stringify(names[at]) ?? 'null'} is not supported (${INCLUDABLE.join(', ')})`;
 }
 
 /**
@@ -215,7 +268,7 @@ export class ResponsesRequestDto {
   @ApiProperty({
     description:
       'Text, or items: messages (content as text or input_text / input_image / output_text parts), ' +
-      '`function_call` and `function_call_output`',
+      '`function_call`, `function_call_output`, and `reasoning` items of earlier answers',
     oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'object' } }],
   })
   @Checked(inputProblem)
@@ -259,10 +312,22 @@ export class ResponsesRequestDto {
   @Max(1_000_000)
   max_output_tokens?: number;
 
-  @ApiPropertyOptional({ description: '`{effort}`, sent as reasoning_effort' })
+  @ApiPropertyOptional({
+    description:
+      '`{effort, summary}`: the effort is sent as reasoning_effort; with a summary (`auto`, `concise`, ' +
+      '`detailed`), reasoning items show the thinking of models that return it (Anthropic)',
+  })
   @IsOptional()
-  @IsShape(isReasoning, '{effort} (summaries are not supported)')
-  reasoning?: { effort?: string | null };
+  @IsShape(isReasoning, '{effort, summary: auto | concise | detailed | null}')
+  reasoning?: { effort?: string | null; summary?: string | null; generate_summary?: string | null };
+
+  @ApiPropertyOptional({
+    description: 'Extra output: reasoning items always carry their encrypted_content, nothing being stored',
+    type: [String],
+  })
+  @IsOptional()
+  @Checked(includeProblem)
+  include?: string[];
 
   @OptionalNumberIn(0, 2)
   temperature?: number;

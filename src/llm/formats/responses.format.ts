@@ -1,9 +1,12 @@
 import type {
   AssistantMessage,
   ChatMessage,
+  ChatStreamEvent,
   ContentPart,
   FinishReason,
+  RedactedThinkingPart,
   ResponseFormat,
+  ThinkingPart,
   TokenUsage,
   ToolCall,
   ToolChoice,
@@ -37,10 +40,52 @@ function canonicalContent(content: string | Json[]): string | ContentPart[] {
   return parts.every((p) => p.type === 'text') ? parts.map((p) => (p as { text: string }).text).join('') : parts;
 }
 
+type Thinking = ThinkingPart | RedactedThinkingPart;
+
+/** The mark of a reasoning item's encrypted_content written here: the thinking block, whole, in base64url JSON. */
+const SEALED_THINKING = 'cfx-thinking.v1.';
+
+/**
+ * A thinking block as a reasoning item's `encrypted_content`: nothing is stored, so the block (with the
+ * signature Anthropic checks) travels with the client, which sends the item back in a tool loop.
+ */
+function sealThinking(part: Thinking): string {
+  return SEALED_THINKING + Buffer.from(JSON.stringify(part)).toString('base64url');
+}
+
+/** The thinking block of an encrypted_content sealed here; undefined for anything else (another server's). */
+function openThinking(sealed: string | null | undefined): Thinking | undefined {
+  if (!sealed?.startsWith(SEALED_THINKING)) return undefined;
+  let part: unknown;
+  try {
+    part = JSON.parse(Buffer.from(sealed.slice(SEALED_THINKING.length), 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof part !== 'object' || part === null) return undefined;
+  const p = part as Record<string, unknown>;
+  if (p.type === 'redacted_thinking' && typeof p.data === 'string') return { type: 'redacted_thinking', data: p.data };
+  if (p.type !== 'thinking' || typeof p.thinking !== 'string') return undefined;
+  return {
+    type: 'thinking',
+    thinking: p.thinking,
+    ...(typeof p.signature === 'string' ? { signature: p.signature } : {}),
+  };
+}
+
+/** An assistant turn holding only the thinking of reasoning items so far, which the turn's text and calls join. */
+function thinkingTurn(message: ChatMessage | undefined): (AssistantMessage & { content: ContentPart[] }) | undefined {
+  if (message?.role !== 'assistant' || message.tool_calls?.length || !Array.isArray(message.content)) return undefined;
+  const thinkingOnly = message.content.every((p) => p.type === 'thinking' || p.type === 'redacted_thinking');
+  return thinkingOnly ? (message as AssistantMessage & { content: ContentPart[] }) : undefined;
+}
+
 /**
  * Responses input → canonical messages: `instructions` first as the system message, a
  * `function_call` joins the assistant turn before it (parallel calls share one turn), and
- * a `function_call_output` is the tool message of its `call_id`.
+ * a `function_call_output` is the tool message of its `call_id`. A `reasoning` item sealed here starts
+ * the assistant turn that follows it with its thinking block; others (summaries only, another server's)
+ * are left out, since their thinking cannot be given back.
  */
 export function canonicalFromResponses(body: ResponsesRequestDto): ChatMessage[] {
   const messages: ChatMessage[] = [];
@@ -59,8 +104,18 @@ export function canonicalFromResponses(body: ResponsesRequestDto): ChatMessage[]
       else messages.push({ role: 'assistant', content: null, tool_calls: [call] });
     } else if (item.type === 'function_call_output') {
       messages.push({ role: 'tool', tool_call_id: item.call_id, content: canonicalContent(item.output) });
+    } else if (item.type === 'reasoning') {
+      const part = openThinking(item.encrypted_content);
+      if (!part) continue;
+      const turn = thinkingTurn(messages[messages.length - 1]);
+      if (turn) turn.content.push(part);
+      else messages.push({ role: 'assistant', content: [part] });
     } else if (item.role === 'assistant') {
-      messages.push({ role: 'assistant', content: canonicalContent(item.content) } satisfies AssistantMessage);
+      const content = canonicalContent(item.content);
+      const turn = thinkingTurn(messages[messages.length - 1]);
+      if (turn)
+        turn.content.push(...(typeof content === 'string' ? [{ type: 'text' as const, text: content }] : content));
+      else messages.push({ role: 'assistant', content } satisfies AssistantMessage);
     } else {
       const role = item.role === 'developer' ? 'system' : item.role;
       messages.push({ role, content: canonicalContent(item.content) });
@@ -108,6 +163,7 @@ export function responsesChat(body: ResponsesRequestDto, ctx: RequestContext): C
   const messages = canonicalFromResponses(body);
   const ids = new ResponseIds(ctx.requestId);
   const echo = echoed(body);
+  const summaries = (body.reasoning?.summary ?? body.reasoning?.generate_summary ?? null) !== null;
   return {
     command: chatCommand(ctx, {
       endpoint: '/v1/responses',
@@ -130,14 +186,14 @@ export function responsesChat(body: ResponsesRequestDto, ctx: RequestContext): C
       vision: hasImages(messages),
     }),
     body: (outcome) => {
-      const output = outputItems(ids, outcome, itemStatus(outcome.finish));
+      const output = outputItems(ids, outcome, itemStatus(outcome.finish), summaries);
       return response(ids, echo, outcome.candidate.model.name, {
         output,
         finish: outcome.finish,
         usage: outcome.usage,
       });
     },
-    frames: body.stream ? (stream) => responseFrames(ids, echo, stream) : undefined,
+    frames: body.stream ? (stream) => responseFrames(ids, echo, stream, summaries) : undefined,
   };
 }
 
@@ -160,6 +216,10 @@ class ResponseIds {
   functionCall(): string {
     return `fc_${this.base}_${this.items++}`;
   }
+
+  reasoning(): string {
+    return `rs_${this.base}_${this.items++}`;
+  }
 }
 
 /** The request's settings, echoed in every Response object as OpenAI does. */
@@ -176,7 +236,10 @@ function echoed(body: ResponsesRequestDto): Json {
     tool_choice: body.tool_choice ?? 'auto',
     parallel_tool_calls: body.parallel_tool_calls ?? true,
     text: { format: body.text?.format ?? { type: 'text' } },
-    reasoning: { effort: body.reasoning?.effort ?? null, summary: null },
+    reasoning: {
+      effort: body.reasoning?.effort ?? null,
+      summary: body.reasoning?.summary ?? body.reasoning?.generate_summary ?? null,
+    },
     temperature: body.temperature ?? null,
     top_p: body.top_p ?? null,
     max_output_tokens: body.max_output_tokens ?? null,
@@ -216,10 +279,36 @@ function functionCallItem(id: string, call: ToolCall, status: ItemStatus | 'in_p
   };
 }
 
-/** The output of a completed chat: its text as one message (when there is text or no call), then its calls. */
-function outputItems(ids: ResponseIds, outcome: Pick<ChatOutcome, 'text' | 'toolCalls'>, status: ItemStatus): Json[] {
+/**
+ * A reasoning item: one thinking block, shown as its summary when the request asked for summaries, and
+ * carried whole in `encrypted_content` for the client to send back.
+ */
+function reasoningItem(id: string, part: Thinking, summaries: boolean): Json {
+  const text = part.type === 'thinking' && summaries && part.thinking !== '' ? part.thinking : undefined;
+  return {
+    type: 'reasoning',
+    id,
+    summary: text === undefined ? [] : [summaryText(text)],
+    encrypted_content: sealThinking(part),
+  };
+}
+
+function summaryText(text: string): Json {
+  return { type: 'summary_text', text };
+}
+
+/**
+ * The output of a completed chat: its thinking blocks as reasoning items, its text as one message (when
+ * there is text or no call), then its calls.
+ */
+function outputItems(
+  ids: ResponseIds,
+  outcome: Pick<ChatOutcome, 'text' | 'toolCalls' | 'thinking'>,
+  status: ItemStatus,
+  summaries: boolean,
+): Json[] {
   const calls = outcome.toolCalls ?? [];
-  const items: Json[] = [];
+  const items: Json[] = (outcome.thinking ?? []).map((part) => reasoningItem(ids.reasoning(), part, summaries));
   if (outcome.text !== '' || calls.length === 0) items.push(messageItem(ids.message(), outcome.text, status));
   for (const call of calls) items.push(functionCallItem(ids.functionCall(), call, 'completed'));
   return items;
@@ -272,10 +361,11 @@ function response(ids: ResponseIds, echo: Json, model: string, end: Ending): Jso
   };
 }
 
-/** The open output item of a stream: a message taking text, or a function call taking arguments. */
+/** The open output item of a stream: a message taking text, a function call taking arguments, or a reasoning item taking thinking. */
 type OpenItem =
   | { kind: 'message'; index: number; id: string; text: string }
-  | { kind: 'call'; index: number; id: string; toolIndex: number; call: ToolCall };
+  | { kind: 'call'; index: number; id: string; toolIndex: number; call: ToolCall }
+  | { kind: 'reasoning'; index: number; id: string; text: string };
 
 /**
  * The events of a streamed response, numbered: each output item is added, fed its deltas,
@@ -286,7 +376,10 @@ class OutputSequence {
   private seq = 0;
   private open: OpenItem | null = null;
 
-  constructor(private readonly ids: ResponseIds) {}
+  constructor(
+    private readonly ids: ResponseIds,
+    private readonly summaries: boolean,
+  ) {}
 
   get started(): boolean {
     return this.open !== null || this.done.length > 0;
@@ -348,11 +441,73 @@ class OutputSequence {
     return frames;
   }
 
-  /** Ends the open item, if any. */
-  close(status: ItemStatus): SseFrame[] {
+  /**
+   * Thinking: its text into the open reasoning item (or a new one), shown as summary deltas when asked;
+   * its signature ends the item; a redacted block is an item of its own.
+   */
+  thinking(event: Extract<ChatStreamEvent, { type: 'thinking' }>): SseFrame[] {
+    const frames: SseFrame[] = [];
+    if (event.redacted !== undefined) {
+      frames.push(...this.close('completed'));
+      const index = this.done.length;
+      const done = reasoningItem(this.ids.reasoning(), { type: 'redacted_thinking', data: event.redacted }, false);
+      this.done.push(done);
+      frames.push(
+        this.event('response.output_item.added', { output_index: index, item: { ...done, encrypted_content: null } }),
+        this.event('response.output_item.done', { output_index: index, item: done }),
+      );
+      return frames;
+    }
+    if (this.open?.kind !== 'reasoning' && event.thinking) {
+      frames.push(...this.close('completed'));
+      const item = { kind: 'reasoning' as const, index: this.done.length, id: this.ids.reasoning(), text: '' };
+      this.open = item;
+      frames.push(
+        this.event('response.output_item.added', {
+          output_index: item.index,
+          item: { type: 'reasoning', id: item.id, summary: [], encrypted_content: null },
+        }),
+      );
+      if (this.summaries) {
+        frames.push(
+          this.event('response.reasoning_summary_part.added', { ...this.summaryAt(item), part: summaryText('') }),
+        );
+      }
+    }
+    const item = this.open?.kind === 'reasoning' ? this.open : null;
+    if (!item) return frames;
+    if (event.thinking) {
+      item.text += event.thinking;
+      if (this.summaries) {
+        frames.push(
+          this.event('response.reasoning_summary_text.delta', { ...this.summaryAt(item), delta: event.thinking }),
+        );
+      }
+    }
+    if (event.signature !== undefined) frames.push(...this.close('completed', event.signature));
+    return frames;
+  }
+
+  /** Ends the open item, if any (a reasoning item with the signature that ended its thinking). */
+  close(status: ItemStatus, signature?: string): SseFrame[] {
     const item = this.open;
     if (!item) return [];
     this.open = null;
+    if (item.kind === 'reasoning') {
+      const part: ThinkingPart = { type: 'thinking', thinking: item.text, ...(signature ? { signature } : {}) };
+      const done = reasoningItem(item.id, part, this.summaries);
+      this.done.push(done);
+      const summary = this.summaries
+        ? [
+            this.event('response.reasoning_summary_text.done', { ...this.summaryAt(item), text: item.text }),
+            this.event('response.reasoning_summary_part.done', {
+              ...this.summaryAt(item),
+              part: summaryText(item.text),
+            }),
+          ]
+        : [];
+      return [...summary, this.event('response.output_item.done', { output_index: item.index, item: done })];
+    }
     if (item.kind === 'call') {
       const done = functionCallItem(item.id, item.call, 'completed');
       this.done.push(done);
@@ -378,15 +533,20 @@ class OutputSequence {
   private at(item: { id: string; index: number }): Json {
     return { item_id: item.id, output_index: item.index, content_index: 0 };
   }
+
+  private summaryAt(item: { id: string; index: number }): Json {
+    return { item_id: item.id, output_index: item.index, summary_index: 0 };
+  }
 }
 
 async function* responseFrames(
   ids: ResponseIds,
   echo: Json,
   stream: OpenStream,
+  summaries: boolean,
 ): AsyncGenerator<SseFrame, void, undefined> {
   const model = stream.candidate.model.name;
-  const sequence = new OutputSequence(ids);
+  const sequence = new OutputSequence(ids, summaries);
   const started = response(ids, echo, model, { output: [] });
   yield sequence.event('response.created', { response: started });
   yield sequence.event('response.in_progress', { response: started });
@@ -394,6 +554,7 @@ async function* responseFrames(
     let finish: FinishReason = 'stop';
     for await (const event of stream.events) {
       if (event.type === 'delta') yield* sequence.text(event.text);
+      else if (event.type === 'thinking') yield* sequence.thinking(event);
       else if (event.type === 'tool_call') {
         yield* sequence.toolCall(event.index, event.id, event.name, event.arguments);
       } else if (event.type === 'finish') finish = event.finish_reason;
