@@ -257,6 +257,31 @@ describe('reasoning effort on an Anthropic upstream, through the OpenAI routes',
     });
   });
 
+  it('leaves out reasoning items it cannot give back, and thinking that no text or call followed', async () => {
+    fake.reply.anthropic = { content: [{ type: 'text', text: 'Fine.' }] };
+    const sealed = (part: object): string =>
+      `cfx-thinking.v1.${Buffer.from(JSON.stringify(part)).toString('base64url')}`;
+    await openai.responses.create({
+      model: MODEL,
+      max_output_tokens: 4000,
+      input: [
+        { role: 'user', content: 'One?' },
+        { type: 'reasoning', id: 'rs_other', summary: [], encrypted_content: 'gAAAAABo-another-servers' },
+        { type: 'reasoning', id: 'rs_bad', summary: [], encrypted_content: sealed({ type: 'thinking', thinking: 5 }) },
+        { role: 'assistant', content: 'First.' },
+        { role: 'user', content: 'Two?' },
+        { type: 'reasoning', id: 'rs_alone', summary: [], encrypted_content: sealed(THOUGHT) },
+        { role: 'user', content: 'Three?' },
+      ],
+    });
+    expect(sent()[0].messages).toEqual([
+      { role: 'user', content: 'One?' },
+      { role: 'assistant', content: 'First.' },
+      { role: 'user', content: 'Two?' },
+      { role: 'user', content: 'Three?' },
+    ]);
+  });
+
   it('refuses include values it cannot honour, and malformed reasoning items, with a 400', async () => {
     const logprobs = await gw.api.post(
       '/v1/responses',

@@ -121,7 +121,8 @@ export function canonicalFromResponses(body: ResponsesRequestDto): ChatMessage[]
       messages.push({ role, content: canonicalContent(item.content) });
     }
   }
-  return messages;
+  // Thinking that no text or call followed has no turn to start: it is left out.
+  return messages.filter((m) => thinkingTurn(m) === undefined);
 }
 
 function canonicalToolChoice(choice: ResponsesToolChoice | undefined): ToolChoice | undefined {
