@@ -737,7 +737,12 @@ async function main() {
     const meanMs = (key) =>
       ((after[key].sum - before[key].sum) / Math.max(1, after[key].count - before[key].count)) * 1000;
     console.log(
-      `  through: response head p50 ${f(percentile([...heads].sort((a, b) => a - b), 50))} ms; Conflux's own view ` +
+      `  through: response head p50 ${f(
+        percentile(
+          [...heads].sort((a, b) => a - b),
+          50,
+        ),
+      )} ms; Conflux's own view ` +
         `(means): chat flow start → first upstream event ${f(meanMs('firstEvent'))} ms, of which the gateway's own ` +
         `part ${f(meanMs('overhead'))} ms`,
     );
