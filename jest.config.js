@@ -1,8 +1,8 @@
 /**
- * ts-jest in isolated-modules mode: each file is transpiled on its own (fast), with
- * the decorator metadata NestJS relies on. Type checking is `npm run build`'s job.
+ * ts-jest transpiles each file on its own (fast; tsconfig's `isolatedModules`), with the decorator
+ * metadata NestJS relies on. Type checking is `npm run build`'s job.
  */
-const tsJestOptions = { isolatedModules: true, tsconfig: '<rootDir>/tsconfig.json', diagnostics: false };
+const tsJestOptions = { tsconfig: '<rootDir>/tsconfig.json', diagnostics: false };
 
 /** @type {import('jest').Config} */
 module.exports = {
