@@ -2,16 +2,19 @@
 import { tracing } from './tracing';
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { createApp } from './app.factory';
 import { AppConfig, ConfigError, loadConfig } from './config/app-config';
-import { EmbeddedPostgres } from './database/embedded-postgres';
-import { ShutdownService } from './lifecycle/shutdown.service';
 import { StartupServer } from './common/http/startup-server';
 import { RoutingService } from './routing/routing.service';
 
 async function bootstrap(config: AppConfig): Promise<void> {
   // Live (and 503 elsewhere) while starting: waiting for Postgres may take as long as its outage.
   const starting = config.PORT === 0 ? null : await StartupServer.listen(config.PORT, config.HOST);
+  // The application's modules load only once the configuration holds: a bad one exits at once.
+  const [{ createApp }, { EmbeddedPostgres }, { ShutdownService }] = await Promise.all([
+    import('./app.factory'),
+    import('./database/embedded-postgres'),
+    import('./lifecycle/shutdown.service'),
+  ]);
   const embedded = config.DATABASE_URL ? undefined : await EmbeddedPostgres.start(config.DATA_DIR);
   const databaseUrl = config.DATABASE_URL ?? embedded?.url ?? '';
   const app = await createApp(config, { databaseUrl });

@@ -9,7 +9,7 @@ const PASSWORD_LINE = /with the generated password: ([A-Za-z0-9_-]+)/;
 /** PGlite's first start (initdb and migrations) takes a few seconds, more on a busy machine. */
 const START_TIMEOUT_MS = 80_000;
 const STOP_TIMEOUT_MS = 20_000;
-// A bad configuration is found before anything is opened, but after the modules load: slow on a busy machine.
+// A bad configuration is found before the application's modules load (~0.5 s quiet); generous for a busy machine.
 const CONFIG_EXIT_TIMEOUT_MS = 45_000;
 const EX_CONFIG = 78;
 
