@@ -2,6 +2,7 @@ import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/com
 import { makeCounterProvider, makeGaugeProvider } from '@willsoto/nestjs-prometheus';
 import type { Gauge } from 'prom-client';
 import { QuotaStore } from './quota.store';
+import { budgetWindowsAt } from './quota-windows';
 
 export const QUOTA_REJECTIONS = 'conflux_quota_rejections_total';
 export const QUOTA_OUTAGE_ALLOWANCE_ACTIVE = 'conflux_quota_outage_allowance_active';
@@ -38,10 +39,50 @@ export const QUOTA_METRIC_PROVIDERS = [
     name: BUDGET_USED_RATIO,
     help:
       "Share of a project's credit budget committed (spent plus held) as its last paid reservation found it, " +
-      'by project and window (daily, monthly); only projects with a limit',
+      'by project and window (daily, monthly); 0 once that window has ended; only projects with a limit',
     labelNames: ['project', 'window'],
+    collect: endBudgetRatios,
   }),
 ];
+
+type BudgetWindowName = 'daily' | 'monthly';
+
+/** When each exported budget ratio was last set, so that a scrape after its window ended reads 0. */
+const budgetRatios = new Map<string, { project: string; window: BudgetWindowName; at: number }>();
+
+/** The collect of conflux_budget_used_ratio: the ratios whose window has ended read 0. */
+export function endBudgetRatios(this: Gauge<string>): void {
+  const now = Date.now();
+  for (const [key, ratio] of budgetRatios) {
+    if (windowEndOf(ratio.window, ratio.at) > now) continue;
+    this.set({ project: ratio.project, window: ratio.window }, 0);
+    budgetRatios.delete(key);
+  }
+}
+
+function windowEndOf(window: BudgetWindowName, at: number): number {
+  const windows = budgetWindowsAt(at);
+  return window === 'daily' ? windows.dayEndsAt : windows.monthEndsAt;
+}
+
+/**
+ * Sets conflux_budget_used_ratio for a project's window as of `now`. Without a later paid request the
+ * value would outlive its window (an alert on it firing all the next day); the gauge's collect resets it
+ * to 0 at the first scrape after the window's end, when the new window has started empty.
+ */
+export function setBudgetRatio(
+  gauge: Gauge<string>,
+  project: string,
+  window: BudgetWindowName,
+  ratio: number,
+  now: number,
+): void {
+  gauge.set({ project, window }, ratio);
+  const key = `${window}:${project}`;
+  const known = budgetRatios.get(key);
+  if (known) known.at = now;
+  else budgetRatios.set(key, { project, window, at: now });
+}
 
 /** Exposes the quota store's outage state while the module lives (read at scrape time, never on the hot path). */
 @Injectable()

@@ -14,7 +14,7 @@ import type {
 import { LedgerService } from '../ledger/ledger.service';
 import { LimitsCache } from './limits-cache';
 import { ProjectQuotasRepository, StoredLimits } from './project-quotas.repository';
-import { BUDGET_USED_RATIO, QUOTA_CREDITS, QUOTA_REJECTIONS } from './quota.metrics';
+import { BUDGET_USED_RATIO, QUOTA_CREDITS, QUOTA_REJECTIONS, setBudgetRatio } from './quota.metrics';
 import {
   BudgetsLeft,
   CloseOutcome,
@@ -172,14 +172,14 @@ export class QuotaService {
     });
     if (outcome.ok) {
       this.credits.inc({ project: request.project_id, kind: 'reserved' }, microToCredits(request.micro_credits));
-      if (request.micro_credits > 0 && outcome.left) this.observeBudgets(request.project_id, limits, outcome.left);
+      if (request.micro_credits > 0 && outcome.left) this.observeBudgets(request.project_id, limits, outcome.left, now);
       return outcome.reservation;
     }
     this.rejections.inc({ reason: outcome.reason });
     if (outcome.reason === 'budget_daily' || outcome.reason === 'budget_monthly') {
       const ratio = outcome.limit > 0 ? (outcome.spent + outcome.reserved) / outcome.limit : 1;
       const window = outcome.reason === 'budget_daily' ? 'daily' : 'monthly';
-      this.usedRatio.set({ project: request.project_id, window }, ratio);
+      setBudgetRatio(this.usedRatio, request.project_id, window, ratio, now);
     }
     throw rejectionError(outcome, request, now);
   }
@@ -188,14 +188,14 @@ export class QuotaService {
    * conflux_budget_used_ratio from what the reservation already told (no extra store call): the
    * committed share (spent plus held) of each limited budget.
    */
-  private observeBudgets(projectId: string, limits: MicroLimits, left: BudgetsLeft): void {
+  private observeBudgets(projectId: string, limits: MicroLimits, left: BudgetsLeft, now: number): void {
     const windows = [
       ['daily', limits.daily, left.daily],
       ['monthly', limits.monthly, left.monthly],
     ] as const;
     for (const [window, limit, remaining] of windows) {
       if (limit === null || remaining === null) continue;
-      this.usedRatio.set({ project: projectId, window }, limit > 0 ? (limit - remaining) / limit : 1);
+      setBudgetRatio(this.usedRatio, projectId, window, limit > 0 ? (limit - remaining) / limit : 1, now);
     }
   }
 
