@@ -50,7 +50,13 @@ const PUBLIC_OPERATIONS = new Set([
 const COOKIE_OPERATIONS = new Set(['POST /auth/session/refresh']);
 
 /** The compatible routes answer errors in their API's own shape, every other route in the envelope. */
-const OPENAI_PATHS = new Set(['/v1/chat/completions', '/v1/embeddings', '/v1/models', '/v1/responses']);
+const OPENAI_PATHS = new Set([
+  '/v1/chat/completions',
+  '/v1/embeddings',
+  '/v1/models',
+  '/v1/models/{model}',
+  '/v1/responses',
+]);
 const ANTHROPIC_PATHS = new Set(['/v1/messages']);
 const KSERVE_PATHS = new Set(['/v1/timeseries/forecast']);
 

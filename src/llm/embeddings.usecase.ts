@@ -18,7 +18,10 @@ export interface EmbeddingsCommand {
   requestId: string;
   caller: Caller;
   model: string;
-  inputs: string[];
+  /** Texts, or token lists (as LangChain sends them by default). */
+  inputs: string[] | number[][];
+  /** The length of the vectors, for models that can shorten them. */
+  dimensions?: number;
   idempotencyKey: string | null;
   signal: AbortSignal;
 }
@@ -29,6 +32,10 @@ export interface EmbeddingsOutcome {
   candidate: Candidate;
   attempts: number;
   cost: Cost;
+}
+
+function isTokenLists(inputs: string[] | number[][]): inputs is number[][] {
+  return inputs.length > 0 && Array.isArray(inputs[0]);
 }
 
 /** Embeddings: route → reserve → call with fallbacks → settle → ledger, like chat without output. */
@@ -47,7 +54,13 @@ export class EmbeddingsUseCase {
 
   async execute(cmd: EmbeddingsCommand): Promise<EmbeddingsOutcome> {
     const estimateModel = cmd.model === 'auto' ? 'text-embedding-3-small' : cmd.model;
-    const inputTokens = cmd.inputs.reduce((n, text) => n + this.metering.countTextTokens(text, estimateModel), 0);
+    const tokens = isTokenLists(cmd.inputs) ? cmd.inputs : undefined;
+    const texts = tokens
+      ? tokens.map((list) => this.metering.decodeTokens(list, estimateModel))
+      : (cmd.inputs as string[]);
+    const inputTokens = tokens
+      ? tokens.reduce((n, list) => n + list.length, 0)
+      : texts.reduce((n, text) => n + this.metering.countTextTokens(text, estimateModel), 0);
     const plan = this.routing.plan({
       model: cmd.model,
       strategy: 'cost_optimized',
@@ -70,7 +83,7 @@ export class EmbeddingsUseCase {
       try {
         const result = await this.providers.embed(
           candidate.instanceId,
-          { model: candidate.upstreamModel, input: cmd.inputs },
+          { model: candidate.upstreamModel, input: texts, tokens, dimensions: cmd.dimensions },
           {
             signal: cmd.signal,
             deadline: Date.now() + this.config.GATEWAY_DEADLINE_MS,

@@ -1,6 +1,7 @@
-import { Body, Controller, Get, HttpCode, Post, Res, UseGuards } from '@nestjs/common';
-import { ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, Post, Res, UseGuards } from '@nestjs/common';
+import { ApiHeader, ApiOkResponse, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { AppError } from '../common/errors/app-error';
 import { NativeErrors } from '../common/errors/all-exceptions.filter';
 import { ApiAuthenticated } from '../common/http/api-docs.decorators';
 import { STRATEGIES } from '../routing/routing.api';
@@ -10,7 +11,7 @@ import { replyChat } from './chat-reply';
 import { ChatUseCase } from './chat.usecase';
 import { ChatCompletionRequestDto, EmbeddingsRequestDto } from './dto/chat-completions.dto';
 import { EmbeddingsUseCase } from './embeddings.usecase';
-import { embeddingList, modelList, openAiChat } from './formats/openai.format';
+import { embeddingInputs, embeddingList, modelList, modelObject, openAiChat } from './formats/openai.format';
 import { IdempotencyGuard } from './idempotency.guard';
 import { RequestContext } from './request-context';
 import { sendJson, SERVED_HEADERS_DOC } from './reply';
@@ -57,8 +58,12 @@ export class OpenAiController {
     @RequestContext() ctx: RequestContext,
     @Res() res: Response,
   ): Promise<void> {
-    const inputs = Array.isArray(body.input) ? body.input : [body.input];
-    const outcome = await this.embeddings.execute({ ...ctx, model: body.model, inputs });
+    const outcome = await this.embeddings.execute({
+      ...ctx,
+      model: body.model,
+      inputs: embeddingInputs(body.input),
+      dimensions: body.dimensions,
+    });
     sendJson(res, outcome, embeddingList(outcome, body.encoding_format));
   }
 
@@ -66,5 +71,16 @@ export class OpenAiController {
   @ApiOkResponse({ description: 'OpenAI-compatible model list (models served by at least one instance)' })
   models(): object {
     return modelList(this.routing.listings());
+  }
+
+  /** A model by its name or an alias (names may hold slashes, as vLLM's do). */
+  @Get('models/*model')
+  @ApiParam({ name: 'model', description: 'A model name or alias; it may contain slashes' })
+  @ApiOkResponse({ description: 'One OpenAI-compatible model object, if it is served; else 404 model_not_found' })
+  model(@Param('model') model: string | string[]): object {
+    const name = Array.isArray(model) ? model.join('/') : model;
+    const listing = this.routing.listings().find((l) => l.model.name === name || l.model.aliases.includes(name));
+    if (!listing) throw new AppError('model_not_found', `The model ${name} does not exist or is not served here`);
+    return modelObject(listing);
   }
 }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import type { ChatMessage, TokenUsage, ToolDefinition } from '../providers/dto/chat';
 import { Cost, costOf, costOfUsage, Prices } from './pricing';
-import { countChatTokens, countTextTokens, warmTokenizer } from './tokenizer';
+import { countChatTokens, countTextTokens, decodeTokens, warmTokenizer } from './tokenizer';
 
 /**
  * Token counts and prices: what a call is estimated to need before it runs, and what it
@@ -30,6 +30,11 @@ export class MeteringService {
   /** Estimated prompt tokens of a chat and its tools (real BPE tokenizer); the provider's usage is what is billed. */
   countChatTokens(messages: readonly ChatMessage[], model: string, tools?: readonly ToolDefinition[]): number {
     return countChatTokens(messages, model, tools);
+  }
+
+  /** The text of a token list in the model's encoding (for upstreams that take text only). */
+  decodeTokens(tokens: readonly number[], model: string): string {
+    return decodeTokens(tokens, model);
   }
 
   countTextTokens(text: string, model: string): number {

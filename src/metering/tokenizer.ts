@@ -67,6 +67,11 @@ class CountMemo {
 
 const memos = new Map<EncodingName, CountMemo>();
 
+/** The text of a token list in the model's encoding (ids it does not know are left out). */
+export function decodeTokens(tokens: readonly number[], model: string): string {
+  return encoding(encodingFor(model)).decode(tokens as number[]);
+}
+
 /** Token count of a text with a real BPE tokenizer (long unbroken runs cut or estimated, see above). */
 export function countTextTokens(text: string, model: string): number {
   if (text.length === 0) return 0;

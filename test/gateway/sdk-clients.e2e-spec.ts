@@ -211,6 +211,19 @@ describe('official SDKs as clients, through Conflux, to fake upstreams of anothe
     expect(ids.sort()).toEqual(['claude-3-haiku-20240307', 'gpt-4o-mini', 'llama-3.1-8b', 'nomic-embed-text']);
   });
 
+  it('retrieves one served model by name or alias with /v1/models/{model}, and 404s another', async () => {
+    const model = await openai.models.retrieve('gpt-4o-mini');
+    expect(model).toMatchObject({ id: 'gpt-4o-mini', object: 'model', providers: ['openai-a'] });
+    expect((await openai.models.retrieve('llama3.1:8b')).id).toBe('llama-3.1-8b');
+    const missing = await openai.models.retrieve('org/no-such-model').then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(missing).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(missing).toMatchObject({ status: 404, code: 'model_not_found' });
+    expect((missing as Error).message).toContain('org/no-such-model');
+  });
+
   it('records every call in the ledger with the reported usage and its cost', async () => {
     const { response } = await openai.chat.completions
       .create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'bill me' }], max_tokens: 10 })

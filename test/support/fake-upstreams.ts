@@ -432,9 +432,16 @@ class FakeServer implements FakeUpstream {
   }
 
   private embeddings(x: Exchange): void {
-    const input = (Array.isArray(x.body.input) ? x.body.input : [x.body.input ?? '']).map(asText);
+    const raw: unknown[] = Array.isArray(x.body.input) ? x.body.input : [x.body.input ?? ''];
+    // OpenAI takes token lists too (one, or a list of them), and counts their tokens as sent.
+    const items = typeof raw[0] === 'number' ? [raw] : raw;
+    const input = items.map(asText);
     const model = typeof x.body.model === 'string' ? x.body.model : 'unknown';
-    const tokens = input.reduce((n, text) => n + Math.max(1, text.split(/\s+/).filter(Boolean).length), 0);
+    const tokens = items.reduce<number>(
+      (n, item, i) =>
+        n + (Array.isArray(item) ? item.length : Math.max(1, input[i].split(/\s+/).filter(Boolean).length)),
+      0,
+    );
     if (x.fault.type === 'malformed') return sendRaw(x.res, 200, 'application/json', '{"data": [');
     if (this.kind === 'ollama') {
       return sendJson(x.res, 200, {

@@ -104,7 +104,11 @@ const DIALECT_OF_PATH = new Map<string, ErrorDialect>([
   ['/v1/timeseries/forecast', 'kserve'],
 ]);
 
+/** Routes of a dialect with a path parameter, by their fixed start. */
+const DIALECT_OF_PREFIX: readonly [string, ErrorDialect][] = [['/v1/models/', 'openai']];
+
 /** The dialect of a request path, matched as Express matches routes (any case, optional trailing slash). */
 export function dialectOfPath(path: string): ErrorDialect | undefined {
-  return DIALECT_OF_PATH.get(path.toLowerCase().replace(/(.)\/$/, '$1'));
+  const key = path.toLowerCase().replace(/(.)\/$/, '$1');
+  return DIALECT_OF_PATH.get(key) ?? DIALECT_OF_PREFIX.find(([prefix]) => key.startsWith(prefix))?.[1];
 }

@@ -369,9 +369,30 @@ export class EmbeddingsRequestDto {
   @MaxLength(200)
   model!: string;
 
-  @ApiProperty({ oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] })
-  @IsMessageContent({ textOnly: true })
-  input!: string | string[];
+  @ApiProperty({
+    description:
+      "A text, texts, a token list or token lists (ids in the model's tiktoken encoding, as LangChain sends " +
+      'them): token lists go as they are to OpenAI-kind upstreams and as their text to the others',
+    oneOf: [
+      { type: 'string' },
+      { type: 'array', items: { type: 'string' } },
+      { type: 'array', items: { type: 'integer' } },
+      { type: 'array', items: { type: 'array', items: { type: 'integer' } } },
+    ],
+  })
+  @IsMessageContent({ embeddings: true })
+  input!: string | string[] | number[] | number[][];
+
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: 65_536,
+    description: 'The length of the vectors (models that can shorten them)',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(65_536)
+  dimensions?: number;
 
   @ApiPropertyOptional({
     enum: ['float', 'base64'],

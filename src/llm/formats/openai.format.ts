@@ -94,6 +94,13 @@ async function* completionFrames(
   }
 }
 
+/** An embeddings input as a list: of texts, or of token lists. */
+export function embeddingInputs(input: EmbeddingsRequestDto['input']): string[] | number[][] {
+  if (typeof input === 'string') return [input];
+  if (typeof input[0] === 'number') return [input as number[]];
+  return input as string[] | number[][];
+}
+
 /** The OpenAI embedding list (vectors as base64 of float32 when asked). */
 export function embeddingList(outcome: EmbeddingsOutcome, encoding: EmbeddingsRequestDto['encoding_format']): object {
   return {
@@ -110,19 +117,21 @@ export function embeddingList(outcome: EmbeddingsOutcome, encoding: EmbeddingsRe
 
 /** The OpenAI model list, with Conflux's catalog fields. */
 export function modelList(listings: readonly ModelListing[]): object {
+  return { object: 'list', data: listings.map(modelObject) };
+}
+
+/** One OpenAI model object, with Conflux's catalog fields. */
+export function modelObject({ model, instances }: ModelListing): object {
   return {
-    object: 'list',
-    data: listings.map(({ model, instances }) => ({
-      id: model.name,
-      object: 'model',
-      created: 0,
-      owned_by: 'conflux',
-      aliases: model.aliases,
-      modalities: model.modalities,
-      context_window: model.context_window,
-      pricing: { input_usd_per_1m: model.input_usd_per_1m, output_usd_per_1m: model.output_usd_per_1m },
-      providers: instances,
-    })),
+    id: model.name,
+    object: 'model',
+    created: 0,
+    owned_by: 'conflux',
+    aliases: model.aliases,
+    modalities: model.modalities,
+    context_window: model.context_window,
+    pricing: { input_usd_per_1m: model.input_usd_per_1m, output_usd_per_1m: model.output_usd_per_1m },
+    providers: instances,
   };
 }
 

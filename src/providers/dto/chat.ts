@@ -195,7 +195,12 @@ export type ChatStreamEvent =
 
 export interface EmbeddingRequest {
   model: string;
+  /** The texts (decoded from `tokens` when the client sent token lists). */
   input: string[];
+  /** The client's token lists, as it sent them: kinds that take tokens (OpenAI) get these instead of `input`. */
+  tokens?: number[][];
+  /** The length of the vectors, for models that can shorten them. */
+  dimensions?: number;
 }
 
 export interface EmbeddingResult {

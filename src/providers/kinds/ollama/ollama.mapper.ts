@@ -245,7 +245,15 @@ export function ollamaErrorMessage(body: unknown): string | undefined {
 }
 
 export function ollamaEmbedRequest(req: EmbeddingRequest): WireRequest {
-  return { method: 'POST', path: '/api/embed', body: { model: req.model, input: req.input } };
+  return {
+    method: 'POST',
+    path: '/api/embed',
+    body: {
+      model: req.model,
+      input: req.input,
+      ...(req.dimensions === undefined ? {} : { dimensions: req.dimensions }),
+    },
+  };
 }
 
 export function ollamaEmbedResult(body: unknown, requestedModel: string): EmbeddingResult {

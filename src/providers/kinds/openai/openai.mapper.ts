@@ -234,7 +234,15 @@ export function openaiErrorMessage(body: unknown): string | undefined {
 }
 
 export function openaiEmbedRequest(req: EmbeddingRequest): WireRequest {
-  return { method: 'POST', path: '/embeddings', body: { model: req.model, input: req.input } };
+  return {
+    method: 'POST',
+    path: '/embeddings',
+    body: {
+      model: req.model,
+      input: req.tokens ?? req.input,
+      ...(req.dimensions === undefined ? {} : { dimensions: req.dimensions }),
+    },
+  };
 }
 
 export function openaiEmbedResult(body: unknown, requestedModel: string): EmbeddingResult {
