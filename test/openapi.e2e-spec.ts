@@ -57,7 +57,7 @@ const OPENAI_PATHS = new Set([
   '/v1/models/{model}',
   '/v1/responses',
 ]);
-const ANTHROPIC_PATHS = new Set(['/v1/messages']);
+const ANTHROPIC_PATHS = new Set(['/v1/messages', '/v1/messages/count_tokens']);
 const KSERVE_PATHS = new Set(['/v1/timeseries/forecast']);
 
 function expectUnauthorized(path: string, res: ApiResponse): void {

@@ -7,8 +7,9 @@ import { ApiAuthenticated } from '../common/http/api-docs.decorators';
 import { CallerGuard } from './caller.guard';
 import { replyChat } from './chat-reply';
 import { ChatUseCase } from './chat.usecase';
-import { MessagesRequestDto } from './dto/messages.dto';
-import { anthropicChat } from './formats/anthropic.format';
+import { CountTokensUseCase } from './count-tokens.usecase';
+import { CountTokensRequestDto, MessagesRequestDto } from './dto/messages.dto';
+import { anthropicChat, canonicalFromAnthropic, canonicalTools } from './formats/anthropic.format';
 import { IdempotencyGuard } from './idempotency.guard';
 import { SERVED_HEADERS_DOC } from './reply';
 import { RequestContext } from './request-context';
@@ -21,7 +22,10 @@ import { RequestContext } from './request-context';
 @NativeErrors('anthropic')
 @Controller('v1')
 export class AnthropicController {
-  constructor(private readonly chat: ChatUseCase) {}
+  constructor(
+    private readonly chat: ChatUseCase,
+    private readonly tokens: CountTokensUseCase,
+  ) {}
 
   @Post('messages')
   @HttpCode(200)
@@ -37,5 +41,18 @@ export class AnthropicController {
     @Res() res: Response,
   ): Promise<void> {
     return replyChat(this.chat, res, anthropicChat(body, ctx));
+  }
+
+  @Post('messages/count_tokens')
+  @HttpCode(200)
+  @UseGuards(CallerGuard)
+  @ApiOkResponse({
+    description:
+      '`{input_tokens}`: the count the gateway estimates a message at (its budget hold), for the model named; ' +
+      'nothing is called or billed',
+  })
+  countTokens(@Body() body: CountTokensRequestDto): { input_tokens: number } {
+    const messages = canonicalFromAnthropic(body);
+    return { input_tokens: this.tokens.count(body.model, messages, canonicalTools(body.tools)) };
   }
 }

@@ -8,6 +8,7 @@ import { RoutingModule } from '../routing/routing.module';
 import { AnthropicController } from './anthropic.controller';
 import { CallerGuard } from './caller.guard';
 import { ChatUseCase } from './chat.usecase';
+import { CountTokensUseCase } from './count-tokens.usecase';
 import { EmbeddingsUseCase } from './embeddings.usecase';
 import { EstimateUseCase } from './estimate.usecase';
 import { IdempotencyGuard } from './idempotency.guard';
@@ -23,6 +24,7 @@ import { ResponsesController } from './responses.controller';
   controllers: [OpenAiController, ResponsesController, AnthropicController],
   providers: [
     ChatUseCase,
+    CountTokensUseCase,
     EmbeddingsUseCase,
     EstimateUseCase,
     CallerGuard,

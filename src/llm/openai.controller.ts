@@ -79,7 +79,7 @@ export class OpenAiController {
   @ApiOkResponse({ description: 'One OpenAI-compatible model object, if it is served; else 404 model_not_found' })
   model(@Param('model') model: string | string[]): object {
     const name = Array.isArray(model) ? model.join('/') : model;
-    const listing = this.routing.listings().find((l) => l.model.name === name || l.model.aliases.includes(name));
+    const listing = this.routing.listingOf(name);
     if (!listing) throw new AppError('model_not_found', `The model ${name} does not exist or is not served here`);
     return modelObject(listing);
   }

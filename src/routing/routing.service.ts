@@ -87,6 +87,11 @@ export class RoutingService {
       .map((m) => ({ model: m, instances: (served.get(m.name) ?? []).map((s) => s.instanceId) }));
   }
 
+  /** The listing of a served model named by its name or an alias; undefined when it is not served. */
+  listingOf(model: string): ModelListing | undefined {
+    return this.listings().find((l) => l.model.name === model || l.model.aliases.includes(model));
+  }
+
   catalog(): readonly ModelEntry[] {
     return this.models;
   }

@@ -101,6 +101,7 @@ const DIALECT_OF_PATH = new Map<string, ErrorDialect>([
   ['/v1/models', 'openai'],
   ['/v1/responses', 'openai'],
   ['/v1/messages', 'anthropic'],
+  ['/v1/messages/count_tokens', 'anthropic'],
   ['/v1/timeseries/forecast', 'kserve'],
 ]);
 

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -225,3 +225,13 @@ export class MessagesRequestDto {
   @MaxLength(64)
   service_tier?: string;
 }
+
+/** Anthropic's token count request: what a message would be sent with, without its generation settings. */
+export class CountTokensRequestDto extends PickType(MessagesRequestDto, [
+  'model',
+  'messages',
+  'system',
+  'tools',
+  'tool_choice',
+  'thinking',
+] as const) {}

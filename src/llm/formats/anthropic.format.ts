@@ -7,6 +7,7 @@ import type {
   TokenUsage,
   ToolCall,
   ToolChoice,
+  ToolDefinition,
 } from '../../providers/dto/chat';
 import { parseStrategy } from '../../routing/routing.api';
 import { type ChatExchange, streamFailure } from '../chat-reply';
@@ -89,7 +90,7 @@ function canonicalTurn(m: AnthropicMessageDto): ChatMessage[] {
 }
 
 /** Anthropic Messages request → canonical messages (the system prompt becomes the first message). */
-export function canonicalFromAnthropic(req: MessagesRequestDto): ChatMessage[] {
+export function canonicalFromAnthropic(req: Pick<MessagesRequestDto, 'system' | 'messages'>): ChatMessage[] {
   const messages: ChatMessage[] = [];
   if (req.system !== undefined) messages.push({ role: 'system', content: content(req.system) });
   for (const m of req.messages) messages.push(...canonicalTurn(m));
@@ -108,6 +109,19 @@ export function canonicalToolChoice(choice: AnthropicToolChoice | undefined): To
     case 'none':
       return choice.type;
   }
+}
+
+/** Anthropic tools → canonical function tools (their cache breakpoints kept). */
+export function canonicalTools(tools: MessagesRequestDto['tools']): ToolDefinition[] | undefined {
+  return tools?.map((t) => ({
+    type: 'function',
+    function: {
+      name: t.name,
+      ...(t.description === undefined ? {} : { description: t.description }),
+      parameters: t.input_schema,
+    },
+    ...(t.cache_control === undefined ? {} : { cache_control: t.cache_control }),
+  }));
 }
 
 /** Anthropic's other parameters → canonical: `metadata.user_id` is the end user, as OpenAI's `user`. */
@@ -140,15 +154,7 @@ export function anthropicChat(body: MessagesRequestDto, ctx: RequestContext): Ch
       temperature: body.temperature,
       topP: body.top_p,
       stop: body.stop_sequences,
-      tools: body.tools?.map((t) => ({
-        type: 'function',
-        function: {
-          name: t.name,
-          ...(t.description === undefined ? {} : { description: t.description }),
-          parameters: t.input_schema,
-        },
-        ...(t.cache_control === undefined ? {} : { cache_control: t.cache_control }),
-      })),
+      tools: canonicalTools(body.tools),
       toolChoice: canonicalToolChoice(body.tool_choice),
       parallelToolCalls: disableParallel === undefined ? undefined : !disableParallel,
       parameters: parameters(body),
