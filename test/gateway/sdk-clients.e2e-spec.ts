@@ -224,6 +224,20 @@ describe('official SDKs as clients, through Conflux, to fake upstreams of anothe
     expect((missing as Error).message).toContain('org/no-such-model');
   });
 
+  it('lists and retrieves models through the anthropic SDK too', async () => {
+    const ids: string[] = [];
+    for await (const model of anthropic.models.list()) {
+      expect(model).toMatchObject({ type: 'model', display_name: model.id, created_at: expect.any(String) });
+      ids.push(model.id);
+    }
+    expect(ids.sort()).toEqual(['claude-3-haiku-20240307', 'gpt-4o-mini', 'llama-3.1-8b', 'nomic-embed-text']);
+    expect(await anthropic.models.retrieve('claude-3-haiku')).toMatchObject({
+      id: 'claude-3-haiku-20240307',
+      type: 'model',
+    });
+    await expect(anthropic.models.retrieve('no-such-model')).rejects.toBeInstanceOf(Anthropic.NotFoundError);
+  });
+
   it('records every call in the ledger with the reported usage and its cost', async () => {
     const { response } = await openai.chat.completions
       .create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'bill me' }], max_tokens: 10 })

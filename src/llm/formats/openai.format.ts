@@ -94,6 +94,8 @@ async function* completionFrames(
   }
 }
 
+const EPOCH = new Date(0).toISOString();
+
 /** An embeddings input as a list: of texts, or of token lists. */
 export function embeddingInputs(input: EmbeddingsRequestDto['input']): string[] | number[][] {
   if (typeof input === 'string') return [input];
@@ -115,18 +117,31 @@ export function embeddingList(outcome: EmbeddingsOutcome, encoding: EmbeddingsRe
   };
 }
 
-/** The OpenAI model list, with Conflux's catalog fields. */
+/**
+ * The model list, read by both SDKs: OpenAI's list, and the fields of Anthropic's page (`has_more`,
+ * `first_id`, `last_id`), with Conflux's catalog fields.
+ */
 export function modelList(listings: readonly ModelListing[]): object {
-  return { object: 'list', data: listings.map(modelObject) };
+  const data = listings.map(modelObject);
+  return {
+    object: 'list',
+    data,
+    has_more: false,
+    first_id: listings[0]?.model.name ?? null,
+    last_id: listings[listings.length - 1]?.model.name ?? null,
+  };
 }
 
-/** One OpenAI model object, with Conflux's catalog fields. */
+/** One model object, OpenAI's and Anthropic's fields both (`type`, `display_name`, `created_at`), with the catalog's. */
 export function modelObject({ model, instances }: ModelListing): object {
   return {
     id: model.name,
     object: 'model',
     created: 0,
     owned_by: 'conflux',
+    type: 'model',
+    display_name: model.name,
+    created_at: EPOCH,
     aliases: model.aliases,
     modalities: model.modalities,
     context_window: model.context_window,
