@@ -110,7 +110,7 @@ const OPENAI_ROWS: Record<string, Row> = {
     outcome: {
       openai: sent('reasoning_effort', 'low'),
       anthropic: sent('thinking', { type: 'enabled', budget_tokens: 1024 }),
-      ollama: refused('reasoning_effort'),
+      ollama: sent('think', 'low'),
     },
   },
   max_completion_tokens: {
@@ -265,7 +265,7 @@ const ANTHROPIC_ROWS: Record<string, Row> = {
     outcome: {
       openai: refused('thinking'),
       anthropic: sent('thinking', { type: 'enabled', budget_tokens: 1024 }),
-      ollama: refused('thinking'),
+      ollama: sent('think', true),
     },
   },
   cache_control: {

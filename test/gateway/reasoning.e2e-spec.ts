@@ -312,3 +312,78 @@ describe('reasoning effort on an Anthropic upstream, through the OpenAI routes',
     expect(sent()[0]).toMatchObject({ max_tokens: 4000, thinking: { type: 'enabled', budget_tokens: 2048 } });
   });
 });
+
+/**
+ * The same effort on an Ollama upstream: Ollama's `think` (a level, as Ollama's own OpenAI endpoint sends
+ * it), and its `message.thinking` answered as reasoning_content, streamed too, and given back.
+ */
+describe('reasoning effort on an Ollama upstream, through the OpenAI routes', () => {
+  const OLLAMA_MODEL = 'llama3.1:8b';
+  const THINKING = 'Two and two make four.';
+  let fake: FakeUpstream;
+  let gw: Gateway;
+  let openai: OpenAI;
+
+  beforeAll(async () => {
+    fake = await startFakeUpstream('ollama', { models: [OLLAMA_MODEL] });
+    gw = await startGateway({
+      providers: [{ id: 'ollama-a', kind: 'ollama', base_url: fake.baseUrl, models: [OLLAMA_MODEL], retry: NO_RETRY }],
+    });
+    openai = new OpenAI({ apiKey: gw.apiKey, baseURL: `${gw.t.url}/v1`, maxRetries: 0 });
+  });
+
+  afterAll(async () => {
+    await gw?.close();
+    await fake?.close();
+  });
+
+  beforeEach(() => fake.reset());
+
+  const chats = (): { think?: unknown; messages: Record<string, unknown>[] }[] =>
+    fake.requestsTo('/api/chat').map((r) => r.body as { think?: unknown; messages: Record<string, unknown>[] });
+
+  it('sends the effort as think and answers with the thinking, which a next turn gives back', async () => {
+    fake.reply.text = 'Four.';
+    fake.reply.ollama = { thinking: THINKING };
+    const first = await openai.chat.completions.create({
+      model: OLLAMA_MODEL,
+      reasoning_effort: 'high',
+      messages: [{ role: 'user', content: '2+2?' }],
+    });
+    expect(chats()[0].think).toBe('high');
+    const message = first.choices[0].message as OpenAI.ChatCompletionMessage & Reasoning;
+    expect(message.content).toBe('Four.');
+    expect(message.reasoning_content).toBe(THINKING);
+    await openai.chat.completions.create({
+      model: OLLAMA_MODEL,
+      reasoning_effort: 'none',
+      messages: [{ role: 'user', content: '2+2?' }, message, { role: 'user', content: 'And 3+3?' }],
+    });
+    expect(chats()[1].think).toBe(false);
+    expect(chats()[1].messages[1]).toEqual({ role: 'assistant', content: 'Four.', thinking: THINKING });
+  });
+
+  it('streams the thinking as reasoning_content pieces before the answer', async () => {
+    fake.reply.text = 'Four.';
+    fake.reply.ollama = { thinking: THINKING };
+    const stream = await openai.chat.completions.create({
+      model: OLLAMA_MODEL,
+      reasoning_effort: 'low',
+      stream: true,
+      messages: [{ role: 'user', content: '2+2?' }],
+    });
+    let reasoning = '';
+    let text = '';
+    let textBeforeReasoningEnded = false;
+    for await (const chunk of stream) {
+      const delta = (chunk.choices[0]?.delta ?? {}) as OpenAI.ChatCompletionChunk.Choice.Delta & Reasoning;
+      if (delta.reasoning_content && text !== '') textBeforeReasoningEnded = true;
+      reasoning += delta.reasoning_content ?? '';
+      text += delta.content ?? '';
+    }
+    expect(chats()[0].think).toBe('low');
+    expect(reasoning).toBe(THINKING);
+    expect(text).toBe('Four.');
+    expect(textBeforeReasoningEnded).toBe(false);
+  });
+});

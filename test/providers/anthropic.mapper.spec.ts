@@ -597,6 +597,20 @@ describe('anthropic mapper: reasoning_effort as extended thinking', () => {
     ]);
   });
 
+  it("leaves out thinking without a signature (another kind's), and does not think in its tool loop", () => {
+    const body = bodyOf(
+      withTools([
+        { role: 'user', content: 'Weather?' },
+        { role: 'assistant', content: [{ type: 'thinking', thinking: 'Unsigned.' }], tool_calls: [call] },
+        { role: 'tool', tool_call_id: 'toolu_1', content: 'cold' },
+      ]),
+    );
+    expect((body.messages as { content: unknown }[])[1].content).toEqual([
+      { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: {} },
+    ]);
+    expect(body).not.toHaveProperty('thinking');
+  });
+
   it('does not think where Anthropic would refuse it: a tool loop without the thinking, or a forced tool', () => {
     const loop = bodyOf(
       withTools([

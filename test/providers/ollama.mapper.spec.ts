@@ -169,10 +169,8 @@ describe('ollama mapper', () => {
     ['metadata', { metadata: { session: 'abc' } }],
     ['store', { store: true }],
     ['service_tier', { service_tier: 'flex' }],
-    ['reasoning_effort', { reasoning_effort: 'low' }],
     ['modalities', { modalities: ['text', 'audio'] }],
     ['prediction', { prediction: { type: 'content', content: 'draft' } }],
-    ['thinking', { thinking: { type: 'enabled', budget_tokens: 1024 } }],
     ['parallel_tool_calls', { parallel_tool_calls: false }],
     ['tool_choice', { tool_choice: 'required' }],
     ['tool_choice', { tool_choice: { type: 'function', function: { name: 'f' } } }],
@@ -184,6 +182,48 @@ describe('ollama mapper', () => {
       errorClass: 'http_4xx',
       message: `${name} is not supported by ollama upstreams`,
     });
+  });
+
+  it.each([
+    ['reasoning_effort none', { reasoning_effort: 'none' }, false],
+    ['reasoning_effort minimal', { reasoning_effort: 'minimal' }, false],
+    ['reasoning_effort low', { reasoning_effort: 'low' }, 'low'],
+    ['reasoning_effort high', { reasoning_effort: 'high' }, 'high'],
+    ['reasoning_effort xhigh', { reasoning_effort: 'xhigh' }, 'high'],
+    ['thinking enabled', { thinking: { type: 'enabled' as const, budget_tokens: 1024 } }, true],
+    ['thinking disabled', { thinking: { type: 'disabled' as const } }, false],
+  ])('sends %s as think', (_name, req: Partial<ChatRequest>, think) => {
+    expect(sent(req).think).toEqual(think);
+  });
+
+  it('refuses a reasoning effort it does not know, and sends no think without one', () => {
+    expect(thrown(() => sent({ reasoning_effort: 'extreme' }))).toMatchObject({ errorClass: 'http_4xx' });
+    expect(sent({})).not.toHaveProperty('think');
+  });
+
+  it('reads thinking from answers and stream lines, and gives it back on the assistant turn', () => {
+    const result = ollamaChatResult(
+      { model: 'qwen3', message: { role: 'assistant', content: 'Four.', thinking: 'Two and two.' }, done: true },
+      'qwen3',
+    );
+    expect(result.thinking).toEqual([{ type: 'thinking', thinking: 'Two and two.' }]);
+    expect(ollamaStreamChunk(JSON.stringify({ message: { content: '', thinking: 'Two' }, done: false }))).toEqual([
+      { type: 'thinking', thinking: 'Two' },
+    ]);
+    const history = sent({
+      messages: [
+        { role: 'user', content: '2+2?' },
+        {
+          role: 'assistant',
+          content: [
+            { type: 'thinking', thinking: 'Two and two.' },
+            { type: 'text', text: 'Four.' },
+          ],
+        },
+        { role: 'user', content: 'And 3+3?' },
+      ],
+    }).messages as Record<string, unknown>[];
+    expect(history[1]).toEqual({ role: 'assistant', content: 'Four.', thinking: 'Two and two.' });
   });
 
   it('accepts parameters at the value that asks for nothing', () => {

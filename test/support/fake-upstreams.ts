@@ -86,6 +86,8 @@ export interface OpenAIScript {
 export interface OllamaScript {
   /** message.tool_calls (no ids, arguments as an object); streamed one line per call before the done line. */
   toolCalls?: { name: string; arguments: Record<string, unknown> }[];
+  /** message.thinking; streamed in pieces (split after each space) before the content's lines. */
+  thinking?: string;
 }
 
 export interface FakeReply {
@@ -509,7 +511,12 @@ function chatResponse(kind: FakeKind, reply: FakeReply, model: string, n: number
       return {
         model,
         created_at: new Date().toISOString(),
-        message: { role: 'assistant', content: reply.text, ...ollamaToolCalls(reply) },
+        message: {
+          role: 'assistant',
+          content: reply.text,
+          ...(reply.ollama?.thinking ? { thinking: reply.ollama.thinking } : {}),
+          ...ollamaToolCalls(reply),
+        },
         done_reason: reply.finishReason,
         done: true,
         total_duration: 4883583458,
@@ -723,6 +730,11 @@ function ollamaFrames(reply: FakeReply, pieces: string[], model: string): Stream
   return {
     head: [],
     deltas: [
+      ...(reply.ollama?.thinking ? splitText(reply.ollama.thinking) : []).map((thinking) => ({
+        role: 'assistant',
+        content: '',
+        thinking,
+      })),
       ...pieces.map((text) => ({ role: 'assistant', content: text })),
       // Ollama streams each tool call whole, in a line of its own
       ...(reply.ollama?.toolCalls ?? []).map((call) => ({

@@ -97,13 +97,18 @@ function anthropicSystem(messages: ChatMessage[]): string | AnthropicBlock[] | u
   return text || undefined;
 }
 
-/** Thinking blocks go back first and intact (signature included): Anthropic verifies them. */
+/**
+ * Thinking blocks go back first and intact (signature included): Anthropic verifies them. Thinking without a
+ * signature (another kind's, e.g. Ollama's) cannot be verified and is left out.
+ */
 function assistantContent(m: AssistantMessage, position: number): string | AnthropicBlock[] {
   if (!m.tool_calls?.length && typeof m.content === 'string') return m.content;
   if (!m.tool_calls?.length && m.content === null) return '';
   const parts = typeof m.content === 'string' ? [{ type: 'text' as const, text: m.content }] : (m.content ?? []);
   const thinking = parts.flatMap((p): AnthropicBlock[] => {
-    if (p.type === 'thinking') return [{ type: 'thinking', thinking: p.thinking, signature: p.signature }];
+    if (p.type === 'thinking') {
+      return p.signature ? [{ type: 'thinking', thinking: p.thinking, signature: p.signature }] : [];
+    }
     if (p.type === 'redacted_thinking') return [{ type: 'redacted_thinking', data: p.data }];
     return [];
   });
@@ -284,7 +289,8 @@ function toolLoopWithoutThinking(messages: readonly ChatMessage[]): boolean {
     const m = messages[i];
     if (m.role !== 'assistant') continue;
     return !(
-      Array.isArray(m.content) && m.content.some((p) => p.type === 'thinking' || p.type === 'redacted_thinking')
+      Array.isArray(m.content) &&
+      m.content.some((p) => (p.type === 'thinking' && p.signature) || p.type === 'redacted_thinking')
     );
   }
   return false;

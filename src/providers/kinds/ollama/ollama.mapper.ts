@@ -41,9 +41,11 @@ interface OllamaMessage {
   tool_calls?: OllamaToolCall[];
   /** On a tool result: the function it answers (Ollama has no call ids). */
   tool_name?: string;
+  /** On an assistant turn: the thinking it came with, given back as Ollama returned it. */
+  thinking?: string;
 }
 
-/** Text and base64 images; cache_control and thinking parts are Anthropic's and not sent. */
+/** Text and base64 images (thinking parts go in `thinking`, see ollamaMessages; cache_control is not sent). */
 function ollamaContent(content: string | ContentPart[] | null): Pick<OllamaMessage, 'content' | 'images'> {
   if (typeof content === 'string' || content === null) return { content: content ?? '' };
   const images = content.flatMap((part) => {
@@ -83,6 +85,10 @@ function ollamaMessages(messages: ChatMessage[]): OllamaMessage[] {
   return messages.map((m, i): OllamaMessage => {
     const message: OllamaMessage = { role: m.role, ...ollamaContent(m.content) };
     if (m.role === 'assistant' && m.tool_calls?.length) message.tool_calls = m.tool_calls.map(ollamaToolCall);
+    if (m.role === 'assistant' && Array.isArray(m.content)) {
+      const thinking = m.content.flatMap((p) => (p.type === 'thinking' && p.thinking ? [p.thinking] : []));
+      if (thinking.length > 0) message.thinking = thinking.join('\n\n');
+    }
     // Ollama has no is_error flag on a tool result: the result's own text says what failed.
     if (m.role === 'tool') message.tool_name = toolNameOf(messages, i, m.tool_call_id);
     return message;
@@ -104,10 +110,8 @@ function refuseUnsupported(req: ChatRequest): void {
     ['metadata', req.metadata !== undefined],
     ['store', req.store === true],
     ['service_tier', req.service_tier !== undefined],
-    ['reasoning_effort', req.reasoning_effort !== undefined],
     ['modalities', req.modalities !== undefined && req.modalities.some((m) => m !== 'text')],
     ['prediction', req.prediction !== undefined],
-    ['thinking', req.thinking !== undefined],
     ['parallel_tool_calls', req.parallel_tool_calls === false],
     ['tool_choice', req.tool_choice !== undefined && req.tool_choice !== 'auto' && req.tool_choice !== 'none'],
     ...Object.keys(req.extra ?? {}).map((key): [string, boolean] => [key, true]),
@@ -144,8 +148,24 @@ function ollamaFormat(format: ResponseFormat | undefined): unknown {
   }
 }
 
+/**
+ * Ollama's `think`, from Anthropic's `thinking` (enabled or not) or OpenAI's `reasoning_effort`, passed as
+ * Ollama's own OpenAI-compatible endpoint does: a level (models with levels, such as gpt-oss, take it; the
+ * others read any level as true), `none` and `minimal` as false.
+ */
+function ollamaThink(req: ChatRequest): boolean | string | undefined {
+  if (req.thinking !== undefined) return req.thinking.type === 'enabled';
+  const effort = req.reasoning_effort;
+  if (effort === undefined) return undefined;
+  if (effort === 'none' || effort === 'minimal') return false;
+  if (effort === 'low' || effort === 'medium' || effort === 'high') return effort;
+  if (effort === 'xhigh') return 'high';
+  throw invalidRequest(`reasoning_effort ${effort} is not one of none, minimal, low, medium, high, xhigh`);
+}
+
 export function ollamaChatRequest(req: ChatRequest, stream: boolean): WireRequest {
   refuseUnsupported(req);
+  const think = ollamaThink(req);
   // Ollama has no tool_choice: "none" is expressed by offering no tools, "auto" is its only way.
   const tools =
     req.tool_choice === 'none' ? undefined : req.tools?.map(({ type, function: fn }) => ({ type, function: fn }));
@@ -157,6 +177,7 @@ export function ollamaChatRequest(req: ChatRequest, stream: boolean): WireReques
       messages: ollamaMessages(req.messages),
       tools,
       format: ollamaFormat(req.response_format),
+      ...(think === undefined ? {} : { think }),
       stream,
       options: ollamaOptions(req),
     },
@@ -198,10 +219,12 @@ export function ollamaChatResult(body: unknown, requestedModel: string): ChatRes
   const message = objectAt(root.message, 'message');
   const toolCalls = ollamaToolCalls(message.tool_calls, 'message.tool_calls');
   const finish = ollamaDoneReason(root.done_reason);
+  const thinking = optionalString(message.thinking);
   return {
     model: optionalString(root.model) ?? requestedModel,
     text: optionalString(message.content) ?? '',
     ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
+    ...(thinking ? { thinking: [{ type: 'thinking' as const, thinking }] } : {}),
     // Ollama says "stop" after a turn of tool calls.
     finish_reason: toolCalls.length > 0 && finish === 'stop' ? 'tool_calls' : finish,
     usage: ollamaUsage(root),
@@ -220,6 +243,8 @@ export function ollamaStreamChunk(line: string): WireStreamEvent[] {
   }
   const events: WireStreamEvent[] = [];
   const message = isObject(chunk.message) ? chunk.message : {};
+  const thinking = optionalString(message.thinking);
+  if (thinking) events.push({ type: 'thinking', thinking });
   const text = optionalString(message.content);
   if (text) events.push({ type: 'delta', text });
   ollamaToolCalls(message.tool_calls, 'message.tool_calls').forEach((call, index) => {
