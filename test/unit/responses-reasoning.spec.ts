@@ -14,7 +14,7 @@ function conversation(encrypted: string): ResponsesRequestDto {
       { type: 'function_call', call_id: 'c1', name: 'f', arguments: '{}' },
       { type: 'function_call_output', call_id: 'c1', output: 'ok' },
     ],
-  } as ResponsesRequestDto;
+  };
 }
 
 /** A reasoning item's encrypted_content is the client's to send: whatever it holds, the conversation stays sound. */

@@ -5,6 +5,7 @@ import {
   IsArray,
   IsIn,
   IsInt,
+  IsObject,
   IsOptional,
   IsString,
   Max,
@@ -125,6 +126,8 @@ export class LegacyChatDto {
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(1000)
+  // Each item an object: ValidateNested alone lets an array through (it validates the array's items).
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => HistoryMessageDto)
   history?: HistoryMessageDto[];

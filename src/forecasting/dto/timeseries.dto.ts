@@ -141,6 +141,8 @@ export class TimeSeriesForecastRequestDto {
   @ApiProperty({ type: [TimeSeriesInputDto] })
   @IsArray()
   @ArrayMinSize(1)
+  // Each item an object: ValidateNested alone lets an array through (it validates the array's items).
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => TimeSeriesInputDto)
   inputs!: TimeSeriesInputDto[];

@@ -185,6 +185,8 @@ export class ChatCompletionRequestDto {
   @IsArray()
   @ArrayMinSize(1, { message: 'messages must contain at least one message' })
   @ArrayMaxSize(1000)
+  // Each item an object: ValidateNested alone lets an array through (it validates the array's items).
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => ChatMessageDto)
   messages!: ChatMessageDto[];
@@ -229,6 +231,8 @@ export class ChatCompletionRequestDto {
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(128)
+  // Each item an object: ValidateNested alone lets an array through (it validates the array's items).
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => ToolDto)
   tools?: ToolDto[];

@@ -152,6 +152,8 @@ export class MessagesRequestDto {
   @IsArray()
   @ArrayMinSize(1, { message: 'messages must contain at least one message' })
   @ArrayMaxSize(1000)
+  // Each item an object: ValidateNested alone lets an array through (it validates the array's items).
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => AnthropicMessageDto)
   messages!: AnthropicMessageDto[];

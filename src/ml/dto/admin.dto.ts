@@ -9,6 +9,7 @@ import {
   IsIn,
   IsInt,
   IsNumber,
+  IsObject,
   IsOptional,
   IsString,
   Matches,
@@ -103,11 +104,13 @@ export class CreateModelDto {
   task!: string;
 
   @ApiProperty({ type: InputSignatureDto })
+  @IsObject()
   @ValidateNested()
   @Type(() => InputSignatureDto)
   input_signature!: InputSignatureDto;
 
   @ApiProperty({ type: OutputMappingDto })
+  @IsObject()
   @ValidateNested()
   @Type(() => OutputMappingDto)
   output_mapping!: OutputMappingDto;
@@ -181,6 +184,8 @@ export class SetSplitDto {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(16)
+  // Each item an object: ValidateNested alone lets an array through (it validates the array's items).
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => SplitArmDto)
   arms!: SplitArmDto[];
