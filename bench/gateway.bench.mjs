@@ -114,13 +114,12 @@ async function runNestFloor(upstream) {
 // ====================================================================== the benchmark (parent)
 
 async function main() {
-  const { default: autocannon } = await import('autocannon');
   const { default: pg } = await import('pg');
   const {
     ADMIN,
     ADMIN_URL,
-    cpuSeconds,
     deleteRedisKeys,
+    drivePosts,
     freePort,
     NODE_ARGS,
     REDIS_URL,
@@ -151,7 +150,6 @@ async function main() {
   // ------------------------------------------------------------------ helpers
 
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-  const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
   async function withPg(fn, url = ADMIN_URL) {
     const client = new pg.Client({ connectionString: url });
@@ -268,49 +266,6 @@ async function main() {
       if (labels.method === 'POST' && labels.route === '/v1/chat/completions') counts[labels.status] = Number(m[2]);
     }
     return counts;
-  }
-
-  /**
-   * One autocannon run. Latency is taken from autocannon's 'response' event (hrtime, float
-   * ms), not from its histogram, which records whole milliseconds only — too coarse for
-   * sub-millisecond overheads at 1 connection.
-   */
-  function drive(url, connections, seconds, headers, body, serverPid) {
-    return new Promise((resolve, reject) => {
-      let lat = new Float64Array(1 << 16);
-      let n = 0;
-      const startedUs = monotonicUs();
-      const cpuBefore = cpuSeconds(serverPid);
-      const instance = autocannon({ url, method: 'POST', connections, duration: seconds, headers, body }, (err, r) => {
-        if (err) return reject(err);
-        const sorted = lat.subarray(0, n).sort();
-        let sum = 0;
-        for (let i = 0; i < n; i++) sum += sorted[i];
-        const pct = (p) => (n === 0 ? NaN : sorted[Math.min(n - 1, Math.floor((p / 100) * n))]);
-        resolve({
-          rps: r.requests.total / r.duration,
-          mean: n === 0 ? NaN : sum / n,
-          p50: pct(50),
-          p99: pct(99),
-          ok: r['2xx'],
-          non2xx: r.non2xx,
-          errors: r.errors,
-          timeouts: r.timeouts,
-          window: [startedUs, monotonicUs()],
-          // The answering server's CPU (all its threads) per answered request, in µs.
-          cpuPerRequestUs: (1e6 * (cpuSeconds(serverPid) - cpuBefore)) / r.requests.total,
-        });
-      });
-      instance.on('response', (_client, status, _bytes, ms) => {
-        if (status < 200 || status >= 300) return;
-        if (n === lat.length) {
-          const grown = new Float64Array(lat.length * 2);
-          grown.set(lat);
-          lat = grown;
-        }
-        lat[n++] = ms;
-      });
-    });
   }
 
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -435,7 +390,7 @@ async function main() {
       ];
       for (const { round, seconds } of runs) {
         for (const [name, url] of Object.entries(targets)) {
-          const r = await drive(url, connections, seconds, headersOf(name), payload, serverPid[name]);
+          const r = await drivePosts(url, connections, seconds, headersOf(name), payload, serverPid[name]);
           totalFailures += r.non2xx + r.errors + r.timeouts;
           if (name === 'through') {
             throughOk += r.ok;

@@ -99,11 +99,20 @@ function runFakeUpstream() {
 // ====================================================================== the benchmark
 
 async function main() {
-  const { default: autocannon } = await import('autocannon');
   const { default: pg } = await import('pg');
   const { default: Redis } = await import('ioredis');
-  const { ADMIN, ADMIN_URL, deleteRedisKeys, freePort, NODE_ARGS, productionCommand, REDIS_URL } =
-    await import('./server.mjs');
+  const {
+    ADMIN,
+    ADMIN_URL,
+    cpuSeconds,
+    deleteRedisKeys,
+    drivePosts,
+    freePort,
+    NODE_ARGS,
+    productionCommand,
+    REDIS_URL,
+    writeProvidersFile,
+  } = await import('./server.mjs');
 
   const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
   const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? Math.min(2, SECONDS));
@@ -127,14 +136,6 @@ async function main() {
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const f = (x, digits = 3, width = 9) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a').padStart(width);
-  const cpuSeconds = (pid) => {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      return (Number(fields[11]) + Number(fields[12])) / 100;
-    } catch {
-      return NaN;
-    }
-  };
 
   async function withPg(fn, url = ADMIN_URL) {
     const client = new pg.Client({ connectionString: url });
@@ -258,22 +259,7 @@ async function main() {
     databaseCreated = true;
     const url = new URL(ADMIN_URL);
     url.pathname = `/${DB}`;
-    const providersFile = join(work, 'providers.json');
-    writeFileSync(
-      providersFile,
-      JSON.stringify({
-        providers: [
-          {
-            id: 'bench-openai',
-            kind: 'openai',
-            base_url: `${upstream}/v1`,
-            models: [MODEL],
-            timeout_ms: 10_000,
-            retry: { max_attempts: 1, base_delay_ms: 0, max_delay_ms: 0 },
-          },
-        ],
-      }),
-    );
+    const providersFile = writeProvidersFile(work, upstream, MODEL);
     const port = await freePort();
     const child = start('conflux', process.execPath, [...NODE_ARGS, ...productionCommand()], {
       cwd: join(SELF, '..', '..'),
@@ -344,42 +330,10 @@ async function main() {
   async function drive(url, connections, seconds, headers, body, serverPid) {
     const depsBefore = cpuSeconds(REDIS_PID);
     const started = performance.now();
-    const run = await driveOnly(url, connections, seconds, headers, body, serverPid);
+    const run = await drivePosts(url, connections, seconds, headers, body, serverPid);
     run.depsCpuSeconds = cpuSeconds(REDIS_PID) - depsBefore;
     run.seconds = (performance.now() - started) / 1000;
     return run;
-  }
-
-  function driveOnly(url, connections, seconds, headers, body, serverPid) {
-    return new Promise((resolve, reject) => {
-      let lat = new Float64Array(1 << 16);
-      let n = 0;
-      const cpuBefore = cpuSeconds(serverPid);
-      const instance = autocannon({ url, method: 'POST', connections, duration: seconds, headers, body }, (err, r) => {
-        if (err) return reject(err);
-        const sorted = lat.subarray(0, n).sort();
-        let sum = 0;
-        for (let i = 0; i < n; i++) sum += sorted[i];
-        resolve({
-          rps: r.requests.total / r.duration,
-          mean: n === 0 ? NaN : sum / n,
-          p50: n === 0 ? NaN : sorted[Math.floor(n / 2)],
-          p99: n === 0 ? NaN : sorted[Math.min(n - 1, Math.floor(0.99 * n))],
-          failures: r.non2xx + r.errors + r.timeouts,
-          requests: r.requests.total,
-          cpuPerRequestUs: (1e6 * (cpuSeconds(serverPid) - cpuBefore)) / r.requests.total,
-        });
-      });
-      instance.on('response', (_client, status, _bytes, ms) => {
-        if (status < 200 || status >= 300) return;
-        if (n === lat.length) {
-          const grown = new Float64Array(lat.length * 2);
-          grown.set(lat);
-          lat = grown;
-        }
-        lat[n++] = ms;
-      });
-    });
   }
 
   /** One streamed completion: ms from sending the request to the first content token, then to the end. */
