@@ -1,19 +1,18 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsArray,
   IsIn,
   IsInt,
-  IsObject,
   IsOptional,
   IsString,
   Max,
   MaxLength,
   Min,
   MinLength,
-  ValidateNested,
 } from 'class-validator';
+import { NestedDto } from '../../common/http/nested-dto';
 import { STRATEGIES } from '../../routing/routing.api';
 import { OptionalIntIn, OptionalNumberIn } from '../../llm/dto/number-field';
 
@@ -126,10 +125,7 @@ export class LegacyChatDto {
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(1000)
-  // Each item an object: ValidateNested alone lets an array through (it validates the array's items).
-  @IsObject({ each: true })
-  @ValidateNested({ each: true })
-  @Type(() => HistoryMessageDto)
+  @NestedDto(() => HistoryMessageDto, { each: true })
   history?: HistoryMessageDto[];
 
   @OptionalIntIn(1, 1_000_000)

@@ -1,5 +1,4 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
@@ -16,9 +15,9 @@ import {
   Min,
   MinLength,
   ValidateBy,
-  ValidateNested,
   type ValidationArguments,
 } from 'class-validator';
+import { NestedDto } from '../../common/http/nested-dto';
 import { KeepUnknownFields } from '../../common/http/validation';
 import { isTimestamp, KSERVE_FREQUENCIES, TIME_SERIES_TYPES, type TimeSeriesType } from '../timeseries-time';
 import { ENGINE_NAMES, ForecastNotesDto, MAX_HORIZON } from './forecast.dto';
@@ -141,16 +140,11 @@ export class TimeSeriesForecastRequestDto {
   @ApiProperty({ type: [TimeSeriesInputDto] })
   @IsArray()
   @ArrayMinSize(1)
-  // Each item an object: ValidateNested alone lets an array through (it validates the array's items).
-  @IsObject({ each: true })
-  @ValidateNested({ each: true })
-  @Type(() => TimeSeriesInputDto)
+  @NestedDto(() => TimeSeriesInputDto, { each: true })
   inputs!: TimeSeriesInputDto[];
 
   @ApiProperty({ type: TimeSeriesOptionsDto })
-  @IsObject()
-  @ValidateNested()
-  @Type(() => TimeSeriesOptionsDto)
+  @NestedDto(() => TimeSeriesOptionsDto)
   options!: TimeSeriesOptionsDto;
 
   @ApiPropertyOptional({ type: 'object', description: 'Caller metadata (not used)', additionalProperties: true })

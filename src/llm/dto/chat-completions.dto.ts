@@ -1,5 +1,4 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
@@ -16,8 +15,8 @@ import {
   Min,
   MinLength,
   ValidateIf,
-  ValidateNested,
 } from 'class-validator';
+import { NestedDto } from '../../common/http/nested-dto';
 import { KeepUnknownFields } from '../../common/http/validation';
 import type {
   RedactedThinkingPart,
@@ -163,9 +162,7 @@ export class ToolDto {
   type!: 'function';
 
   @ApiProperty({ type: FunctionDefinitionDto })
-  @IsObject()
-  @ValidateNested()
-  @Type(() => FunctionDefinitionDto)
+  @NestedDto(() => FunctionDefinitionDto)
   function!: FunctionDefinitionDto;
 }
 
@@ -185,10 +182,7 @@ export class ChatCompletionRequestDto {
   @IsArray()
   @ArrayMinSize(1, { message: 'messages must contain at least one message' })
   @ArrayMaxSize(1000)
-  // Each item an object: ValidateNested alone lets an array through (it validates the array's items).
-  @IsObject({ each: true })
-  @ValidateNested({ each: true })
-  @Type(() => ChatMessageDto)
+  @NestedDto(() => ChatMessageDto, { each: true })
   messages!: ChatMessageDto[];
 
   @ApiPropertyOptional({ minimum: 1, description: 'Absent: the model answers up to its own limit' })
@@ -222,19 +216,14 @@ export class ChatCompletionRequestDto {
 
   @ApiPropertyOptional({ type: StreamOptionsDto })
   @IsOptional()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => StreamOptionsDto)
+  @NestedDto(() => StreamOptionsDto)
   stream_options?: StreamOptionsDto;
 
   @ApiPropertyOptional({ type: [ToolDto] })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(128)
-  // Each item an object: ValidateNested alone lets an array through (it validates the array's items).
-  @IsObject({ each: true })
-  @ValidateNested({ each: true })
-  @Type(() => ToolDto)
+  @NestedDto(() => ToolDto, { each: true })
   tools?: ToolDto[];
 
   @ApiPropertyOptional({

@@ -1,5 +1,4 @@
 import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
@@ -16,8 +15,8 @@ import {
   MinLength,
   registerDecorator,
   ValidationArguments,
-  ValidateNested,
 } from 'class-validator';
+import { NestedDto } from '../../common/http/nested-dto';
 import type { CacheControl, ThinkingConfig } from '../../providers/dto/chat';
 import { isOptionalBoolean, isOptionalString, isPlainObject, IsShape } from './shape.validator';
 import { OptionalNumberIn } from './number-field';
@@ -152,10 +151,7 @@ export class MessagesRequestDto {
   @IsArray()
   @ArrayMinSize(1, { message: 'messages must contain at least one message' })
   @ArrayMaxSize(1000)
-  // Each item an object: ValidateNested alone lets an array through (it validates the array's items).
-  @IsObject({ each: true })
-  @ValidateNested({ each: true })
-  @Type(() => AnthropicMessageDto)
+  @NestedDto(() => AnthropicMessageDto, { each: true })
   messages!: AnthropicMessageDto[];
 
   @ApiPropertyOptional({ oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'object' } }] })

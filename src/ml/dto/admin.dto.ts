@@ -1,5 +1,4 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
@@ -9,7 +8,6 @@ import {
   IsIn,
   IsInt,
   IsNumber,
-  IsObject,
   IsOptional,
   IsString,
   Matches,
@@ -17,8 +15,8 @@ import {
   MaxLength,
   Min,
   MinLength,
-  ValidateNested,
 } from 'class-validator';
+import { NestedDto } from '../../common/http/nested-dto';
 import { DIRECTIONS, NAME_PATTERN, type Stage, STAGES } from '../registry/registry.types';
 
 const DTYPES = ['float32', 'float64'] as const;
@@ -104,15 +102,11 @@ export class CreateModelDto {
   task!: string;
 
   @ApiProperty({ type: InputSignatureDto })
-  @IsObject()
-  @ValidateNested()
-  @Type(() => InputSignatureDto)
+  @NestedDto(() => InputSignatureDto)
   input_signature!: InputSignatureDto;
 
   @ApiProperty({ type: OutputMappingDto })
-  @IsObject()
-  @ValidateNested()
-  @Type(() => OutputMappingDto)
+  @NestedDto(() => OutputMappingDto)
   output_mapping!: OutputMappingDto;
 }
 
@@ -184,10 +178,7 @@ export class SetSplitDto {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(16)
-  // Each item an object: ValidateNested alone lets an array through (it validates the array's items).
-  @IsObject({ each: true })
-  @ValidateNested({ each: true })
-  @Type(() => SplitArmDto)
+  @NestedDto(() => SplitArmDto, { each: true })
   arms!: SplitArmDto[];
 }
 
