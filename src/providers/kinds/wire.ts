@@ -79,6 +79,18 @@ export function invalidRequest(message: string): UpstreamError {
   return new UpstreamError('http_4xx', message);
 }
 
+/** OpenAI's `reasoning_effort` values, which kinds without the parameter translate. */
+export const REASONING_EFFORTS = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh'] as const;
+export type ReasoningEffort = (typeof REASONING_EFFORTS)[number];
+
+/** A request's reasoning effort for a kind that translates it; an unknown one is refused. */
+export function reasoningEffortOf(effort: string | undefined): ReasoningEffort | undefined {
+  if (effort === undefined || (REASONING_EFFORTS as readonly string[]).includes(effort)) {
+    return effort as ReasoningEffort | undefined;
+  }
+  throw invalidRequest(`reasoning_effort ${effort} is not one of ${REASONING_EFFORTS.join(', ')}`);
+}
+
 /** The error class of an error reported inside a 200 stream, from the status it stands for. */
 export function classForStatus(status: number | undefined): UpstreamErrorClass {
   // Without an error status, the upstream failed on its side.

@@ -28,6 +28,8 @@ import {
   parseJson,
   positiveCount,
   type JsonObject,
+  reasoningEffortOf,
+  type ReasoningEffort,
 } from '../wire';
 
 /** Anthropic Messages API. The declared base URL may end in /v1 or not. */
@@ -246,7 +248,7 @@ function anthropicParameters(req: ChatRequest): JsonObject {
  * OpenAI's `reasoning_effort` as Anthropic's extended thinking: a thinking budget per effort (LiteLLM's
  * figures for low, medium and high); `none` and `minimal` ask for no thinking.
  */
-export const THINKING_BUDGET_OF_EFFORT: Readonly<Record<string, number | null>> = {
+export const THINKING_BUDGET_OF_EFFORT: Readonly<Record<ReasoningEffort, number | null>> = {
   none: null,
   minimal: null,
   low: 1024,
@@ -262,14 +264,10 @@ export const THINKING_BUDGET_OF_EFFORT: Readonly<Record<string, number | null>> 
  * (a client that did not keep `thinking_blocks`), which Anthropic requires first in that turn.
  */
 function anthropicThinking(req: ChatRequest, maxTokens: number): ThinkingConfig | undefined {
-  if (req.thinking !== undefined || req.reasoning_effort === undefined) return req.thinking;
-  const effort = req.reasoning_effort;
+  if (req.thinking !== undefined) return req.thinking;
+  const effort = reasoningEffortOf(req.reasoning_effort);
+  if (effort === undefined) return undefined;
   const budget = THINKING_BUDGET_OF_EFFORT[effort];
-  if (budget === undefined) {
-    throw invalidRequest(
-      `reasoning_effort ${effort} is not one of ${Object.keys(THINKING_BUDGET_OF_EFFORT).join(', ')}`,
-    );
-  }
   if (budget === null) return undefined;
   if (maxTokens <= budget) {
     throw invalidRequest(

@@ -26,6 +26,8 @@ import {
   parseJson,
   textOf,
   vectorAt,
+  reasoningEffortOf,
+  type ReasoningEffort,
 } from '../wire';
 
 /** Ollama's native API (`/api/chat`, `/api/embed`, `/api/tags`); streams are NDJSON. */
@@ -149,18 +151,24 @@ function ollamaFormat(format: ResponseFormat | undefined): unknown {
 }
 
 /**
- * Ollama's `think`, from Anthropic's `thinking` (enabled or not) or OpenAI's `reasoning_effort`, passed as
+ * Ollama's `think` for each reasoning effort, and Anthropic's `thinking` as true or false, passed as
  * Ollama's own OpenAI-compatible endpoint does: a level (models with levels, such as gpt-oss, take it; the
  * others read any level as true), `none` and `minimal` as false.
  */
+const THINK_OF_EFFORT: Readonly<Record<ReasoningEffort, boolean | string>> = {
+  none: false,
+  minimal: false,
+  low: 'low',
+  medium: 'medium',
+  high: 'high',
+  xhigh: 'high',
+};
+
+/** The `think` a request asks for, if any (its own `thinking` first). */
 function ollamaThink(req: ChatRequest): boolean | string | undefined {
   if (req.thinking !== undefined) return req.thinking.type === 'enabled';
-  const effort = req.reasoning_effort;
-  if (effort === undefined) return undefined;
-  if (effort === 'none' || effort === 'minimal') return false;
-  if (effort === 'low' || effort === 'medium' || effort === 'high') return effort;
-  if (effort === 'xhigh') return 'high';
-  throw invalidRequest(`reasoning_effort ${effort} is not one of none, minimal, low, medium, high, xhigh`);
+  const effort = reasoningEffortOf(req.reasoning_effort);
+  return effort === undefined ? undefined : THINK_OF_EFFORT[effort];
 }
 
 export function ollamaChatRequest(req: ChatRequest, stream: boolean): WireRequest {
