@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { AppError } from '../common/errors/app-error';
 import { MeteringService } from '../metering/metering.service';
 import type { ChatMessage, ToolDefinition } from '../providers/dto/chat';
 import { RoutingService } from '../routing/routing.service';
@@ -18,8 +17,7 @@ export class CountTokensUseCase {
   /** Throws model_not_found for a model that is not served (by name or alias); `auto` counts as the chat does. */
   count(model: string, messages: readonly ChatMessage[], tools?: readonly ToolDefinition[]): number {
     if (model === 'auto') return this.metering.countChatTokens(messages, 'gpt-4o', tools);
-    if (!this.routing.listingOf(model))
-      throw new AppError('model_not_found', `The model ${model} does not exist or is not served here`);
+    this.routing.servedListing(model); // model_not_found for a model that no instance serves, as a chat
     return this.metering.countChatTokens(messages, model, tools);
   }
 }

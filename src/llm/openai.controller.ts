@@ -1,7 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Res, UseGuards } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { AppError } from '../common/errors/app-error';
 import { NativeErrors } from '../common/errors/all-exceptions.filter';
 import { ApiAuthenticated } from '../common/http/api-docs.decorators';
 import { STRATEGIES } from '../routing/routing.api';
@@ -79,8 +78,6 @@ export class OpenAiController {
   @ApiOkResponse({ description: 'One OpenAI-compatible model object, if it is served; else 404 model_not_found' })
   model(@Param('model') model: string | string[]): object {
     const name = Array.isArray(model) ? model.join('/') : model;
-    const listing = this.routing.listingOf(name);
-    if (!listing) throw new AppError('model_not_found', `The model ${name} does not exist or is not served here`);
-    return modelObject(listing);
+    return modelObject(this.routing.servedListing(name));
   }
 }

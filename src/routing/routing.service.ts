@@ -48,6 +48,10 @@ function withoutLatest(name: string): string {
  * over candidates (see strategies.ts); this service builds the candidates from the
  * catalog and the provider instances, skipping instances whose breaker is open.
  */
+function modelNotFound(nameOrAlias: string): AppError {
+  return new AppError('model_not_found', `The model ${nameOrAlias} does not exist or is not served here`);
+}
+
 @Injectable()
 export class RoutingService {
   private readonly models: ModelEntry[];
@@ -87,9 +91,12 @@ export class RoutingService {
       .map((m) => ({ model: m, instances: (served.get(m.name) ?? []).map((s) => s.instanceId) }));
   }
 
-  /** The listing of a served model named by its name or an alias; undefined when it is not served. */
-  listingOf(model: string): ModelListing | undefined {
-    return this.listings().find((l) => l.model.name === model || l.model.aliases.includes(model));
+  /** The listing of a served model named by its name or an alias; model_not_found when none serves it. */
+  servedListing(nameOrAlias: string): ModelListing {
+    const model = this.resolve(nameOrAlias);
+    const instances = model ? this.served().get(model.name) : undefined;
+    if (!model || !instances?.length) throw modelNotFound(nameOrAlias);
+    return { model, instances: instances.map((s) => s.instanceId) };
   }
 
   catalog(): readonly ModelEntry[] {
@@ -200,7 +207,7 @@ export class RoutingService {
     if (req.model !== 'auto') {
       const model = this.resolve(req.model);
       if (!model || !served.has(model.name)) {
-        throw new AppError('model_not_found', `The model ${req.model} does not exist or is not served here`);
+        throw modelNotFound(req.model);
       }
       this.assertFits(model, req);
       return [model];
