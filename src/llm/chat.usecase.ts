@@ -321,8 +321,7 @@ export class ChatUseCase {
   private async prepare(cmd: ChatCommand): Promise<Prepared> {
     const flowStarted = performance.now();
     const started = Date.now();
-    const estimateModel = cmd.model === 'auto' ? 'gpt-4o' : cmd.model;
-    const inputTokens = this.metering.countChatTokens(cmd.messages, estimateModel, cmd.tools);
+    const inputTokens = this.metering.countChatTokens(cmd.messages, cmd.model, cmd.tools);
     let plan;
     try {
       plan = this.routing.plan({

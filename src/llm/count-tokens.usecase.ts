@@ -16,8 +16,8 @@ export class CountTokensUseCase {
 
   /** Throws model_not_found for a model that is not served (by name or alias); `auto` counts as the chat does. */
   count(model: string, messages: readonly ChatMessage[], tools?: readonly ToolDefinition[]): number {
-    if (model === 'auto') return this.metering.countChatTokens(messages, 'gpt-4o', tools);
-    this.routing.servedListing(model); // model_not_found for a model that no instance serves, as a chat
+    // model_not_found for a model that no instance serves, as a chat answers.
+    if (model !== 'auto') this.routing.servedListing(model);
     return this.metering.countChatTokens(messages, model, tools);
   }
 }

@@ -41,8 +41,7 @@ export class EstimateUseCase {
   ) {}
 
   quote(query: EstimateQuery): Quote {
-    const estimateModel = query.model === 'auto' ? 'gpt-4o' : query.model;
-    const inputTokens = query.inputTokens ?? this.metering.countTextTokens(query.prompt ?? '', estimateModel);
+    const inputTokens = query.inputTokens ?? this.metering.countTextTokens(query.prompt ?? '', query.model);
     const plan = this.routing.catalogPlan({
       model: query.model,
       strategy: query.strategy,

@@ -27,9 +27,12 @@ export class MeteringService {
     return costOfUsage(prices, usage, this.creditsPerUsd);
   }
 
-  /** Estimated prompt tokens of a chat and its tools (real BPE tokenizer); the provider's usage is what is billed. */
+  /**
+   * Estimated prompt tokens of a chat and its tools (real BPE tokenizer); the provider's usage is what is
+   * billed. `auto` (a model routing picks later) is counted as gpt-4o.
+   */
   countChatTokens(messages: readonly ChatMessage[], model: string, tools?: readonly ToolDefinition[]): number {
-    return countChatTokens(messages, model, tools);
+    return countChatTokens(messages, countedAs(model), tools);
   }
 
   /** The text of a token list in the model's encoding (for upstreams that take text only). */
@@ -37,7 +40,13 @@ export class MeteringService {
     return decodeTokens(tokens, model);
   }
 
+  /** Tokens of a text in the model's encoding (`auto` counted as gpt-4o). */
   countTextTokens(text: string, model: string): number {
-    return countTextTokens(text, model);
+    return countTextTokens(text, countedAs(model));
   }
+}
+
+/** The model whose tokenizer counts for `model`: `auto`, not yet routed, counts as gpt-4o. */
+function countedAs(model: string): string {
+  return model === 'auto' ? 'gpt-4o' : model;
 }
