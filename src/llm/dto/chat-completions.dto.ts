@@ -27,7 +27,7 @@ import type {
 } from '../../providers/dto/chat';
 import { OptionalStrategy } from './strategy-field';
 import { IsMessageContent } from './message-content.validator';
-import { isOptionalBoolean, isOptionalString, isPlainObject, IsShape } from './shape.validator';
+import { isOptionalBoolean, isOptionalString, isPlainObject, IsShape, isThinkingBlock } from './shape.validator';
 import { OptionalNumberIn } from './number-field';
 
 const ROLES = ['system', 'developer', 'user', 'assistant', 'tool'] as const;
@@ -36,13 +36,6 @@ function isToolCall(value: unknown): boolean {
   if (!isPlainObject(value) || typeof value.id !== 'string' || value.type !== 'function') return false;
   const fn = value.function;
   return isPlainObject(fn) && typeof fn.name === 'string' && typeof fn.arguments === 'string';
-}
-
-/** A thinking block as an answer carried it: `{type:"thinking", thinking, signature}` or `{type:"redacted_thinking", data}`. */
-function isThinkingBlock(value: unknown): boolean {
-  if (!isPlainObject(value)) return false;
-  if (value.type === 'thinking') return typeof value.thinking === 'string' && isOptionalString(value.signature);
-  return value.type === 'redacted_thinking' && typeof value.data === 'string';
 }
 
 function isToolChoice(value: unknown): boolean {

@@ -18,7 +18,7 @@ import {
 } from 'class-validator';
 import { NestedDto } from '../../common/http/nested-dto';
 import type { CacheControl, ThinkingConfig } from '../../providers/dto/chat';
-import { isOptionalBoolean, isOptionalString, isPlainObject, IsShape } from './shape.validator';
+import { isOptionalBoolean, isOptionalString, isPlainObject, IsShape, isThinkingBlock } from './shape.validator';
 import { OptionalNumberIn } from './number-field';
 
 function isCacheControl(value: unknown): boolean {
@@ -63,9 +63,8 @@ function isBlock(value: unknown, role: 'user' | 'assistant' | 'system'): boolean
     case 'tool_use':
       return typeof value.id === 'string' && typeof value.name === 'string' && isPlainObject(value.input);
     case 'thinking':
-      return typeof value.thinking === 'string' && isOptionalString(value.signature);
     case 'redacted_thinking':
-      return typeof value.data === 'string';
+      return isThinkingBlock(value);
     default:
       return false;
   }

@@ -29,3 +29,10 @@ export function IsShape(predicate: (value: unknown) => boolean, expected: string
     });
   };
 }
+
+/** A thinking block: `{type:"thinking", thinking, signature?}` or `{type:"redacted_thinking", data}`. */
+export function isThinkingBlock(value: unknown): boolean {
+  if (!isPlainObject(value)) return false;
+  if (value.type === 'thinking') return typeof value.thinking === 'string' && isOptionalString(value.signature);
+  return value.type === 'redacted_thinking' && typeof value.data === 'string';
+}
