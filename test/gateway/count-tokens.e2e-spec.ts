@@ -4,14 +4,9 @@ import { canonicalFromAnthropic, canonicalTools } from '../../src/llm/formats/an
 import type { AnthropicMessageDto } from '../../src/llm/dto/messages.dto';
 import { FakeUpstream, startFakeUpstream } from '../support/fake-upstreams';
 import { Gateway, NO_RETRY, startGateway } from './gateway-support';
+import { WEATHER_TOOL } from './weather-tool';
 
 const MODEL = 'claude-3-haiku-20240307';
-
-const WEATHER_TOOL: Anthropic.Tool = {
-  name: 'get_weather',
-  description: 'Current weather of a city',
-  input_schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
-};
 
 /**
  * `POST /v1/messages/count_tokens` through the official Anthropic SDK: the gateway's own estimate of a

@@ -3,19 +3,13 @@ import OpenAI from 'openai';
 import { ANSWER_TOOL_NAME } from '../../src/providers/kinds/anthropic/anthropic.mapper';
 import { FakeKind, FakeUpstream, startFakeUpstream } from '../support/fake-upstreams';
 import { Gateway, NO_RETRY, startGateway } from './gateway-support';
-import { WEATHER } from './weather-tool';
+import { WEATHER, WEATHER_TOOL } from './weather-tool';
 
 /** The model each fake serves, as the clients name it. */
 const MODEL: Record<FakeKind, string> = {
   openai: 'gpt-4o-mini',
   anthropic: 'claude-3-haiku-20240307',
   ollama: 'llama3.1:8b',
-};
-
-const WEATHER_TOOL: Anthropic.Tool = {
-  name: 'get_weather',
-  description: 'Current weather of a city',
-  input_schema: WEATHER.function.parameters as Anthropic.Tool.InputSchema,
 };
 
 interface Call {
